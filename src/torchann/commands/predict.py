@@ -1,0 +1,12 @@
+"""(not yet written) torchann predict."""
+
+
+def add_arguments(parser):
+    """Add this subcommand's options to parser."""
+
+
+def run(args):
+    """Run the subcommand."""
+    from torchann.errors import TorchannError
+
+    raise TorchannError("'torchann predict' is not available yet")
