@@ -38,7 +38,8 @@ def sections():
         Section("3.3 Classifier", numbers=[("test loss before", 0.693147),
                                            ("test accuracy after", "100.0%")],
                 images=[Image("boundary", _png("image"))]),
-        Section("Notes only", text="No numbers, no images."),
+        Section("Notes only", text="No numbers, no images.",
+                code=">>> x.view(2, 4)\nRuntimeError: shape '[2, 4]' is invalid <size 9>"),
     ]
 
 
@@ -65,6 +66,7 @@ def test_page_content_order_and_escaping(sections):
     assert "Broken &lt;image&gt; &amp; friends." in page
     assert "<image>" not in page
     assert page.count('<p class="text">') == 3
+    assert "<pre>&gt;&gt;&gt; x.view(2, 4)\nRuntimeError:" in page
     # numbers, formatted, in a table
     for shown in ("44.12", "95.87", "0.6931", "100.0%", "PSNR gd (dB)"):
         assert f">{shown}<" in page
@@ -95,7 +97,7 @@ def test_report_in_headless_chromium(sections, tmp_path):
         assert img["complete"] and img["naturalWidth"] > 0 and img["naturalHeight"] > 0, img
         assert img["scheme"] == "data"
     for shown in ("Browser check", "3.2 Restoration", "44.12", "95.87", "0.6931", "100.0%",
-                  "Broken <image> & friends."):
+                  "Broken <image> & friends.", "is invalid <size 9>"):
         assert shown in seen["text"]
 
     shot = screenshot(page, tmp_path / "screenshot.png", height=1600)

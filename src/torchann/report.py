@@ -39,6 +39,7 @@ div.figures { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; border: 1px solid #eee; padding: 0.5rem; background: #fafafa; }
 figure img { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 0.9rem; color: #444; margin-top: 0.35rem; }
+pre { background: #f5f5f7; padding: 0.8rem; overflow-x: auto; font-size: 0.85rem; }
 footer { margin-top: 2.5rem; font-size: 0.8rem; color: #777; }
 """
 
@@ -74,12 +75,15 @@ class Section:
         written with :func:`format_value`; anything else with ``str``.
     images : list of Image
         Shown side by side, wrapping on narrow windows.
+    code : str
+        Preformatted text (a log, a printed tour), shown after the pictures.
     """
 
     heading: str
     text: str = ""
     numbers: list = field(default_factory=list)
     images: list = field(default_factory=list)
+    code: str = ""
 
 
 def format_value(value) -> str:
@@ -125,6 +129,8 @@ def _section_html(section: Section) -> str:
             for img in section.images
         )
         parts.append(f'<div class="figures">\n{figures}\n</div>')
+    if section.code:
+        parts.append(f"<pre>{esc(section.code)}</pre>")
     parts.append("</section>")
     return "\n".join(parts)
 
