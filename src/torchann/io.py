@@ -92,13 +92,15 @@ def save_npy(path, array) -> Path:
     return save_bytes(path, buf.getvalue())
 
 
-def figure_png(fig, dpi: int = 100) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
+def figure_png(fig, dpi: int = 100, close: bool = True) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (``close=False`` keeps it open,
+    e.g. for ``plt.show()`` under ``--show``)."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    if close:
+        plt.close(fig)
     return buf.getvalue()
 
 
