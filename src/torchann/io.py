@@ -31,6 +31,8 @@ from torchann.errors import TorchannError
 
 #: The largest array a loader accepts (elements); larger ones are refused before allocation.
 MAX_ELEMENTS = 50_000_000
+#: The smallest image side :func:`as_image` accepts: SSIM's 7x7 window must fit.
+MIN_IMAGE_SIDE = 7
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 _PICKLE_SUFFIXES = {".p", ".pkl", ".pickle"}
@@ -53,19 +55,44 @@ def atomic_write(path):
     Path
         Where to write. On an exception (Ctrl-C included) it is removed and ``path`` is
         left as it was.
+
+    Raises
+    ------
+    TorchannError
+        When the file cannot be written (a read-only folder, a full disk, ``path`` is a
+        folder...); nothing is left behind.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix,
-                               dir=path.parent)
-    os.close(fd)
+    if path.is_dir():
+        raise TorchannError(f"cannot write {path}: it is a folder; choose a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix,
+                                   dir=path.parent)
+    except OSError as err:
+        raise TorchannError(f"cannot write {path}: {err.strerror or err}; "
+                            "choose another output location") from None
     tmp = Path(tmp)
     try:
+        try:
+            # mkstemp makes the file private (0600); give it the mode a plain open() would
+            os.fchmod(fd, 0o666 & ~_umask())
+        finally:
+            os.close(fd)
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise TorchannError(f"cannot write {path}: {exc.strerror or exc}; "
+                                "choose another output location") from None
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save_bytes(path, data: bytes) -> Path:
@@ -132,7 +159,8 @@ def prepare_out_dir(out, inputs=()) -> Path:
     except OSError as err:
         raise TorchannError(f"cannot create the output folder {out}: {err.strerror}; "
                             "choose another --out") from None
-    if not os.access(out, os.W_OK | os.X_OK):
+    effective = os.access in os.supports_effective_ids  # root may still be refused
+    if not os.access(out, os.W_OK | os.X_OK, effective_ids=effective):
         raise TorchannError(f"the output folder {out} is not writable; choose another --out")
     return out
 
@@ -159,48 +187,92 @@ class _CheckedArray:
         if not (isinstance(state, tuple) and len(state) == 5):
             raise TorchannError("the pickle holds something other than a plain numpy array")
         _version, shape, dtype, fortran, raw = state
-        if not isinstance(dtype, np.dtype) or dtype.kind not in _NUMERIC_KINDS:
-            raise TorchannError("the pickled array is not numeric (allowed: bool, int, float)")
-        if not (isinstance(shape, tuple) and all(isinstance(s, int) and s >= 0 for s in shape)):
-            raise TorchannError("the pickled array has an invalid shape")
-        count = math.prod(shape)
-        if count > MAX_ELEMENTS:
-            raise TorchannError(f"the pickled array declares {count:,} elements, more than the "
-                                f"{MAX_ELEMENTS:,} allowed; refusing to allocate it")
-        if isinstance(raw, str):  # a Python 2 pickle read with encoding='latin1'
-            raw = raw.encode("latin1")
-        if not isinstance(raw, (bytes, bytearray)) or len(raw) != count * dtype.itemsize:
-            raise TorchannError("the pickled array's data does not match its shape")
-        flat = np.frombuffer(bytes(raw), dtype=dtype)
-        self.array = flat.reshape(shape, order="F" if fortran else "C").copy()
+        self.array = _checked_array(raw, dtype, shape, "F" if fortran else "C")
 
 
-def _checked_dtype(spec, align=False, copy=True):
-    dtype = np.dtype(spec) if isinstance(spec, str) else None
-    if dtype is None or dtype.kind not in _NUMERIC_KINDS:
-        raise TorchannError(f"the pickle asks for dtype {spec!r}; only numeric arrays load")
-    return np.dtype(spec)
+def _checked_array(raw, dtype, shape, order) -> np.ndarray:
+    """Build an array from a pickle's parts after checking every one of them."""
+    if not isinstance(dtype, _DtypeSpec) or getattr(dtype, "dtype", None) is None:
+        raise TorchannError("the pickled array is not numeric (allowed: bool, int, float)")
+    dtype = dtype.dtype
+    if not (isinstance(shape, tuple) and all(type(s) is int and s >= 0 for s in shape)):
+        raise TorchannError("the pickled array has an invalid shape")
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise TorchannError(f"the pickled array declares {count:,} elements, more than the "
+                            f"{MAX_ELEMENTS:,} allowed; refusing to allocate it")
+    if isinstance(raw, str):  # a Python 2 pickle read with encoding='latin1'
+        raw = raw.encode("latin1")
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) != count * dtype.itemsize:
+        raise TorchannError("the pickled array's data does not match its shape")
+    if order not in ("C", "F") or len(shape) > 32:
+        raise TorchannError("the pickled array has an invalid layout")
+    flat = np.frombuffer(bytes(raw), dtype=dtype)
+    return flat.reshape(shape, order=order).copy()
+
+
+class _DtypeSpec:
+    """Stand-in for ``numpy.dtype`` in a pickle: a numeric type name and a byte order.
+
+    numpy's own ``dtype.__setstate__`` never sees the file's data; the byte order is the
+    only part of the pickled state that is used.
+    """
+
+    def __init__(self, spec=None, align=False, copy=True):
+        dtype = None
+        if isinstance(spec, str) and len(spec) <= 8:
+            with contextlib.suppress(TypeError, ValueError):
+                dtype = np.dtype(spec)
+        if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.shape or dtype.names:
+            raise TorchannError(f"the pickle asks for dtype {str(spec)[:40]!r}; "
+                                "only numeric arrays (bool, int, float) load")
+        self.dtype = dtype
+
+    def __setstate__(self, state):
+        order = state[1] if isinstance(state, tuple) and len(state) > 1 else None
+        if order not in ("<", ">", "|", "="):
+            raise TorchannError("the pickled dtype has an invalid byte order")
+        if getattr(self, "dtype", None) is not None and order != "|":
+            self.dtype = self.dtype.newbyteorder(order)
+
+
+def _checked_frombuffer(buf, dtype, shape, order):
+    """Stand-in for numpy's ``_frombuffer`` (pickle protocol 5)."""
+    result = _CheckedArray()
+    result.array = _checked_array(buf, dtype, shape, order)
+    return result
+
+
+def _checked_encode(text, encoding="utf-8", errors="strict"):
+    """Stand-in for ``_codecs.encode``, which Python 3 uses for bytes in protocol 2 pickles."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise TorchannError("the pickle calls _codecs.encode in a way no numpy array needs")
+    return text.encode("latin1")
 
 
 class SafeArrayUnpickler(pickle.Unpickler):
     """An unpickler that admits a plain numeric numpy array and nothing else.
 
-    Only numpy's array reconstructor, ``numpy.ndarray`` and ``numpy.dtype`` may be named,
-    and each is replaced by a checked stand-in, so no callable from the file ever runs.
-    Anything else (``os.system``, ``eval``, ``copyreg``, ``functools.partial``...) is refused.
+    Only numpy's array reconstructors, ``numpy.ndarray``, ``numpy.dtype`` and the latin-1
+    byte decoder of protocol 2 may be named, and each is replaced by a checked stand-in,
+    so no callable from the file ever runs. Anything else (``os.system``, ``eval``,
+    ``copyreg``, ``functools.partial``...) is refused.
     """
 
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"): _CheckedArray,
         ("numpy._core.multiarray", "_reconstruct"): _CheckedArray,
+        ("numpy.core.numeric", "_frombuffer"): _checked_frombuffer,
+        ("numpy._core.numeric", "_frombuffer"): _checked_frombuffer,
         ("numpy", "ndarray"): _CheckedArray,  # only ever passed to _reconstruct
-        ("numpy", "dtype"): _checked_dtype,
+        ("numpy", "dtype"): _DtypeSpec,
+        ("_codecs", "encode"): _checked_encode,
     }
 
     def find_class(self, module, name):
         try:
             return self._ALLOWED[(module, name)]
-        except KeyError:
+        except (KeyError, TypeError):
             raise TorchannError(
                 f"the pickle names {module}.{name}, which is not part of a plain numpy array; "
                 "refusing to load it (a pickle can run code). Save the array as .npy instead"
@@ -235,38 +307,79 @@ def load_pickle_array(data: bytes) -> np.ndarray:
 
 
 def load_npy_array(data: bytes) -> np.ndarray:
-    """Read ``.npy`` bytes without pickle; refuse object arrays and huge shapes."""
+    """Read ``.npy`` bytes without pickle; refuse object arrays, huge shapes and short data.
+
+    The header is checked against the bytes that follow it before anything is allocated.
+    """
+    import warnings
+
     buf = io.BytesIO(data)
+    fmt = np.lib.format
+    readers = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
     try:
-        version = np.lib.format.read_magic(buf)
-        shape, _fortran, dtype = np.lib.format._read_array_header(buf, version)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # odd escapes in a header would warn on stderr
+            version = fmt.read_magic(buf)
+            if version not in readers:  # 3.0 exists only for structured dtypes
+                raise ValueError(version)
+            shape, fortran, dtype = readers[version](buf)
     except Exception:
         raise TorchannError("the file is not a valid .npy array; check the file") from None
-    if dtype.kind not in _NUMERIC_KINDS:
-        raise TorchannError(f"the .npy array has dtype {dtype}; only numeric arrays load")
-    if math.prod(shape) > MAX_ELEMENTS:
-        raise TorchannError(f"the .npy array declares shape {shape}, too large to load")
-    try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception:
-        raise TorchannError("the .npy file is truncated or corrupt; check the file") from None
+    if dtype.kind not in _NUMERIC_KINDS or dtype.shape or dtype.names:
+        raise TorchannError(f"the .npy array has dtype {dtype}; only numeric arrays "
+                            "(bool, int, float) load")
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise TorchannError(f"the .npy array declares shape {shape}, too large to load "
+                            f"({MAX_ELEMENTS:,} values at most)")
+    offset = buf.tell()
+    if len(data) - offset < count * dtype.itemsize:
+        raise TorchannError(f"the .npy file is truncated or corrupt: its header declares "
+                            f"{count * dtype.itemsize:,} bytes of data, it holds "
+                            f"{max(len(data) - offset, 0):,}; check the file")
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def load_image_array(data: bytes) -> np.ndarray:
-    """Decode PNG/JPEG bytes to a grayscale float image in [0, 1]."""
+    """Decode PNG/JPEG bytes to a grayscale float image in [0, 1].
+
+    Only Pillow's PNG and JPEG decoders are tried, whatever the bytes claim to be, and the
+    size in the header is checked before any pixel is decoded.
+    """
+    import warnings
+
+    from PIL import Image
     from skimage import color, util
-    from skimage.io import imread
 
     if not data:
         raise TorchannError("the image file is empty")
-    try:
-        img = imread(io.BytesIO(data))
-    except Exception:
-        raise TorchannError("the file is not a readable PNG or JPEG image") from None
-    img = np.asarray(img)
-    if img.ndim == 3 and img.shape[-1] in (2, 4):  # drop alpha
-        img = img[..., :-1] if img.shape[-1] == 4 else img[..., 0]
-    if img.ndim == 3 and img.shape[-1] == 3:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nothing but our own one line reaches stderr
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
+            width, height = im.size
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise TorchannError("the image declares more pixels than a loader accepts "
+                                f"({MAX_ELEMENTS:,} at most); refusing to decode it") from None
+        except Exception:
+            raise TorchannError("the file is not a readable PNG or JPEG image") from None
+        if width * height > MAX_ELEMENTS:
+            raise TorchannError(f"the image is {width}x{height} pixels, more than the "
+                                f"{MAX_ELEMENTS:,} a loader accepts; refusing to decode it")
+        try:
+            if im.mode in ("1", "L", "I;16", "I;16B", "I;16L"):
+                img = np.asarray(im)
+            elif im.mode == "I":  # 16-bit PNG on older Pillow
+                img = np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+            elif im.mode == "LA":
+                img = np.asarray(im.convert("L"))
+            else:
+                img = np.asarray(im.convert("RGB"))
+        except Exception:
+            raise TorchannError("the image is truncated or corrupt; check the file") from None
+    if img.ndim == 3:
         img = color.rgb2gray(img)
     if img.ndim != 2:
         raise TorchannError(f"the image has shape {img.shape}; expected a 2-D picture")
@@ -291,9 +404,14 @@ def load_array(path) -> np.ndarray:
         Missing or unreadable file, foreign content, non-numeric or non-finite values.
     """
     path = Path(path)
+    if path.is_dir():
+        raise TorchannError(f"{path} is a folder; give a file")
     if not path.is_file():
         raise TorchannError(f"{path}: no such file; check the path")
     try:
+        if path.stat().st_size > MAX_ELEMENTS * 8 + 2**20:
+            raise TorchannError(f"{path}: the file is larger than any array a loader accepts "
+                                f"({MAX_ELEMENTS:,} values); refusing to read it")
         data = path.read_bytes()
     except OSError as err:
         raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
@@ -315,7 +433,7 @@ def load_array(path) -> np.ndarray:
     return array
 
 
-def as_image(array, shape=None) -> np.ndarray:
+def as_image(array, shape=None, min_side=MIN_IMAGE_SIDE) -> np.ndarray:
     """Return ``array`` as a 2-D image.
 
     A flat vector becomes square when its length is a perfect square, or takes ``shape``.
@@ -326,27 +444,40 @@ def as_image(array, shape=None) -> np.ndarray:
         1-D or 2-D.
     shape : (int, int), optional
         Height and width for a flat vector.
+    min_side : int
+        The smallest height and width accepted (default :data:`MIN_IMAGE_SIDE`): a smaller
+        picture holds too little to restore or to compare with SSIM.
 
     Raises
     ------
     TorchannError
-        When the shape does not fit, or the data is neither 1-D nor 2-D.
+        When the shape does not fit, the data is neither 1-D nor 2-D, or the image is
+        smaller than ``min_side`` on a side.
     """
     array = np.asarray(array)
     if shape is not None:
+        if len(shape) != 2:
+            raise TorchannError(f"--shape takes two numbers, H and W, not {len(shape)}")
         h, w = (int(s) for s in shape)
         if h <= 0 or w <= 0:
             raise TorchannError(f"--shape {h} {w}: both sizes must be positive")
         if array.size != h * w:
             raise TorchannError(f"--shape {h} {w} needs {h * w} values but the data has "
                                 f"{array.size}; give the right --shape")
-        return array.reshape(h, w)
-    if array.ndim == 2:
-        return array
-    if array.ndim == 1:
+        image = array.reshape(h, w)
+    elif array.ndim == 2:
+        image = array
+    elif array.ndim == 1:
         side = math.isqrt(array.size)
-        if side * side == array.size:
-            return array.reshape(side, side)
-        raise TorchannError(f"a flat vector of {array.size} values is not a square image; "
-                            "give its size with --shape H W")
-    raise TorchannError(f"the data has shape {array.shape}; expected a 2-D image or a flat vector")
+        if side * side != array.size:
+            raise TorchannError(f"a flat vector of {array.size} values is not a square image; "
+                                "give its size with --shape H W")
+        image = array.reshape(side, side)
+    else:
+        raise TorchannError(f"the data has shape {array.shape}; "
+                            "expected a 2-D image or a flat vector")
+    if min(image.shape) < min_side:
+        h, w = image.shape
+        raise TorchannError(f"the image is {h}x{w} pixels; at least {min_side}x{min_side} "
+                            "are needed to restore it")
+    return image
