@@ -1,0 +1,167 @@
+"""Outputs: atomic writes, unusable output folders, inputs never overwritten.
+
+A failure (a full disk, Ctrl-C) in the middle of a write leaves the earlier file as it was and
+no temporary file behind; an unusable ``--out`` is one clear error.
+"""
+
+import contextlib
+import errno
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from torchann import io
+from torchann.errors import TorchannError
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    return fig
+
+
+WRITERS = {
+    "npy": ("x.npy", lambda p: io.save_npy(p, np.arange(1000.0))),
+    "json": ("x.json", lambda p: io.save_json(p, {"a": list(range(100))})),
+    "text": ("x.html", lambda p: io.save_text(p, "<html>" + "x" * 1000 + "</html>")),
+    "png": ("x.png", lambda p: io.save_figure(_figure(), p)),
+    "bytes": ("x.pt", lambda p: io.save_bytes(p, b"\x00" * 1000)),
+}
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary or partial files left in ``folder``."""
+    return sorted(p.name for p in folder.iterdir() if ".part" in p.name or p.name.startswith("."))
+
+
+def failing_write(exc):
+    """A Path.write_bytes that writes half of the data, then fails with ``exc``."""
+    real = Path.write_bytes
+
+    def write_bytes(self, data):
+        real(self, bytes(data)[: len(data) // 2])
+        raise exc
+
+    return write_bytes
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+@pytest.mark.parametrize("exc", [OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+                                 KeyboardInterrupt()], ids=["disk full", "Ctrl-C"])
+def test_failure_mid_write_keeps_the_earlier_file(tmp_path, monkeypatch, kind, exc):
+    name, write = WRITERS[kind]
+    target = tmp_path / name
+    target.write_bytes(b"earlier output")
+    monkeypatch.setattr(Path, "write_bytes", failing_write(exc))
+    expected = TorchannError if isinstance(exc, OSError) else KeyboardInterrupt
+    with pytest.raises(expected) as info:
+        write(target)
+    monkeypatch.undo()
+    if expected is TorchannError:
+        assert "No space left" in str(info.value) and str(target) in str(info.value)
+    assert target.read_bytes() == b"earlier output"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_failed_rename_leaves_nothing(tmp_path, monkeypatch, kind):
+    name, write = WRITERS[kind]
+
+    def replace(src, dst):
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(TorchannError, match="cannot write"):
+        write(tmp_path / name)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_writers_produce_the_file_with_ordinary_permissions(tmp_path, kind):
+    name, write = WRITERS[kind]
+    write(tmp_path / name)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask
+    assert leftovers(tmp_path) == []
+
+
+def test_writing_over_a_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "model.pt").mkdir()
+    with pytest.raises(TorchannError, match="is a folder"):
+        io.save_bytes(tmp_path / "model.pt", b"x")
+    assert leftovers(tmp_path) == []
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    existing = tmp_path / "results"
+    existing.write_text("keep me")
+    with pytest.raises(TorchannError, match="is a file"):
+        io.prepare_out_dir(existing)
+    assert existing.read_text() == "keep me"
+
+
+def test_out_below_a_file_is_refused(tmp_path):
+    (tmp_path / "results").write_text("keep me")
+    with pytest.raises(TorchannError, match="cannot create"):
+        io.prepare_out_dir(tmp_path / "results" / "sub")
+
+
+@contextlib.contextmanager
+def unwritable_folder(path: Path):
+    """Make ``path`` a folder its user cannot write into, or skip the test.
+
+    As root, permission bits do not stop writes, so the folder is made immutable
+    (``chattr +i``), which stops root too; where that is impossible the test is skipped.
+    """
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+        try:
+            yield path
+        finally:
+            path.chmod(0o755)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        pytest.skip("running as root, where permissions do not stop writes, and no chattr")
+    made = subprocess.run([chattr, "+i", str(path)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("running as root, where permissions do not stop writes, and this "
+                    "file system cannot make a folder immutable")
+    try:
+        yield path
+    finally:
+        subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def test_unwritable_out_is_a_clear_error(tmp_path):
+    with unwritable_folder(tmp_path / "locked") as locked:
+        with pytest.raises(TorchannError, match="not writable"):
+            io.prepare_out_dir(locked)
+        with pytest.raises(TorchannError, match="cannot create the output folder"):
+            io.prepare_out_dir(locked / "sub")
+        with pytest.raises(TorchannError, match="cannot write"):
+            io.save_json(locked / "summary.json", {})
+        assert list(locked.iterdir()) == []
+
+
+def test_an_input_is_never_an_output(tmp_path):
+    image = tmp_path / "restored.npy"
+    image.write_bytes(b"input")
+    with pytest.raises(TorchannError, match="overwrite an input"):
+        io.check_not_input([tmp_path / "restored.npy"], [str(image)])
+    # the same file reached through another spelling of its path
+    with pytest.raises(TorchannError, match="overwrite an input"):
+        io.check_not_input([tmp_path / "sub" / ".." / "restored.npy"], [image])
+    assert image.read_bytes() == b"input"
