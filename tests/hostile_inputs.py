@@ -287,3 +287,565 @@ def python2_style_pickle(values) -> bytes:
     ops = (_call(_global("numpy.core.multiarray", "_reconstruct"), _global("numpy", "ndarray"),
                  _tuple(b"K\x00"), b"U\x01b") + state + b"b")
     return _pickle(ops)
+
+
+# =========================================================================== the CLI catalogue
+# Each case writes its files into a fresh folder and returns the command line. The expected
+# answer is always the same: exit status 2, one line ``torchann: error: ...`` on stderr, no
+# traceback, no marker file, no partial file, no output written and no input changed.
+
+MARKER = "MARKER"  # the file every payload in a case's folder would create
+
+
+class Case:
+    """One hostile or broken input, run through the real command line.
+
+    Parameters
+    ----------
+    klass : str
+        The input class (one line of the benchmark's summary).
+    name : str
+        What is tried.
+    build : callable
+        ``build(folder) -> argv`` writes the case's files into ``folder`` and returns the
+        arguments after ``torchann``.
+    words : tuple of str
+        Words the error line must contain (case-insensitive).
+    """
+
+    def __init__(self, klass, name, build, words=()):
+        self.klass, self.name, self.build, self.words = klass, name, build, tuple(words)
+
+    @property
+    def id(self) -> str:
+        return f"{self.klass}: {self.name}"
+
+    def __repr__(self):
+        return f"Case({self.id!r})"
+
+
+def _restore(file_name, data, *extra):
+    def build(folder):
+        path = write(folder, file_name, data(folder) if callable(data) else data)
+        return ["restore", str(path), "--steps", "2", "--out", str(folder / "out"), *extra]
+    return build
+
+
+def _restore_demo(*extra):
+    def build(folder):
+        return ["restore", "--steps", "2", "--out", str(folder / "out"), *extra]
+    return build
+
+
+def _train(*extra):
+    def build(folder):
+        return ["train", "--epochs", "2", "--out", str(folder / "out"), *extra]
+    return build
+
+
+CORRUPTIONS = '''
+import torch
+
+def good(x):
+    return 0.5 * x + 0.1 * torch.roll(x, 1)
+
+def raises(x):
+    raise ValueError("boom")
+
+def wrong_shape(x):
+    return x[:-1] * 2
+
+def wrong_dtype(x):
+    return (x * 100).to(torch.int64)
+
+def complex_output(x):
+    return x * (1 + 1j)
+
+def detached(x):
+    return (x * 2).detach()
+
+def through_numpy(x):
+    return torch.from_numpy(x.detach().numpy() * 2)
+
+def nan(x):
+    return x * float("nan")
+
+def explodes(x):
+    return torch.exp(x * 1000)
+
+def returns_none(x):
+    return None
+
+def returns_list(x):
+    return x.tolist()
+
+def no_arguments():
+    return torch.zeros(1)
+
+not_a_function = 3
+'''
+
+
+def _corruption(spec, files=None):
+    """restore on a small valid image with ``--corruption spec`` ({dir} is the folder)."""
+    def build(folder):
+        write(folder, "corr.py", CORRUPTIONS.encode())
+        for name, text in (files or {}).items():
+            write(folder, name, text.encode())
+        image = write(folder, "image.npy", npy_bytes(good_array()))
+        return ["restore", str(image), "--steps", "2", "--out", str(folder / "out"),
+                "--corruption", spec.format(dir=folder)]
+    return build
+
+
+def _csv(text, *extra, encoding="utf-8"):
+    def build(folder):
+        path = write(folder, "data.csv", text.encode(encoding) if isinstance(text, str) else text)
+        return ["train", "--data", str(path), "--label", "y", "--epochs", "2",
+                "--out", str(folder / "out"), *extra]
+    return build
+
+
+def _csv_rows(n=20, header="a,b,y", row=lambda i: f"{i % 7}.5,{i * 0.3:.2f},{i % 2}"):
+    return header + "\n" + "\n".join(row(i) for i in range(n)) + "\n"
+
+
+def seed_state_dict(hidden=5, inputs=2):
+    """A state_dict with the chapter's NeuralNet keys and shapes."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    return {"linear_1.weight": torch.randn(hidden, inputs, generator=gen),
+            "linear_1.bias": torch.randn(hidden, generator=gen),
+            "linear_2.weight": torch.randn(1, hidden, generator=gen),
+            "linear_2.bias": torch.randn(1, generator=gen)}
+
+
+def torch_bytes(obj, zipfile=True) -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=zipfile)
+    return buf.getvalue()
+
+
+def broken_models(marker: Path) -> dict[str, bytes]:
+    """``.pt`` files that must be refused; the payloads would create ``marker``."""
+    import torch
+
+    good = torch_bytes(seed_state_dict())
+    state = seed_state_dict()
+    touch = _SystemCall(_touch_cmd(marker))
+    nan = dict(state, **{"linear_2.bias": torch.tensor([float("nan")])})
+    return {
+        "truncated .pt": good[: len(good) // 2],
+        "empty .pt": b"",
+        "random bytes": random.Random(1).randbytes(2048),
+        "zip that is not a model": _zip({"hello.txt": b"hello"}),
+        ".pt carrying a pickle payload": torch_bytes(dict(state, extra=touch)),
+        "legacy .pt carrying a pickle payload": torch_bytes(dict(state, extra=touch),
+                                                            zipfile=False),
+        "plain pickle payload named .pt": payloads(marker)["os.system (opcodes)"],
+        "a tensor, not a state_dict": torch_bytes(torch.zeros(3)),
+        "a list, not a state_dict": torch_bytes([1, 2, 3]),
+        "wrong keys": torch_bytes({k.replace("linear_", "fc"): v for k, v in state.items()}),
+        "a key missing": torch_bytes({k: v for k, v in state.items() if k != "linear_2.bias"}),
+        "wrong shapes": torch_bytes(dict(state, **{"linear_2.weight": torch.zeros(1, 4)})),
+        "3-D weight": torch_bytes(dict(state, **{"linear_1.weight": torch.zeros(5, 2, 1)})),
+        "integer weights": torch_bytes(dict(state, **{"linear_1.bias": torch.zeros(5,
+                                                                               dtype=torch.int64)})),
+        "NaN weights": torch_bytes(nan),
+        "values that are not tensors": torch_bytes({k: v.tolist() for k, v in state.items()}),
+    }
+
+
+def _zip(files: dict) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _predict(model_bytes, *args, point=("-1", "1")):
+    """predict ``point`` with ``model_bytes`` (bytes, ``f(folder)`` or None: a valid model)."""
+    def build(folder):
+        data = model_bytes(folder) if callable(model_bytes) else model_bytes
+        path = write(folder, "model.pt",
+                     torch_bytes(seed_state_dict()) if data is None else data)
+        return ["predict", "--model", str(path), *point, *args]
+    return build
+
+
+def _predict_csv(text, *args):
+    def build(folder):
+        model = write(folder, "model.pt", torch_bytes(seed_state_dict()))
+        rows = write(folder, "rows.csv", text.encode() if isinstance(text, str) else text)
+        return ["predict", "--model", str(model), "--csv", str(rows), *args]
+    return build
+
+
+def _predict_trained(damage):
+    """predict with a model trained on a CSV, after ``damage(sidecar_path)``."""
+    def build(folder):
+        data = write(folder, "train.csv", _csv_rows(n=40).encode())
+        status, _, err, crash = run_in_process(["train", "--data", str(data), "--label", "y",
+                                                "--epochs", "2", "--out", str(folder / "m")])
+        if status != 0:
+            raise RuntimeError(f"could not train the model the case needs: {err} {crash}")
+        for extra in ("data.png", "boundary.png", "loss.png", "metrics.json"):
+            (folder / "m" / extra).unlink(missing_ok=True)
+        damage(folder / "m" / "model.json")
+        return ["predict", "--model", str(folder / "m" / "model.pt"), "1", "2"]
+    return build
+
+
+def _cli_catalogue() -> list[Case]:
+    cases = []
+    add = cases.append
+    for name in payloads(Path(MARKER)):
+        add(Case("pickle payloads", name,
+                 _restore("image.p", lambda folder, name=name: payloads(folder / MARKER)[name]),
+                 ["pickle"]))
+    for name, data in broken_pickles().items():
+        add(Case("broken pickles", name, _restore("image.p", data)))
+    for name in broken_npys(Path(MARKER)):
+        add(Case(".npy arrays", name, _restore(
+            "image.npy", lambda folder, name=name: broken_npys(folder / MARKER)[name])))
+    for name, (data, shape) in shape_mismatches().items():
+        extra = ("--shape", *map(str, shape)) if shape else ()
+        add(Case("arrays that are not an image", name, _restore("image.npy", data, *extra)))
+    add(Case("arrays that are not an image", "--reference of another size",
+             lambda folder: _restore("image.npy", npy_bytes(good_array()), "--reference",
+                                     str(write(folder, "ref.npy", npy_bytes(np.zeros(81)))))(
+                                         folder), ["reference"]))
+    for name, (suffix, data) in broken_images().items():
+        add(Case("images", name, _restore("image" + suffix, data)))
+
+    corr = "corruption functions"
+    add(Case(corr, "module does not exist", _corruption("no_such_module_xyz:f"), ["no module"]))
+    add(Case(corr, "function does not exist", _corruption("{dir}/corr.py:missing"),
+             ["no function"]))
+    add(Case(corr, "file does not exist", _corruption("{dir}/absent.py:f"), ["no such file"]))
+    add(Case(corr, "not a module:function spec", _corruption("{dir}/corr.py"), ["expected"]))
+    add(Case(corr, "not callable", _corruption("{dir}/corr.py:not_a_function"),
+             ["not callable"]))
+    add(Case(corr, "file with a syntax error",
+             _corruption("{dir}/bad.py:f", {"bad.py": "def f(x:\n"}), ["SyntaxError"]))
+    add(Case(corr, "file that raises on import",
+             _corruption("{dir}/bad.py:f", {"bad.py": "raise RuntimeError('no')\n"}),
+             ["RuntimeError"]))
+    for func, words in [("raises", ["ValueError"]), ("wrong_shape", ["shape"]),
+                        ("wrong_dtype", ["int64"]), ("complex_output", ["complex"]),
+                        ("detached", ["differentiable"]), ("through_numpy", ["differentiable"]),
+                        ("nan", ["NaN"]), ("explodes", ["infinite"]),
+                        ("returns_none", ["NoneType"]), ("returns_list", ["list"]),
+                        ("no_arguments", ["failed"])]:
+        add(Case(corr, func.replace("_", " "), _corruption("{dir}/corr.py:" + func), words))
+    add(Case(corr, "a library function that is not a corruption", _corruption("json:loads"),
+             ["failed"]))
+
+    hyper = "hyperparameters"
+    add(Case(hyper, "restore --lr 1e3 (diverges)",
+             lambda folder: ["restore", "--lr", "1e3", "--steps", "200",
+                             "--out", str(folder / "out")], ["diverged", "lr"]))
+    for args, words in [(["--steps", "0"], ["--steps"]), (["--steps", "-5"], ["--steps"]),
+                        (["--lr", "0"], ["--lr"]), (["--lr", "-1"], ["--lr"]),
+                        (["--lr", "nan"], ["lr"]), (["--lr", "inf"], ["lr"]),
+                        (["--tol", "-1"], ["--tol"]), (["--method", "newton"], ["--method"]),
+                        (["--device", "tpu"], ["--device"]), (["--threads", "0"], ["thread"]),
+                        (["--shape", "10"], ["--shape"]), (["--steps", "many"], ["--steps"])]:
+        add(Case(hyper, "restore " + " ".join(args), _restore_demo(*args), words))
+    add(Case(hyper, "train --lr 1e3 (diverges)",
+             lambda folder: ["train", "--lr", "1e3", "--epochs", "200",
+                             "--out", str(folder / "out")], ["diverged"]))
+    for args, words in [(["--epochs", "0"], ["--epochs"]), (["--epochs", "-3"], ["--epochs"]),
+                        (["--hidden", "0"], ["--hidden"]), (["--hidden", "-2"], ["--hidden"]),
+                        (["--lr", "0"], ["--lr"]), (["--lr", "nan"], ["lr"]),
+                        (["--lr", "inf"], ["lr"]),
+                        (["--batch-size", "0"], ["--batch-size"]),
+                        (["--optimizer", "rmsprop"], ["--optimizer"]),
+                        (["--n-train", "0"], ["--n-train"]), (["--n-test", "-1"], ["--n-test"]),
+                        (["--cluster-std", "-1"], ["--cluster-std"]),
+                        (["--cluster-std", "nan"], ["cluster-std"]),
+                        (["--log-every", "-1"], ["--log-every"]),
+                        (["--threads", "0"], ["thread"]),
+                        (["--optimizer", "lbfgs", "--batch-size", "8"], ["lbfgs"]),
+                        (["--label", "y"], ["--data"])]:
+        add(Case(hyper, "train " + " ".join(args), _train(*args), words))
+
+    csv = "CSVs"
+    add(Case(csv, "empty cell", _csv(_csv_rows().replace("3.5,", ",", 1)), ["missing"]))
+    add(Case(csv, "NaN cell", _csv(_csv_rows().replace("3.5,", "nan,", 1)), ["line"]))
+    add(Case(csv, "inf cell", _csv(_csv_rows().replace("3.5,", "inf,", 1)), ["line"]))
+    add(Case(csv, "text in a numeric column",
+             _csv(_csv_rows().replace("3.5,", "three,", 1), "--features", "a,b"), ["three"]))
+    add(Case(csv, "single class", _csv(_csv_rows(row=lambda i: f"{i},{i},1")), ["distinct"]))
+    add(Case(csv, "three classes", _csv(_csv_rows(row=lambda i: f"{i},{i},{i % 3}")),
+             ["3 distinct"]))
+    add(Case(csv, "missing label column", _csv(_csv_rows(header="a,b,c")), ["label"]))
+    add(Case(csv, "header only", _csv("a,b,y\n"), ["no data rows"]))
+    add(Case(csv, "empty file", _csv(""), ["empty"]))
+    add(Case(csv, "not UTF-8", _csv(_csv_rows(header="ä,b,y"), encoding="latin-1"),
+             ["UTF-8"]))
+    add(Case(csv, "duplicate column names", _csv(_csv_rows(header="a,a,y")), ["duplicate"]))
+    add(Case(csv, "ragged row", _csv(_csv_rows() + "1,2\n"), ["fields"]))
+    add(Case(csv, "too few rows to split", _csv(_csv_rows(n=3)), ["rows"]))
+    add(Case(csv, "no feature columns", _csv(_csv_rows(header="a,b,y",
+                                                       row=lambda i: f"x,z,{i % 2}")),
+             ["numeric"]))
+    add(Case(csv, "unknown --features", _csv(_csv_rows(), "--features", "a,zz"), ["zz"]))
+    add(Case(csv, "--features names the label", _csv(_csv_rows(), "--features", "a,y"),
+             ["label"]))
+    add(Case(csv, "--test-size 1.5", _csv(_csv_rows(), "--test-size", "1.5"), ["--test-size"]))
+    add(Case(csv, "binary file named .csv", _csv(b"\x00\x01\x02PK\x03\x04" * 50), []))
+    add(Case(csv, "no such file",
+             lambda folder: ["train", "--data", str(folder / "absent.csv"), "--label", "y",
+                             "--out", str(folder / "out")], ["no such file"]))
+
+    model = "model files"
+    for name in broken_models(Path(MARKER)):
+        add(Case(model, name, _predict(lambda folder, name=name:
+                                       broken_models(folder / MARKER)[name]), ["model"]))
+    add(Case(model, "CSV-trained model without its scaling file",
+             _predict_trained(lambda side: side.unlink()), ["model.json"]))
+    add(Case(model, "unreadable scaling file",
+             _predict_trained(lambda side: side.write_bytes(b"{not json")), ["model.json"]))
+    add(Case(model, "scaling file without the scaling",
+             _predict_trained(lambda side: side.write_text('{"features": ["a", "b"]}')),
+             ["standardiz"]))
+    add(Case(model, "scaling file of another model",
+             _predict_trained(lambda side: side.write_text(
+                 '{"standardize": {"mean": [0, 0, 0], "scale": [1, 1, 1]}}')), ["model.json"]))
+    add(Case(model, "no such model file",
+             lambda folder: ["predict", "--model", str(folder / "absent.pt"), "-1", "1"],
+             ["no such"]))
+    add(Case(model, "model is a folder",
+             lambda folder: ["predict", "--model", str(folder), "-1", "1"]))
+
+    pred = "predict arguments"
+    for args, words in [(["-1"], ["2 feature"]), (["-1", "1", "1"], ["2 feature"]),
+                        ([], ["feature values"]), (["-1", "abc"], ["abc"]),
+                        (["--", "nan", "1"], ["nan"]), (["--", "-1", "inf"], ["inf"]),
+                        (["-1", "1", "--threshold", "2"], ["--threshold"]),
+                        (["-1", "1", "--output", "x.csv"], ["--output"])]:
+        add(Case(pred, "predict " + (" ".join(args) or "(no values)"),
+                 _predict(None, *args, point=()), words))
+    add(Case(pred, "--csv with a missing column",
+             _predict_csv("a,c\n1,2\n", "--features", "a,b"), ["b"]))
+    add(Case(pred, "--csv with text in a feature",
+             _predict_csv("a,b\n1,two\n"), ["two"]))
+    add(Case(pred, "--csv with a missing value", _predict_csv("a,b\n1,\n"), ["missing"]))
+    add(Case(pred, "--csv header only", _predict_csv("a,b\n"), ["no data rows"]))
+    add(Case(pred, "--csv not UTF-8", _predict_csv("ä,b\n1,2\n".encode("latin-1")),
+             ["UTF-8"]))
+
+    out = "outputs"
+    add(Case(out, "restore --out is an existing file",
+             lambda folder: ["restore", "--steps", "2",
+                             "--out", str(write(folder, "results", b"keep me"))], ["file"]))
+    add(Case(out, "train --out is an existing file",
+             lambda folder: ["train", "--epochs", "2",
+                             "--out", str(write(folder, "results", b"keep me"))], ["file"]))
+    add(Case(out, "restore --out below a file",
+             lambda folder: ["restore", "--steps", "2",
+                             "--out", str(write(folder, "results", b"keep me") / "sub")]))
+    add(Case(out, "restore would overwrite its input",
+             lambda folder: ["restore", str(write(folder, "restored.npy",
+                                                  npy_bytes(good_array()))),
+                             "--steps", "2", "--out", str(folder)], ["overwrite"]))
+    add(Case(out, "restore would overwrite its --reference",
+             lambda folder: ["restore", str(write(folder, "image.npy", npy_bytes(good_array()))),
+                             "--reference", str(write(folder, "restored.npy",
+                                                      npy_bytes(good_array()))),
+                             "--steps", "2", "--out", str(folder)], ["overwrite"]))
+    add(Case(out, "train would overwrite its CSV",
+             lambda folder: ["train", "--data", str(write(folder, "metrics.json",
+                                                          _csv_rows().encode())),
+                             "--label", "y", "--epochs", "2", "--out", str(folder)],
+             ["overwrite"]))
+    add(Case(out, "predict --output is its --csv",
+             lambda folder: _predict_csv("a,b\n1,2\n", "--output",
+                                         str(folder / "rows.csv"))(folder), ["overwrite"]))
+    add(Case(out, "predict --output is its model",
+             lambda folder: _predict_csv("a,b\n1,2\n", "--output",
+                                         str(folder / "model.pt"))(folder), ["overwrite"]))
+    add(Case(out, "predict --output is a folder",
+             lambda folder: _predict_csv("a,b\n1,2\n", "--output", str(folder))(folder),
+             ["folder"]))
+    return cases
+
+
+def catalogue() -> list[Case]:
+    """Every case of the CLI catalogue, in a stable order."""
+    return _cli_catalogue()
+
+
+# --------------------------------------------------------------------------- running a case
+
+
+class Outcome:
+    """What came back from one case, judged against the promise."""
+
+    def __init__(self, case, argv, status, stdout, stderr, crash, before, after, folder):
+        self.case, self.argv, self.status = case, argv, status
+        self.stdout, self.stderr, self.crash = stdout, stderr, crash
+        lines = stderr.strip().splitlines()
+        self.line = lines[0] if len(lines) == 1 else stderr.strip()
+        self.traceback = bool(crash) or "Traceback" in stdout + stderr
+        self.foreign = any(p.name == MARKER for p in folder.rglob("*"))
+        self.partial = sorted(name for name in after
+                              if ".part" in name or Path(name).name.startswith("."))
+        self.written = sorted(set(after) - set(before))
+        self.changed = sorted(name for name in before if after.get(name) != before[name])
+        self.missing_words = [w for w in case.words if w.lower() not in self.line.lower()]
+        self.clear = (status == 2 and len(lines) == 1 and lines[0].startswith("torchann: error: ")
+                      and not self.traceback and not self.missing_words)
+
+    @property
+    def ok(self) -> bool:
+        return (self.clear and not self.foreign and not self.partial and not self.written
+                and not self.changed)
+
+    def explain(self) -> str:
+        return (f"{self.case.id}\n  argv: {self.argv}\n  status: {self.status}\n"
+                f"  stderr: {self.stderr.strip()[-3000:]}\n  missing words: {self.missing_words}"
+                f"\n  foreign code ran: {self.foreign}\n  partial files: {self.partial}\n"
+                f"  files written: {self.written}\n  inputs changed: {self.changed}\n"
+                f"  crash: {self.crash}")
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under ``folder`` and a hash of its content."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def run_in_process(argv):
+    """Run ``torchann argv`` in this process; return (status, stdout, stderr, crash)."""
+    import contextlib
+    import traceback
+
+    from torchann.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    crash = None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as exc:  # argparse
+            status = exc.code if isinstance(exc.code, int) else 1
+        except Exception:
+            status, crash = None, traceback.format_exc()
+    return status, out.getvalue(), err.getvalue(), crash
+
+
+def run_subprocess(argv, cwd=None, timeout=300):
+    """Run ``python -m torchann argv`` as a real process; return (status, stdout, stderr, None)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "torchann", *argv], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr, None
+
+
+def run_case(case: Case, folder: Path, runner=run_in_process) -> Outcome:
+    """Build ``case`` in ``folder`` (created), run it with ``runner`` and judge the outcome."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = case.build(folder)
+    before = snapshot(folder)
+    status, stdout, stderr, crash = runner(argv)
+    return Outcome(case, argv, status, stdout, stderr, crash, before, snapshot(folder), folder)
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+#: Long runs to interrupt: name -> (argv before --out, first log line's prefix, message pattern)
+INTERRUPTS = {
+    "restore (gd)": (["restore", "--method", "gd", "--steps", "100000000", "--log-every", "1"],
+                     "Loss at ", r"interrupted at step (\d+)"),
+    "train": (["train", "--epochs", "100000000", "--log-every", "1"],
+              "Train loss at ", r"interrupted at epoch (\d+)"),
+}
+
+#: What an earlier run left in --out; an interrupted run must leave it byte for byte.
+EARLIER_OUTPUTS = {"restored.npy": b"earlier run", "model.pt": b"earlier model",
+                   "summary.json": b"{}", "notes.txt": b"mine"}
+
+
+class Interrupted:
+    """The result of :func:`interrupt_run`."""
+
+    def __init__(self, status, stderr, started, out_files, stray):
+        self.status, self.stderr, self.started = status, stderr, started
+        self.lines = stderr.strip().splitlines()
+        self.out_files, self.stray = out_files, stray
+
+    def problems(self, pattern) -> list[str]:
+        """What broke the promise (an empty list when nothing did)."""
+        import re
+
+        found = []
+        if not self.started:
+            found.append("the loop never started")
+        if self.status != 130:
+            found.append(f"exit status {self.status}, not 130")
+        if "Traceback" in self.stderr:
+            found.append("a traceback")
+        if len(self.lines) != 1 or not self.lines[0].startswith("torchann: interrupted"):
+            found.append(f"stderr is not one 'torchann: interrupted' line: {self.stderr!r}")
+        elif not re.search(pattern, self.lines[0]) or "no files were written" not in self.lines[0]:
+            found.append(f"the line does not name the step and the files: {self.lines[0]!r}")
+        if self.out_files != EARLIER_OUTPUTS:
+            found.append(f"--out changed: {sorted(self.out_files)}")
+        if self.stray:
+            found.append(f"files written elsewhere: {self.stray}")
+        return found
+
+
+def interrupt_run(argv, prefix, folder: Path, limit=120.0) -> Interrupted:
+    """Start ``torchann argv --out folder/out`` as a real process, wait until it logs a line
+    starting with ``prefix``, send SIGINT as a terminal's Ctrl-C would, and collect the result.
+    """
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = Path(folder)
+    out = folder / "out"
+    out.mkdir(parents=True)
+    for name, data in EARLIER_OUTPUTS.items():
+        (out / name).write_bytes(data)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "torchann", *argv, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
+    started, buf = False, b""
+    try:
+        end = time.monotonic() + limit
+        while not started and time.monotonic() < end and proc.poll() is None:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                buf += chunk
+                started = any(line.startswith(prefix.encode()) for line in buf.split(b"\n"))
+        if started:
+            proc.send_signal(signal.SIGINT)
+        else:
+            proc.kill()
+        _, err = proc.communicate(timeout=limit)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    stray = sorted(p.name for p in folder.iterdir() if p.name != "out")
+    return Interrupted(proc.returncode, err.decode(errors="replace"), started, files, stray)

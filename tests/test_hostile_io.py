@@ -58,6 +58,27 @@ def test_payloads_are_live(tmp_path):
     assert out == [f"{name} True" for name in PAYLOADS]
 
 
+def test_model_payloads_are_live(tmp_path):
+    """Loaded by torch.load(weights_only=False), the .pt payloads do create their marker."""
+    code = textwrap.dedent(f"""
+        import io, sys, torch
+        from pathlib import Path
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import hostile_inputs as h
+        tmp = Path({str(tmp_path)!r})
+        for name in [n for n in h.broken_models(tmp / "x") if "payload" in n]:
+            marker = tmp / h.slug(name)
+            try:
+                torch.load(io.BytesIO(h.broken_models(marker)[name]), weights_only=False)
+            except Exception:
+                pass
+            print(marker.exists())
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["True"] * 3
+
+
 @pytest.mark.parametrize("suffix", [".p", ".pkl", ".bin"])
 @pytest.mark.parametrize("name", PAYLOADS)
 def test_pickle_payload_is_refused_and_runs_nothing(tmp_path, name, suffix):
