@@ -507,6 +507,12 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     if not (math.isfinite(distance) and torch.isfinite(x).all()):
         raise TorchannError(f"the solver diverged at step {taken}: the result is NaN or "
                             "infinite; lower --lr")
+    if track.first is not None and distance > track.first:
+        # too large a step can oscillate without blowing up; ending further from the data
+        # than the random start is divergence all the same
+        advice = f"lower --lr (it is {lr:g})" if lr else "check the corruption"
+        raise TorchannError(f"the solver diverged at step {taken}: the loss rose from "
+                            f"{track.first:.3g} at the start to {distance:.3g}; {advice}")
     return RestoreResult(
         x=x.cpu(), method=method, steps=taken, seconds=seconds, history=track.history,
         final_distance=distance, relative_residual=distance / track.norm_y, stopped=stopped,
