@@ -13,8 +13,8 @@ Default steps / lr / tol per method:
   adam    2000 / 0.01 / none
 
 Writes to --out: restored.npy, restored.png, comparison.png (broken | restored |
-reference), loss.png and summary.json; nothing is written when the run fails or is
-interrupted.
+reference), loss.png, summary.json and report.html (figures and numbers on one page);
+nothing is written when the run fails or is interrupted.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import argparse
 from torchann.errors import TorchannError
 
 METHODS = ("gd", "cg", "lbfgs", "adam")
-OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json")
+OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
+           "report.html")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -161,6 +162,12 @@ def run(args) -> int:
         "comparison.png": io.figure_png(lib.plot_comparison(broken, restored, reference, title)),
         "loss.png": io.figure_png(lib.plot_loss(result.history, result.method)),
     }
+    from torchann.report import Image, Section, render_report
+
+    files["report.html"] = render_report("torchann restore", [Section(
+        name, numbers=list(summary.items()),
+        images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
+    )], subtitle=line).encode("utf-8")
     io.prepare_out_dir(out, inputs)
     io.save_npy(out / "restored.npy", restored)
     for file_name, data in files.items():
