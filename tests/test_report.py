@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
+import subprocess
+import sys
 
 import matplotlib
 import numpy as np
@@ -106,3 +110,17 @@ def test_report_in_headless_chromium(sections, tmp_path):
     pixels = imread(shot)
     assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
     assert pixels.std() > 10  # not a blank page
+
+
+def test_restore_writes_its_report(tmp_path):
+    """`torchann restore` writes a smaller report.html: its comparison, loss curve and numbers."""
+    out = tmp_path / "restore"
+    done = subprocess.run([sys.executable, "-m", "torchann", "restore", "--method", "cg",
+                           "--quiet", "--out", str(out)], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "Agg"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 2
+    summary = json.loads((out / "summary.json").read_text())
+    assert f">{format_value(summary['psnr'])}<" in page
+    assert ">cg<" in page
