@@ -545,17 +545,12 @@ def display_range(image, stretch=False):
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
 
-def plot_comparison(broken, restored, reference=None, title=None):
-    """Side by side: broken | restored | reference (when known). Returns a Figure."""
+def plot_panels(panels, title=None):
+    """Pictures side by side; each panel is ``(name, image, (lo, hi))``. Returns a Figure."""
     import matplotlib.pyplot as plt
 
-    panels = [("broken", broken), ("restored", restored)]
-    if reference is not None:
-        panels.append(("reference", reference))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.5))
-    shared = display_range(restored if reference is None else reference)
-    for ax, (name, image) in zip(axes, panels):
-        lo, hi = display_range(image, stretch=True) if name == "broken" else shared
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.5), squeeze=False)
+    for ax, (name, image, (lo, hi)) in zip(axes[0], panels):
         ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_title(name)
         ax.axis("off")
@@ -563,6 +558,16 @@ def plot_comparison(broken, restored, reference=None, title=None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_comparison(broken, restored, reference=None, title=None):
+    """Side by side: broken | restored | reference (when known). Returns a Figure."""
+    shared = display_range(restored if reference is None else reference)
+    panels = [("broken", broken, display_range(broken, stretch=True)),
+              ("restored", restored, shared)]
+    if reference is not None:
+        panels.append(("reference", reference, shared))
+    return plot_panels(panels, title)
 
 
 def plot_loss(history, method=""):

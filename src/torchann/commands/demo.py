@@ -143,9 +143,9 @@ def _restore_part(args, out):
               (f"cg, {cg.steps} steps: PSNR {psnr['cg']:.1f} dB", restored["cg"], shown),
               ("original", original, shown)]
     images = [
-        _image(out, "broken.png", _panels_figure(panels[:1]), "The broken image: "
+        _image(out, "broken.png", lib.plot_panels(panels[:1]), "The broken image: "
                "weird_function(original), shown as a 100x100 picture", show),
-        _image(out, "comparison.png", _panels_figure(panels),
+        _image(out, "comparison.png", lib.plot_panels(panels),
                "broken | gd (the chapter's method) | cg | original, PSNR against the original",
                show),
         _image(out, "restore-loss.png", _loss_figure(results),
@@ -171,19 +171,6 @@ def _restore_part(args, out):
                                "relative_residual": r.relative_residual, "psnr": psnr[m]}
                            for m, r in results.items()}}
     return [section], numbers
-
-
-def _panels_figure(panels):
-    """Pictures side by side; each panel is ``(title, image, (lo, hi) grey levels)``."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.5), squeeze=False)
-    for ax, (title, image, (lo, hi)) in zip(axes[0], panels):
-        ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
-        ax.set_title(title, fontsize=10)
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
 
 
 def _loss_figure(results):
