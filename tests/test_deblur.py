@@ -207,3 +207,75 @@ def test_other_priors_fit_the_data(demo, prior):
     assert result.final_distance < start
     assert result.extra["prior"] == prior
     assert psnr(original, result.x) > psnr(original, blurred) - 3  # tame, not garbage
+
+
+def _photo(tmp_path):
+    """A blurred, noisy 64x64 crop of a photograph, saved as PNG, and its original."""
+    from skimage import color, data, io, transform, util
+
+    original = transform.resize(color.rgb2gray(data.astronaut())[30:286, 130:386], (64, 64),
+                                anti_aliasing=True)
+    op = deblur.spec_operator("blur:gaussian,sigma=1.5", original.shape, "reflect")
+    noisy = apply(op, original) + 0.01 * np.random.default_rng(0).standard_normal((64, 64))
+    io.imsave(tmp_path / "photo.png", util.img_as_ubyte(np.clip(noisy, 0, 1)))
+    io.imsave(tmp_path / "original.png", util.img_as_ubyte(original))
+    return tmp_path / "photo.png", tmp_path / "original.png"
+
+
+def test_cli_deblurs_a_photograph(tmp_path, capsys):
+    import json
+
+    from torchann import cli
+    from torchann.io import load_array
+
+    photo, original = _photo(tmp_path)
+    out = tmp_path / "out"
+    status = cli.main(["restore", str(photo), "--corruption", "blur:gaussian,sigma=1.5",
+                       "--prior", "tv", "--weight", "auto", "--reference", str(original),
+                       "--out", str(out), "--quiet"])
+    assert status == 0
+    line = capsys.readouterr().out
+    assert "weight" in line and "auto" in line
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "pdhg" and summary["prior"] == "tv"
+    assert summary["boundary"] == "reflect"
+    assert 1e-4 < summary["weight"] < 3e-3
+    for name in ("restored.npy", "restored.png", "comparison.png", "loss.png"):
+        assert (out / name).stat().st_size > 0
+    before = peak_signal_noise_ratio(load_array(original), load_array(photo), data_range=1)
+    assert summary["psnr"] > before + 1
+
+
+def test_cli_blur_demo_with_a_user_psf(tmp_path):
+    import json
+
+    from torchann import cli
+
+    np.save(tmp_path / "psf.npy", ASYMMETRIC)
+    out = tmp_path / "out"
+    status = cli.main(["restore", "--psf", str(tmp_path / "psf.npy"), "--noise", "0.005",
+                       "--prior", "tikhonov", "--weight", "1e-3", "--clip", "0,1",
+                       "--steps", "30", "--out", str(out), "--quiet"])
+    assert status == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["shape"] == [256, 256] and summary["weight"] == 1e-3
+    assert summary["corruption"].startswith("psf:") and "psnr" in summary
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--corruption", "blur:gaussian,sigma=-2"], "positive"),
+    (["--corruption", "blur:box,size=4"], "odd"),
+    (["--weight", "0.1"], "add --prior tv"),
+    (["--prior", "tv", "--weight", "much"], "--weight much"),
+    (["--prior", "tv", "--clip", "0"], "--clip 0"),
+    (["IMAGE", "--corruption", "blur:box,size=3", "--noise", "0.1"], "demo only"),
+])
+def test_cli_mistakes_are_one_line(tmp_path, capsys, argv, words):
+    from torchann import cli
+
+    photo, _ = _photo(tmp_path)
+    argv = [str(photo) if a == "IMAGE" else a for a in argv]
+    assert cli.main(["restore", *argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("torchann: error:") and words in err
+    assert not (tmp_path / "out").exists()
