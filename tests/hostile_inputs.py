@@ -502,6 +502,30 @@ def _predict_trained(damage):
     return build
 
 
+def broken_psfs(marker: Path) -> dict[str, bytes]:
+    """Blur kernels (``--psf``) that must be refused; the payload would create ``marker``."""
+    return {
+        "pickle payload": payloads(marker)["os.system (opcodes)"],
+        "NaN": npy_bytes(np.full((3, 3), np.nan)),
+        "3-D": npy_bytes(np.ones((3, 3, 3))),
+        "1-D": npy_bytes(np.ones(9)),
+        "even size": npy_bytes(np.ones((4, 4))),
+        "zero sum": npy_bytes(np.array([[1.0, 0, -1.0]] * 3)),
+        "negative sum": npy_bytes(-np.ones((3, 3))),
+        "all zeros": npy_bytes(np.zeros((3, 3))),
+        "infinite": npy_bytes(np.full((3, 3), np.inf)),
+    }
+
+
+def _blur(args):
+    """restore a small valid image with a blur given by ``args(folder)``."""
+    def build(folder):
+        image = write(folder, "image.npy", npy_bytes(good_array(256)))
+        return ["restore", str(image), "--steps", "2", "--out", str(folder / "out"),
+                *args(folder)]
+    return build
+
+
 def _cli_catalogue() -> list[Case]:
     cases = []
     add = cases.append
@@ -546,6 +570,40 @@ def _cli_catalogue() -> list[Case]:
         add(Case(corr, func.replace("_", " "), _corruption("{dir}/corr.py:" + func), words))
     add(Case(corr, "a library function that is not a corruption", _corruption("json:loads"),
              ["failed"]))
+
+    blur = "blur models"
+    for name in broken_psfs(Path(MARKER)):
+        add(Case(blur, "--psf " + name, _blur(lambda folder, name=name: [
+            "--psf", str(write(folder, "psf.npy" if "pickle" not in name else "psf.p",
+                               broken_psfs(folder / MARKER)[name]))]),
+                 ["pickle" if "pickle" in name else "psf"]))
+    gauss = ["--corruption", "blur:gaussian,sigma=2"]
+    for args, words in [(["--corruption", "blur:unknown"], ["unknown"]),
+                        (["--corruption", "blur:gaussian,sigma=-1"], ["sigma"]),
+                        (["--corruption", "blur:gaussian,sigma=abc"], ["sigma"]),
+                        (["--corruption", "blur:gaussian,sigma=nan"], ["sigma"]),
+                        (["--corruption", "blur:gaussian,colour=3"], ["colour"]),
+                        (["--corruption", "blur:box,size=0"], ["size"]),
+                        (["--corruption", "blur:box,size=100001"], ["size"]),
+                        (["--corruption", "blur:gaussian,sigma=1e9"], ["size"]),
+                        (["--corruption", "blur:motion,length=1e9"], ["length"]),
+                        (["--corruption", "blur:motion,length=-3"], ["length"]),
+                        (gauss + ["--noise", "-1"], ["--noise"]),
+                        (gauss + ["--noise", "nan"], ["noise"]),
+                        (gauss + ["--prior", "tv", "--weight", "-1"], ["--weight"]),
+                        (gauss + ["--prior", "tv", "--weight", "abc"], ["--weight"]),
+                        (gauss + ["--prior", "tv", "--weight", "auto", "--noise-level", "-1"],
+                         ["--noise-level"]),
+                        (gauss + ["--clip", "1,0"], ["--clip"]),
+                        (gauss + ["--clip", "abc"], ["--clip"]),
+                        (gauss + ["--prior", "wavelet"], ["--prior"]),
+                        (gauss + ["--boundary", "wrap"], ["--boundary"])]:
+        add(Case(blur, " ".join(args).replace("--corruption ", ""), _blur(lambda folder,
+                                                                              args=args: args),
+                 words))
+    add(Case(blur, "--psf together with blur:gaussian", _blur(lambda folder: [
+        "--psf", str(write(folder, "psf.npy", npy_bytes(np.ones((3, 3))))),
+        "--corruption", "blur:gaussian"]), ["--psf"]))
 
     hyper = "hyperparameters"
     add(Case(hyper, "restore --lr 1e3 (diverges)",
