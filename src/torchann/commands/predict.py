@@ -1,12 +1,109 @@
-"""(not yet written) torchann predict."""
+"""Predict with a trained 3.3 classifier: P(label = 1) for one point or every row of a CSV.
+
+torchann predict --model torchann-out/train/model.pt -1 1
+    prints the probability that the point (-1, 1) has label 1 (the chapter's question).
+
+torchann predict --model model.pt --csv rows.csv [--output out.csv]
+    writes the CSV's columns plus 'probability' and 'label' (the original label value when the
+    model's mapping is known) to --output, or to stdout.
+
+The model is a plain state_dict, loaded with torch.load(weights_only=True); sizes come from
+the weight shapes. Its description model.json beside it (written by 'torchann train') gives
+the feature names, the label mapping and the standardization, which is applied here. The
+chapter's own model.pt, saved without one, takes the raw feature values.
+"""
+
+from __future__ import annotations
+
+from torchann.errors import TorchannError
 
 
 def add_arguments(parser):
     """Add this subcommand's options to parser."""
+    parser.add_argument("values", nargs="*", type=float, metavar="X",
+                        help="the feature values of one point, e.g. -1 1")
+    parser.add_argument("--model", default="torchann-out/train/model.pt",
+                        help="model file (default: torchann-out/train/model.pt)")
+    parser.add_argument("--csv", metavar="FILE", help="predict every row of this CSV")
+    parser.add_argument("--output", metavar="FILE",
+                        help="where --csv results go (default: stdout)")
+    parser.add_argument("--features", metavar="A,B,C",
+                        help="feature columns of --csv (default: the names in the model's "
+                             "model.json; without one, the CSV must have exactly the model's "
+                             "number of columns)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="probability from which the label is 1 (default: 0.5)")
+
+
+def _csv_features(loaded, table, option):
+    n = loaded.model.linear_1.in_features
+    if option:
+        names = [f.strip() for f in option.split(",") if f.strip()]
+    elif loaded.features:
+        names = list(loaded.features)
+    elif len(table.header) == n:
+        names = list(table.header)
+    else:
+        raise TorchannError(f"the model takes {n} features but {table.path} has "
+                            f"{len(table.header)} columns and the model has no model.json "
+                            "naming them; choose them with --features")
+    if len(names) != n:
+        raise TorchannError(f"--features names {len(names)} columns; the model takes {n}")
+    return names
+
+
+def _unique(name, header):
+    while name in header:
+        name = f"predicted_{name}"
+    return name
 
 
 def run(args):
     """Run the subcommand."""
-    from torchann.errors import TorchannError
+    import csv
+    import io
+    import sys
 
-    raise TorchannError("'torchann predict' is not available yet")
+    import numpy as np
+
+    from torchann.classifier import predict_proba
+    from torchann.io import check_not_input, save_text
+    from torchann.tabular import feature_matrix, load_model, read_csv, sidecar_path
+
+    if not 0 < args.threshold < 1:
+        raise TorchannError(f"--threshold {args.threshold}: must be between 0 and 1")
+    if args.csv and args.values:
+        raise TorchannError("give either feature values or --csv FILE, not both")
+    if not args.csv and not args.values:
+        raise TorchannError("give the feature values of a point (e.g. -1 1) or --csv FILE")
+    if args.output and not args.csv:
+        raise TorchannError("--output goes with --csv FILE")
+    if args.output:
+        check_not_input([args.output], [args.csv, args.model, sidecar_path(args.model)])
+    loaded = load_model(args.model)
+    if args.values:
+        n = loaded.model.linear_1.in_features
+        if len(args.values) != n:
+            names = f" ({', '.join(loaded.features)})" if loaded.features else ""
+            raise TorchannError(f"the model takes {n} feature values{names}, got "
+                                f"{len(args.values)}")
+        prob = predict_proba(loaded.model, loaded.prepare(np.array([args.values])))[0]
+        print(f"{prob:.6f}")
+        return 0
+
+    table = read_csv(args.csv)
+    x = feature_matrix(table, _csv_features(loaded, table, args.features))
+    prob = predict_proba(loaded.model, loaded.prepare(x))
+    labels = [loaded.label_of(int(p >= args.threshold)) for p in prob]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    prob_name = _unique("probability", table.header)
+    writer.writerow(table.header + [prob_name, _unique("label", table.header + [prob_name])])
+    for row, p, label in zip(table.rows, prob, labels):
+        writer.writerow(row + [format(float(p), ".8g"), label])
+    if args.output:
+        save_text(args.output, buf.getvalue())
+        print(f"Wrote {len(prob)} predictions to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(buf.getvalue())
+    return 0

@@ -1,0 +1,501 @@
+"""A user's own data and model files for the 3.3 classifier.
+
+CSV files
+---------
+:func:`read_csv` reads a UTF-8 CSV with a header row; :func:`load_labelled_csv` picks the
+feature columns and the label, checks them (numbers only, nothing missing, exactly two label
+values) and maps the label's two values to 0/1. :func:`stratified_split` and
+:class:`Standardizer` prepare the data for training; :func:`feature_matrix` takes the
+feature columns of a CSV for prediction.
+
+Model files
+-----------
+A model is two files side by side:
+
+- ``model.pt``: a plain ``state_dict`` (keys ``linear_1.weight``, ``linear_1.bias``,
+  ``linear_2.weight``, ``linear_2.bias``), which the chapter's own code loads with
+  ``NeuralNet(2, 5).load_state_dict(torch.load("model.pt"))``;
+- ``model.json``: everything else (sizes, feature names, the label mapping
+  ``{original value: 0/1}``, the standardization mean and scale, the data source).
+
+:func:`load_model` reads ``model.pt`` with ``torch.load(weights_only=True)``, infers the sizes
+from the weight shapes and checks keys and shapes. Without ``model.json`` it is taken for the
+chapter's model (raw features, labels 0/1), unless the ``.pt`` itself says that a sidecar with
+standardization belongs to it. :func:`save_model` writes both files atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from torchann.classifier import NeuralNet
+from torchann.errors import TorchannError
+from torchann.io import atomic_write, save_json
+
+_MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
+#: Format name written into ``model.json``.
+MODEL_FORMAT = "torchann-classifier"
+_SIDECAR_KEY = "torchann_sidecar"  # in the state_dict's _metadata: the .pt needs its sidecar
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+@dataclass
+class CsvTable:
+    """A CSV file as text: its header, its rows (lists of stripped strings), their line numbers."""
+
+    path: str
+    header: list
+    rows: list
+    lines: list = field(default_factory=list)
+
+    def column(self, name):
+        """The values of column ``name`` as a list of strings."""
+        j = self.header.index(name)
+        return [row[j] for row in self.rows]
+
+
+def read_csv(path) -> CsvTable:
+    """Read a UTF-8 CSV with a header row.
+
+    Raises
+    ------
+    TorchannError
+        Missing file, not UTF-8, empty, header only, duplicate or empty column names, or rows
+        with a different number of fields than the header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TorchannError(f"{path}: no such file; check the path")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise TorchannError(f"{path}: not UTF-8 text (byte {err.start}); save the CSV as "
+                            "UTF-8") from None
+    except OSError as err:
+        raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
+    try:
+        lines = [row for row in csv.reader(io.StringIO(text))]
+    except csv.Error as err:
+        raise TorchannError(f"{path}: not a readable CSV ({err})") from None
+    numbered = [(i + 1, [v.strip() for v in row]) for i, row in enumerate(lines)
+                if any(v.strip() for v in row)]
+    if not numbered:
+        raise TorchannError(f"{path}: the file is empty; expected a header row and data rows")
+    header = numbered[0][1]
+    if any(not name for name in header):
+        raise TorchannError(f"{path}: the header has an empty column name (column "
+                            f"{header.index('') + 1}); name every column")
+    dupes = sorted({name for name in header if header.count(name) > 1})
+    if dupes:
+        raise TorchannError(f"{path}: duplicate column names {', '.join(dupes)}; "
+                            "give every column its own name")
+    if len(numbered) == 1:
+        raise TorchannError(f"{path}: only a header row, no data rows")
+    rows = []
+    for line, row in numbered[1:]:
+        if len(row) != len(header):
+            raise TorchannError(f"{path}: line {line} has {len(row)} fields but the header has "
+                                f"{len(header)}; fix that row")
+        rows.append(row)
+    return CsvTable(str(path), header, rows, [line for line, _ in numbered[1:]])
+
+
+def _parse(table, name, value, row):
+    line = table.lines[row]
+    if value.lower() in _MISSING:
+        raise TorchannError(f"{table.path}: line {line}, column {name!r}: missing value; "
+                            "fill it in or drop the row")
+    try:
+        number = float(value)
+    except ValueError:
+        raise TorchannError(f"{table.path}: line {line}, column {name!r}: {value!r} is not a "
+                            "number") from None
+    if not math.isfinite(number):
+        raise TorchannError(f"{table.path}: line {line}, column {name!r}: {value!r} is not a "
+                            "finite number")
+    return number
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def feature_matrix(table, names) -> np.ndarray:
+    """The columns ``names`` of ``table`` as a float64 matrix; every value must be a number.
+
+    Raises
+    ------
+    TorchannError
+        A missing column (the available ones are listed), a missing or non-numeric value (the
+        line and column are named).
+    """
+    absent = [n for n in names if n not in table.header]
+    if absent:
+        raise TorchannError(f"{table.path}: no column {', '.join(map(repr, absent))}; the "
+                            f"columns are {', '.join(table.header)}")
+    cols = [table.header.index(n) for n in names]
+    return np.array([[_parse(table, table.header[j], row[j], i) for j in cols]
+                     for i, row in enumerate(table.rows)], dtype=np.float64)
+
+
+@dataclass
+class LabelledData:
+    """Features and 0/1 labels read from a CSV by :func:`load_labelled_csv`.
+
+    Attributes
+    ----------
+    x : ndarray of float64, shape (N, F)
+    y : ndarray of float32, shape (N,)
+    features : list of str
+    label : str
+        The label column's name.
+    label_map : dict
+        ``{original value (str): 0 or 1}``.
+    skipped : list of str
+        Text columns left out because none of their values is a number.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    features: list
+    label: str
+    label_map: dict
+    skipped: list = field(default_factory=list)
+
+
+def _label_order(values):
+    if all(_is_number(v) for v in values):
+        return sorted(values, key=float)
+    return sorted(values)
+
+
+def load_labelled_csv(path, label, features=None) -> LabelledData:
+    """Read a CSV for training: the ``label`` column and the feature columns.
+
+    Parameters
+    ----------
+    path : str or Path
+    label : str
+        Name of the label column; it must take exactly two distinct values. The smaller
+        (numerically when both are numbers, else alphabetically) becomes 0, the other 1.
+    features : list of str, optional
+        Feature columns. Default: every other column that holds numbers; a column none of
+        whose values is a number is skipped (reported in ``skipped``).
+
+    Raises
+    ------
+    TorchannError
+        Any problem :func:`read_csv` or :func:`feature_matrix` finds, a missing label column,
+        a missing label value, or a label with other than two classes.
+    """
+    table = read_csv(path)
+    if label not in table.header:
+        raise TorchannError(f"{table.path}: no label column {label!r}; the columns are "
+                            f"{', '.join(table.header)}; choose one with --label")
+    raw = table.column(label)
+    for i, value in enumerate(raw):
+        if value.lower() in _MISSING:
+            raise TorchannError(f"{table.path}: line {table.lines[i]}, column {label!r}: "
+                                "missing label; fill it in or drop the row")
+    classes = _label_order(sorted(set(raw)))
+    if len(classes) != 2:
+        shown = ", ".join(map(repr, classes[:10])) + (", ..." if len(classes) > 10 else "")
+        raise TorchannError(f"{table.path}: the label {label!r} has {len(classes)} distinct "
+                            f"value{'s' if len(classes) != 1 else ''} ({shown}); a binary "
+                            "classifier needs exactly two")
+    skipped = []
+    if features is None:
+        features = []
+        for name in table.header:
+            if name == label:
+                continue
+            if any(_is_number(v) for v in table.column(name)):
+                features.append(name)
+            else:
+                skipped.append(name)
+        if not features:
+            raise TorchannError(f"{table.path}: no numeric column besides the label {label!r}; "
+                                "a classifier needs at least one feature")
+    else:
+        if label in features:
+            raise TorchannError(f"--features names the label column {label!r}; leave it out")
+        dupes = sorted({f for f in features if features.count(f) > 1})
+        if dupes:
+            raise TorchannError(f"--features names {', '.join(dupes)} more than once")
+    x = feature_matrix(table, features)
+    mapping = {classes[0]: 0, classes[1]: 1}
+    y = np.array([mapping[v] for v in raw], dtype=np.float32)
+    return LabelledData(x, y, list(features), label, mapping, skipped)
+
+
+def stratified_split(x, y, test_size=0.2, random_state=None):
+    """Split into train and test sets with the same label proportions (sklearn).
+
+    Raises
+    ------
+    TorchannError
+        When ``test_size`` is not in (0, 1), or there are too few rows: each split needs at
+        least one row of each label.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < test_size < 1:
+        raise TorchannError(f"--test-size {test_size}: must be between 0 and 1")
+    n = len(y)
+    counts = np.unique(y, return_counts=True)[1]
+    n_test = math.ceil(test_size * n)
+    if counts.min() < 2 or n_test < 2 or n - n_test < 2:
+        raise TorchannError(f"too few rows to split: {n} rows, {counts.min()} in the smaller "
+                            f"class, test size {test_size}; each split needs both labels, so "
+                            "give at least 2 rows of each label and a --test-size that leaves "
+                            "2 or more rows on each side")
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, stratify=y, random_state=random_state)
+    return x_train, x_test, y_train, y_test
+
+
+@dataclass
+class Standardizer:
+    """Feature standardization ``(x - mean) / scale`` with statistics of the training split.
+
+    Fitted with sklearn's StandardScaler (a constant column gets scale 1).
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, x):
+        """Learn mean and scale from ``x`` (the training split only)."""
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(np.asarray(x, dtype=np.float64))
+        return cls(scaler.mean_.copy(), scaler.scale_.copy())
+
+    def transform(self, x):
+        """Standardize ``x``; returns float32 for the model."""
+        return ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale).astype(np.float32)
+
+    def to_json(self):
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def sidecar_path(model_path) -> Path:
+    """Where the sidecar of ``model_path`` lives: the same name with ``.json``."""
+    return Path(model_path).with_suffix(".json")
+
+
+def save_model(path, model, info) -> tuple:
+    """Save ``model``'s state_dict to ``path`` and ``info`` to its sidecar, both atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.pt`` file.
+    model : NeuralNet
+    info : dict
+        Written to the sidecar, with ``format``, ``input_size`` and ``hidden_size`` added.
+        ``standardize`` (``{"mean": [...], "scale": [...]}`` or ``None``), ``features``,
+        ``label`` and ``label_map`` are read back by :func:`load_model`.
+
+    Returns
+    -------
+    (Path, Path)
+        The model file and the sidecar.
+    """
+    path = Path(path)
+    side = sidecar_path(path)
+    if side.resolve() == path.resolve():
+        raise TorchannError(f"{path}: the model file must not end in .json")
+    state = model.state_dict()
+    state = type(state)((k, v.detach().cpu()) for k, v in state.items())
+    if info.get("standardize"):
+        state._metadata = {"": {"version": 1, _SIDECAR_KEY: side.name}}
+    info = {"format": MODEL_FORMAT, "input_size": model.linear_1.in_features,
+            "hidden_size": model.linear_1.out_features, **info}
+    with atomic_write(path) as tmp:
+        torch.save(state, tmp)
+    save_json(side, info)
+    return path, side
+
+
+def _expected(input_size="input", hidden_size="hidden"):
+    return (f"linear_1.weight [{hidden_size}, {input_size}], linear_1.bias [{hidden_size}], "
+            f"linear_2.weight [1, {hidden_size}], linear_2.bias [1]")
+
+
+def state_dict_sizes(state) -> tuple:
+    """Check that ``state`` is a NeuralNet state_dict; return ``(input_size, hidden_size)``.
+
+    Raises
+    ------
+    TorchannError
+        Other keys, or shapes that do not fit together; the message names what was expected.
+    """
+    if not isinstance(state, dict):
+        raise TorchannError(f"the model file holds a {type(state).__name__}, not a state_dict; "
+                            f"expected the keys {_expected()}")
+    keys = {"linear_1.weight", "linear_1.bias", "linear_2.weight", "linear_2.bias"}
+    if set(state) != keys or not all(torch.is_tensor(v) for v in state.values()):
+        missing = sorted(keys - set(state))
+        extra = sorted(set(state) - keys)
+        raise TorchannError(f"the state_dict has keys {', '.join(map(str, state)) or 'none'}"
+                            f"{'; missing ' + ', '.join(missing) if missing else ''}"
+                            f"{'; unexpected ' + ', '.join(map(str, extra)) if extra else ''}; "
+                            f"expected NeuralNet's {_expected()}")
+    w1 = state["linear_1.weight"]
+    if w1.ndim != 2 or 0 in w1.shape:
+        raise TorchannError(f"linear_1.weight has shape {list(w1.shape)}; expected "
+                            f"{_expected()}")
+    hidden, inputs = w1.shape
+    want = {"linear_1.bias": [hidden], "linear_2.weight": [1, hidden], "linear_2.bias": [1]}
+    for key, shape in want.items():
+        if list(state[key].shape) != shape or not state[key].is_floating_point():
+            raise TorchannError(f"{key} has shape {list(state[key].shape)} but linear_1.weight "
+                                f"{list(w1.shape)} needs {shape}; expected "
+                                f"{_expected(inputs, hidden)}")
+    if not all(torch.isfinite(v).all() for v in state.values()):
+        raise TorchannError("the model's weights contain NaN or infinite values; retrain it")
+    return int(inputs), int(hidden)
+
+
+@dataclass
+class LoadedModel:
+    """A model read by :func:`load_model`, with what its sidecar says.
+
+    Attributes
+    ----------
+    model : NeuralNet
+        In eval mode, on the CPU.
+    features : list of str or None
+        Feature names, when known.
+    label_map : dict or None
+        ``{original value: 0/1}``, when known.
+    standardizer : Standardizer or None
+    info : dict
+        The sidecar's content (empty without one).
+    """
+
+    model: NeuralNet
+    features: list | None = None
+    label_map: dict | None = None
+    standardizer: Standardizer | None = None
+    info: dict = field(default_factory=dict)
+
+    def prepare(self, x):
+        """Turn raw feature rows into the model's input (standardized when trained so)."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.model.linear_1.in_features:
+            raise TorchannError(f"the model takes {self.model.linear_1.in_features} feature "
+                                f"value(s) per point, got {x.shape[-1]}")
+        return self.standardizer.transform(x) if self.standardizer else x.astype(np.float32)
+
+    def label_of(self, label01):
+        """The original label value for a predicted 0/1 label (0/1 itself when unknown)."""
+        if not self.label_map:
+            return label01
+        inverse = {v: k for k, v in self.label_map.items()}
+        return inverse[int(label01)]
+
+
+def _read_sidecar(side, inputs):
+    try:
+        info = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise TorchannError(f"{side}: not a readable model description ({type(err).__name__}); "
+                            "restore it or retrain the model") from None
+    if not isinstance(info, dict):
+        raise TorchannError(f"{side}: not a model description (expected a JSON object)")
+    features = info.get("features")
+    if features is not None and (not isinstance(features, list) or len(features) != inputs):
+        raise TorchannError(f"{side}: lists {features!r} as features but the model takes "
+                            f"{inputs}; the sidecar does not belong to this model")
+    mapping = info.get("label_map")
+    if mapping is not None and (not isinstance(mapping, dict)
+                                or sorted(mapping.values()) != [0, 1]):
+        raise TorchannError(f"{side}: label_map {mapping!r} is not a mapping of two values "
+                            "to 0 and 1")
+    scaler = None
+    spec = info.get("standardize")
+    if spec:
+        try:
+            mean = np.asarray(spec["mean"], dtype=np.float64)
+            scale = np.asarray(spec["scale"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            raise TorchannError(f"{side}: says the features are standardized but its mean and "
+                                "scale are missing or unreadable; retrain the model") from None
+        if mean.shape != (inputs,) or scale.shape != (inputs,) or not (scale > 0).all():
+            raise TorchannError(f"{side}: standardization needs {inputs} means and {inputs} "
+                                "positive scales; the file does not match the model")
+        scaler = Standardizer(mean, scale)
+    return LoadedModel(None, features, mapping, scaler, info)
+
+
+def load_model(path) -> LoadedModel:
+    """Load a classifier saved by :func:`save_model`, or the chapter's plain ``model.pt``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.pt`` file; its sidecar ``.json`` is read when present.
+
+    Returns
+    -------
+    LoadedModel
+
+    Raises
+    ------
+    TorchannError
+        Missing, truncated or corrupt file; a file that is not a plain state_dict (a pickle
+        that would run code is refused); wrong keys or shapes; a model that needs its sidecar
+        (it was trained on standardized features) when the sidecar is missing or incomplete.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TorchannError(f"{path}: no such model file; train one with 'torchann train'")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, random bytes, a pickle naming forbidden globals
+        code = "weights_only" in str(err) or "global" in str(err).lower()
+        reason = "it asks to run code" if code else "truncated, corrupt or not a torch.save file"
+        raise TorchannError(f"{path}: not a readable state_dict ({reason}); only plain "
+                            "state_dicts saved with torch.save load") from None
+    try:
+        inputs, hidden = state_dict_sizes(state)
+    except TorchannError as err:
+        raise TorchannError(f"{path}: {err}") from None
+    side = sidecar_path(path)
+    needs = (getattr(state, "_metadata", None) or {}).get("", {}).get(_SIDECAR_KEY)
+    if side.is_file():
+        loaded = _read_sidecar(side, inputs)
+        if needs and not loaded.standardizer:
+            raise TorchannError(f"{side}: lacks the standardization this model was trained "
+                                "with; restore the model's own .json or retrain")
+    elif needs:
+        raise TorchannError(f"{path}: this model was trained on standardized features and "
+                            f"needs its description {side.name} beside it; copy it there")
+    else:
+        loaded = LoadedModel(None)
+    model = NeuralNet(inputs, hidden)
+    state = {k: v.float() for k, v in state.items()}
+    model.load_state_dict(state)
+    model.eval()
+    loaded.model = model
+    return loaded
