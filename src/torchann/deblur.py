@@ -35,6 +35,8 @@ _BLUR_PARAMS = {
 # numpy.pad mode that builds each boundary rule; "reflect" is scipy.ndimage's mode='reflect'
 # (half-sample symmetric: d c b a | a b c d | d c b a)
 _PAD_MODES = {"zero": "constant", "circular": "wrap", "reflect": "symmetric"}
+#: The widest built-in kernel (pixels); larger ones are refused before allocation.
+MAX_KERNEL_SIZE = 1001
 _SPEC_HELP = ("use e.g. blur:gaussian,sigma=2 or blur:box,size=5 or "
               "blur:motion,length=9,angle=30")
 
@@ -99,6 +101,9 @@ def parse_blur_spec(spec: str) -> tuple[str, dict]:
 
 
 def _odd_size(name: str, size: int) -> int:
+    if size > MAX_KERNEL_SIZE:
+        raise TorchannError(f"{name}={size}: the kernel would be {size} pixels wide, more than "
+                            f"the {MAX_KERNEL_SIZE} allowed; use a smaller blur")
     if size < 1 or size % 2 == 0:
         raise TorchannError(f"{name}={size}: the kernel size must be a positive odd number "
                             "so that the kernel has a center; use e.g. "
@@ -157,6 +162,9 @@ def _motion_kernel(length: float, angle: float) -> torch.Tensor:
         raise TorchannError(f"length={length}: a motion blur is at least 1 pixel long")
     if not math.isfinite(angle):
         raise TorchannError(f"angle={angle}: give the angle in degrees as a finite number")
+    if length > MAX_KERNEL_SIZE:
+        raise TorchannError(f"length={length:g}: a motion blur is at most {MAX_KERNEL_SIZE} "
+                            "pixels long")
     half = math.ceil((length - 1) / 2)
     size = 2 * half + 1
     theta = math.radians(angle)
