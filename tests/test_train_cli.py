@@ -186,10 +186,10 @@ def test_wrong_shape_state_dict_exits_2(tmp_path):
 
 
 @pytest.mark.parametrize("args,pattern", [
-    (["train", "--epochs", "0"], r"--epochs 0: must be positive"),
-    (["train", "--hidden", "-2"], r"--hidden -2: must be positive"),
-    (["train", "--lr", "0"], r"--lr 0.0: must be positive"),
-    (["train", "--batch-size", "0"], r"--batch-size 0: must be positive"),
+    (["train", "--epochs", "0"], r"--epochs 0: must be a positive number"),
+    (["train", "--hidden", "-2"], r"--hidden -2: must be a positive number"),
+    (["train", "--lr", "0"], r"--lr 0.0: must be a positive number"),
+    (["train", "--batch-size", "0"], r"--batch-size 0: must be a positive number"),
     (["train", "--lr", "1000", "--epochs", "50"], r"diverged.*lower --lr"),
     (["train", "--data", "x.csv"], r"--data needs --label"),
 ])

@@ -30,6 +30,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -471,7 +472,9 @@ def load_model(path) -> LoadedModel:
     if not path.is_file():
         raise TorchannError(f"{path}: no such model file; train one with 'torchann train'")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. an odd pickle protocol: the checks below decide
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, random bytes, a pickle naming forbidden globals
         code = "weights_only" in str(err) or "global" in str(err).lower()
         reason = "it asks to run code" if code else "truncated, corrupt or not a torch.save file"

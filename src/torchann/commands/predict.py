@@ -62,6 +62,7 @@ def run(args):
     """Run the subcommand."""
     import csv
     import io
+    import math
     import sys
 
     import numpy as np
@@ -70,6 +71,10 @@ def run(args):
     from torchann.io import check_not_input, save_text
     from torchann.tabular import feature_matrix, load_model, read_csv, sidecar_path
 
+    if args.values and not all(math.isfinite(v) for v in args.values):
+        bad = next(v for v in args.values if not math.isfinite(v))
+        raise TorchannError(f"the feature value {bad} is not a finite number; give finite "
+                            "values")
     if not 0 < args.threshold < 1:
         raise TorchannError(f"--threshold {args.threshold}: must be between 0 and 1")
     if args.csv and args.values:

@@ -26,6 +26,7 @@ written until training has finished.
 from __future__ import annotations
 
 import argparse
+import math
 
 from torchann.errors import TorchannError
 
@@ -95,8 +96,9 @@ def _config(args):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     for key in ("hidden", "epochs", "lr", "batch_size"):
-        if config[key] is not None and not config[key] > 0:
-            raise TorchannError(f"--{key.replace('_', '-')} {config[key]}: must be positive")
+        value = config[key]
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise TorchannError(f"--{key.replace('_', '-')} {value}: must be a positive number")
     if args.log_every < 0:
         raise TorchannError(f"--log-every {args.log_every}: must be 0 (never) or positive")
     if args.data is None and (args.label or args.features):
