@@ -26,17 +26,17 @@ WIDTH = 30
 
 
 def run_catalogue(cases, root: Path, jobs: int, in_process: bool):
-    def one(item):
-        i, case = item
-        folder = root / f"{i:03d}"
-        runner = (h.run_in_process if in_process
-                  else lambda argv: h.run_subprocess(argv, cwd=folder))
-        return h.run_case(case, folder, runner=runner)
-
-    if in_process:  # one process: the CLI's state is not made for threads
-        return [one(item) for item in enumerate(cases)]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, enumerate(cases)))
+    """Build every case here (some build in-process), then run them as processes."""
+    folders = [root / f"{i:03d}" for i in range(len(cases))]
+    prepared = [h.prepare_case(case, folder) for case, folder in zip(cases, folders)]
+    if in_process:
+        results = [h.run_in_process(argv) for argv, _ in prepared]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(lambda i: h.run_subprocess(prepared[i][0], cwd=folders[i]),
+                                    range(len(cases))))
+    return [h.judge_case(case, folder, argv, before, result)
+            for case, folder, (argv, before), result in zip(cases, folders, prepared, results)]
 
 
 def class_line(klass, outcomes) -> str:

@@ -812,14 +812,25 @@ def run_subprocess(argv, cwd=None, timeout=300):
     return proc.returncode, proc.stdout, proc.stderr, None
 
 
-def run_case(case: Case, folder: Path, runner=run_in_process) -> Outcome:
-    """Build ``case`` in ``folder`` (created), run it with ``runner`` and judge the outcome."""
+def prepare_case(case: Case, folder: Path):
+    """Build ``case`` in ``folder`` (created); return its argv and the folder's snapshot."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     argv = case.build(folder)
-    before = snapshot(folder)
-    status, stdout, stderr, crash = runner(argv)
-    return Outcome(case, argv, status, stdout, stderr, crash, before, snapshot(folder), folder)
+    return argv, snapshot(folder)
+
+
+def judge_case(case: Case, folder: Path, argv, before, result) -> Outcome:
+    """Judge ``result`` = (status, stdout, stderr, crash) of a case prepared in ``folder``."""
+    status, stdout, stderr, crash = result
+    return Outcome(case, argv, status, stdout, stderr, crash, before, snapshot(folder),
+                   Path(folder))
+
+
+def run_case(case: Case, folder: Path, runner=run_in_process) -> Outcome:
+    """Build ``case`` in ``folder`` (created), run it with ``runner`` and judge the outcome."""
+    argv, before = prepare_case(case, folder)
+    return judge_case(case, folder, argv, before, runner(argv))
 
 
 # --------------------------------------------------------------------------- Ctrl-C

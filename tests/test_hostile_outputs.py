@@ -165,3 +165,37 @@ def test_an_input_is_never_an_output(tmp_path):
     with pytest.raises(TorchannError, match="overwrite an input"):
         io.check_not_input([tmp_path / "sub" / ".." / "restored.npy"], [image])
     assert image.read_bytes() == b"input"
+
+
+@pytest.mark.parametrize("argv", [
+    ["restore", "--steps", "2"],
+    ["train", "--epochs", "2"],
+], ids=["restore", "train"])
+@pytest.mark.parametrize("sub", ["", "sub"], ids=["locked", "below locked"])
+def test_commands_refuse_an_unwritable_out(tmp_path, monkeypatch, argv, sub):
+    import hostile_inputs as h
+
+    monkeypatch.chdir(tmp_path)
+    with unwritable_folder(tmp_path / "locked") as locked:
+        status, out, err, crash = h.run_in_process([*argv, "--out", str(locked / sub)])
+        assert crash is None, crash
+        assert status == 2, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("torchann: error: ")
+        assert "writ" in lines[0] or "cannot create" in lines[0]
+        assert list(locked.iterdir()) == []
+
+
+def test_predict_refuses_an_unwritable_output(tmp_path, monkeypatch):
+    import hostile_inputs as h
+
+    monkeypatch.chdir(tmp_path)
+    model = h.write(tmp_path, "model.pt", h.torch_bytes(h.seed_state_dict()))
+    rows = h.write(tmp_path, "rows.csv", b"a,b\n1,2\n")
+    with unwritable_folder(tmp_path / "locked") as locked:
+        status, out, err, crash = h.run_in_process(
+            ["predict", "--model", str(model), "--csv", str(rows),
+             "--output", str(locked / "p.csv")])
+        assert crash is None, crash
+        assert status == 2 and err.startswith("torchann: error: cannot write"), err
+        assert list(locked.iterdir()) == []
