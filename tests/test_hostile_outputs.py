@@ -7,6 +7,7 @@ no temporary file behind; an unusable ``--out`` is one clear error.
 import contextlib
 import errno
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -199,3 +200,71 @@ def test_predict_refuses_an_unwritable_output(tmp_path, monkeypatch):
         assert crash is None, crash
         assert status == 2 and err.startswith("torchann: error: cannot write"), err
         assert list(locked.iterdir()) == []
+
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "torchann"
+RAW_WRITE = re.compile(r"open\(|write_text|write_bytes|savefig\(|np\.save\(|torch\.save\(|"
+                       r"imsave|to_csv|json\.dump\(")
+
+
+def test_every_output_goes_through_an_atomic_writer():
+    """Outside io.py, a file is only written into the temporary path of ``atomic_write``."""
+    raw = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        if path.name == "io.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if RAW_WRITE.search(line) and "tmp" not in line:
+                raw.append(f"{path.relative_to(SOURCE)}:{number}: {line.strip()}")
+    assert raw == []
+
+
+def _complete(path: Path) -> bool:
+    """Whether ``path`` is a whole file of its kind."""
+    import json
+
+    data = path.read_bytes()
+    if path.suffix == ".npy":
+        return io.load_npy_array(data).size > 0
+    if path.suffix == ".json":
+        return isinstance(json.loads(data), dict)
+    if path.suffix == ".png":
+        return io.load_image_array(data).size > 0
+    if path.suffix == ".html":
+        return data.rstrip().endswith(b"</html>")
+    if path.suffix == ".pt":
+        import torch
+
+        return isinstance(torch.load(path, weights_only=True), dict)
+    return True
+
+
+@pytest.mark.parametrize("argv", [["restore", "--steps", "2"], ["train", "--epochs", "2"]],
+                         ids=["restore", "train"])
+@pytest.mark.parametrize("nth", [1, 3])
+def test_ctrl_c_between_output_files_leaves_only_whole_files(tmp_path, monkeypatch, argv, nth):
+    """Ctrl-C while the outputs are being renamed into place: each file is the earlier
+    one or a complete new one, never a part, and nothing temporary is left."""
+    import hostile_inputs as h
+
+    out = tmp_path / "out"
+    status, _, err, crash = h.run_in_process([*argv, "--out", str(out)])
+    assert status == 0, err + str(crash)
+    earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == nth:
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(io.os, "replace", replace)
+    status, _, err, crash = h.run_in_process([*argv, "--out", str(out), "--seed", "7"])
+    monkeypatch.undo()
+    assert crash is None and status == 130, err
+    assert err.strip().startswith("torchann: interrupted")
+    assert leftovers(out) == []
+    assert sorted(p.name for p in out.iterdir()) == sorted(earlier)
+    for path in out.iterdir():
+        assert path.read_bytes() == earlier[path.name] or _complete(path), path.name
