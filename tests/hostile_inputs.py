@@ -836,11 +836,12 @@ def run_case(case: Case, folder: Path, runner=run_in_process) -> Outcome:
 # --------------------------------------------------------------------------- Ctrl-C
 
 #: Long runs to interrupt: name -> (argv before --out, first log line's prefix, message pattern)
+#: The signal goes after the log line of step 50, so the message must name a step >= 50.
 INTERRUPTS = {
-    "restore (gd)": (["restore", "--method", "gd", "--steps", "100000000", "--log-every", "1"],
-                     "Loss at ", r"interrupted at step (\d+)"),
-    "train": (["train", "--epochs", "100000000", "--log-every", "1"],
-              "Train loss at ", r"interrupted at epoch (\d+)"),
+    "restore (gd)": (["restore", "--method", "gd", "--steps", "100000000", "--log-every", "25"],
+                     "Loss at 50 ", r"interrupted at step ([5-9]\d|\d{3,})\b"),
+    "train": (["train", "--epochs", "100000000", "--log-every", "25"],
+              "Train loss at 50 ", r"interrupted at epoch ([5-9]\d|\d{3,})\b"),
 }
 
 #: What an earlier run left in --out; an interrupted run must leave it byte for byte.
