@@ -526,6 +526,21 @@ def _blur(args):
     return build
 
 
+def _sparse_input(folder):
+    path = folder / "huge.npy"
+    with open(path, "wb") as f:
+        f.write(npy_header((2**27,), data=b""))
+        f.truncate(2**30)  # sparse: takes no disk space
+    return ["restore", str(path), "--steps", "2", "--out", str(folder / "out")]
+
+
+def _linked_output(folder):
+    image = write(folder, "image.npy", npy_bytes(good_array()))
+    (folder / "out").mkdir()
+    (folder / "out" / "restored.npy").symlink_to(image)
+    return ["restore", str(image), "--steps", "2", "--out", str(folder / "out")]
+
+
 def _cli_catalogue() -> list[Case]:
     cases = []
     add = cases.append
@@ -547,6 +562,10 @@ def _cli_catalogue() -> list[Case]:
                                          folder), ["reference"]))
     for name, (suffix, data) in broken_images().items():
         add(Case("images", name, _restore("image" + suffix, data)))
+    add(Case("images", "a device instead of a file (/dev/zero)",
+             lambda folder: ["restore", "/dev/zero", "--out", str(folder / "out")],
+             ["regular file"]))
+    add(Case("images", "a 1 GB (sparse) file", _sparse_input, ["larger"]))
 
     corr = "corruption functions"
     add(Case(corr, "module does not exist", _corruption("no_such_module_xyz:f"), ["no module"]))
@@ -714,6 +733,7 @@ def _cli_catalogue() -> list[Case]:
              lambda folder: ["restore", str(write(folder, "restored.npy",
                                                   npy_bytes(good_array()))),
                              "--steps", "2", "--out", str(folder)], ["overwrite"]))
+    add(Case(out, "restore --out holds a link to its input", _linked_output, ["overwrite"]))
     add(Case(out, "restore would overwrite its --reference",
              lambda folder: ["restore", str(write(folder, "image.npy", npy_bytes(good_array()))),
                              "--reference", str(write(folder, "restored.npy",
@@ -779,7 +799,13 @@ def snapshot(folder: Path) -> dict:
     """Every file under ``folder`` and a hash of its content."""
     import hashlib
 
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+    def fingerprint(path: Path) -> str:
+        info = path.stat()
+        if info.st_size > 2**26:  # a large (sparse) input: its size and time will do
+            return f"{info.st_size}:{info.st_mtime_ns}"
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    return {str(p.relative_to(folder)): fingerprint(p)
             for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 

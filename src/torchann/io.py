@@ -406,6 +406,8 @@ def load_array(path) -> np.ndarray:
     path = Path(path)
     if path.is_dir():
         raise TorchannError(f"{path} is a folder; give a file")
+    if path.exists() and not path.is_file():
+        raise TorchannError(f"{path} is not a regular file (a device or a pipe); give a file")
     if not path.is_file():
         raise TorchannError(f"{path}: no such file; check the path")
     try:
