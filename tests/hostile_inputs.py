@@ -677,6 +677,10 @@ def _cli_catalogue() -> list[Case]:
     add(Case(csv, "--features names the label", _csv(_csv_rows(), "--features", "a,y"),
              ["label"]))
     add(Case(csv, "--test-size 1.5", _csv(_csv_rows(), "--test-size", "1.5"), ["--test-size"]))
+    add(Case(csv, "a 200,000-character field",
+             _csv(_csv_rows() + "1," + "2" * 200_000 + ",1\n"), ["field"]))
+    add(Case(csv, "semicolons instead of commas", _csv(_csv_rows().replace(",", ";")),
+             ["label"]))
     add(Case(csv, "binary file named .csv", _csv(b"\x00\x01\x02PK\x03\x04" * 50), []))
     add(Case(csv, "no such file",
              lambda folder: ["train", "--data", str(folder / "absent.csv"), "--label", "y",
