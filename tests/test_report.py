@@ -124,3 +124,19 @@ def test_restore_writes_its_report(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert f">{format_value(summary['psnr'])}<" in page
     assert ">cg<" in page
+
+
+def test_train_writes_its_report(tmp_path):
+    """`torchann train` writes a smaller report.html: data, boundary, loss and test metrics."""
+    out = tmp_path / "train"
+    done = subprocess.run([sys.executable, "-m", "torchann", "train", "--epochs", "100",
+                           "--log-every", "0", "--out", str(out)], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "Agg"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == ["data.png", "boundary.png",
+                                                                   "loss.png"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    for name in ("test_loss_before", "test_loss_after"):
+        assert f">{format_value(metrics[name])}<" in page
+    assert f">{metrics['test_accuracy']:.1%}<" in page

@@ -19,8 +19,8 @@ stratified --test-size, and the features are standardized with the training spli
 scale; both are saved in model.json beside model.pt and applied by 'torchann predict'.
 
 Files written to --out: model.pt (a plain state_dict the chapter's code loads), model.json,
-data.png, boundary.png (both only for 2 features), loss.png and metrics.json. Nothing is
-written until training has finished.
+data.png, boundary.png (both only for 2 features), loss.png, metrics.json and report.html
+(figures and numbers on one page). Nothing is written until training has finished.
 """
 
 from __future__ import annotations
@@ -165,7 +165,8 @@ def run(args):
     config = _config(args)
     device = resolve_device(args.device)
     out = prepare_out_dir(args.out, [args.data] if args.data else [])
-    names = ["model.pt", "model.json", "data.png", "boundary.png", "loss.png", "metrics.json"]
+    names = ["model.pt", "model.json", "data.png", "boundary.png", "loss.png", "metrics.json",
+             "report.html"]
     check_not_input([out / n for n in names], [args.data] if args.data else [])
 
     x_train, y_train, x_test, y_test, info = (_csv_data(args) if args.data else _blob_data(args))
@@ -229,6 +230,16 @@ def run(args):
     }
     model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize")}
     model_info["config"] = run_config
+    from torchann.report import Image, Section, render_report
+
+    files["report.html"] = render_report("torchann train", [Section(
+        f"NeuralNet({x_train.shape[1]}, {config['hidden']}) on {info['data']}",
+        numbers=[("test loss before", before.loss), ("test loss after", after.loss),
+                 ("test accuracy", f"{after.accuracy:.1%}"), ("confusion (label 1 positive)",
+                  ", ".join(f"{k} {v}" for k, v in after.confusion.items())),
+                 ("epochs", history.epochs), ("seconds", seconds)],
+        images=[Image(n, files[n]) for n in ("data.png", "boundary.png", "loss.png") if n in files],
+    )]).encode("utf-8")
 
     save_model(out / "model.pt", model, model_info)
     for name, png in files.items():
