@@ -34,14 +34,8 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from torchann.classifier import NeuralNet, evaluate, fit, make_blob_data, suggested_threads
+from torchann.classifier import NeuralNet, chapter_data, evaluate, fit, suggested_threads
 from torchann.commands.train import PRESETS
-
-
-def blob_split(seed):
-    """The chapter's data for one seed, drawn as 'torchann train --seed' draws it."""
-    test_state = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
-    return make_blob_data(80, 0.3, seed) + make_blob_data(20, 0.3, test_state)
 
 
 def torch_run(config, x_train, y_train, x_test, y_test, seed, threads=None):
@@ -79,7 +73,7 @@ def part_a(n_seeds):
         rows.append((f"sklearn MLPClassifier(5,), solver={solver}",
                      lambda *d, s=solver: sklearn_run({"hidden_layer_sizes": (5,), "solver": s},
                                                       *d)))
-    splits = [blob_split(seed) for seed in range(n_seeds)]
+    splits = [chapter_data(seed) for seed in range(n_seeds)]
     stats = []
     for name, runner in rows:
         acc, sec = zip(*(runner(*split, seed) for seed, split in enumerate(splits)))

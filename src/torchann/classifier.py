@@ -94,6 +94,29 @@ def make_blob_data(n_samples, cluster_std=0.3, random_state=None):
     return x.astype(np.float32), label_map(y).astype(np.float32)
 
 
+def chapter_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
+    """The chapter's training and test sets, drawn by two separate ``make_blobs`` calls.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the training draw; the test draw uses a state derived from it
+        (``SeedSequence([seed, 1])``), so the two sets never coincide.
+    n_train, n_test : int
+        Points in each set (the chapter: 80 and 20).
+    cluster_std : float
+        Standard deviation of each blob (the chapter: 0.3).
+
+    Returns
+    -------
+    x_train, y_train, x_test, y_test : ndarray of float32
+    """
+    test_state = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+    x_train, y_train = make_blob_data(n_train, cluster_std, random_state=seed)
+    x_test, y_test = make_blob_data(n_test, cluster_std, random_state=test_state)
+    return x_train, y_train, x_test, y_test
+
+
 # --------------------------------------------------------------------------- model
 
 

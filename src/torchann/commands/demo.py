@@ -194,19 +194,17 @@ def _loss_figure(results):
 
 
 def _classifier_part(args, out):
-    import argparse
     import math
 
     import torch
 
     from torchann import classifier as clf
     from torchann.commands._progress import Progress
-    from torchann.commands.train import _blob_data  # the same data as 'torchann train --seed'
     from torchann.report import Section
     from torchann.tabular import load_model, save_model
 
-    x_train, y_train, x_test, y_test, _ = _blob_data(
-        argparse.Namespace(seed=args.seed, n_train=80, n_test=20, cluster_std=0.3))
+    # the same data as 'torchann train --seed N'
+    x_train, y_train, x_test, y_test = clf.chapter_data(args.seed)
     torch.manual_seed(args.seed)
     model = clf.NeuralNet(2, 5)
     before = clf.evaluate(model, x_test, y_test)

@@ -109,17 +109,14 @@ def _config(args):
 
 
 def _blob_data(args):
-    import numpy as np
-
-    from torchann.classifier import make_blob_data
+    from torchann.classifier import chapter_data
 
     for name in ("n_train", "n_test"):
         if getattr(args, name) < 1:
             raise TorchannError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be "
                                 "positive")
-    test_state = int(np.random.SeedSequence([args.seed, 1]).generate_state(1)[0])
-    x_train, y_train = make_blob_data(args.n_train, args.cluster_std, random_state=args.seed)
-    x_test, y_test = make_blob_data(args.n_test, args.cluster_std, random_state=test_state)
+    x_train, y_train, x_test, y_test = chapter_data(args.seed, args.n_train, args.n_test,
+                                                    args.cluster_std)
     info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
             "label_map": None, "standardize": None}
     return x_train, y_train, x_test, y_test, info
