@@ -30,14 +30,6 @@ class SeedNeuralNet(nn.Module):
         return self.sigmoid(self.linear_2(self.relu(self.linear_1(input_tensor))))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny problems run on one thread, as 'torchann train' runs them."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def blobs():

@@ -9,16 +9,6 @@ from skimage.metrics import peak_signal_noise_ratio
 from torchann import deblur
 from torchann.errors import TorchannError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small images: one torch thread is faster and steadier on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 SCIPY_MODES = {"zero": "constant", "circular": "wrap", "reflect": "reflect"}
 ASYMMETRIC = np.arange(15, dtype=np.float64).reshape(3, 5) ** 1.5  # flips show up in it
 

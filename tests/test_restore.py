@@ -21,14 +21,6 @@ needs_seed_image = pytest.mark.skipif(not SEED_IMAGE.is_file(),
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """A 100x100 problem is fastest on one torch thread (see benchmarks/restore.py)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 BLUR_MODULE = '''
 import torch

@@ -20,13 +20,6 @@ from torchann.tabular import load_model
 FAST = ["--preset", "fast", "--log-every", "0"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def restore_threads():
-    """'torchann train' sets torch's thread count; give the test process its own back."""
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-
 
 def cli(*args):
     """Run the CLI in a subprocess; return (status, stdout, stderr)."""
