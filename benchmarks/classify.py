@@ -67,7 +67,7 @@ def sklearn_run(params, x_train, y_train, x_test, y_test, seed):
 def part_a(n_seeds):
     rows = [("torchann, chapter's config (hidden 5, SGD lr 0.03, 2000 epochs)",
              lambda *d: torch_run(PRESETS["seed"], *d)),
-            ("torchann, recommended --preset fast (hidden 32, Adam lr 0.1, 40 epochs)",
+            ("torchann, recommended --preset fast (hidden 32, Adam lr 0.1, 10 epochs)",
              lambda *d: torch_run(PRESETS["fast"], *d))]
     for solver in ("sgd", "adam", "lbfgs"):
         rows.append((f"sklearn MLPClassifier(5,), solver={solver}",

@@ -203,7 +203,11 @@ def make_optimizer(name, params, lr):
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        params = list(params)
+        try:  # the fused kernel is a third faster on small models; not every device has it
+            return torch.optim.Adam(params, lr=lr, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            return torch.optim.Adam(params, lr=lr)
     if name == "lbfgs":
         return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
                                  line_search_fn="strong_wolfe")
