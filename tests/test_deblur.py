@@ -234,6 +234,7 @@ def test_cli_deblurs_a_photograph(tmp_path, capsys):
         assert (out / name).stat().st_size > 0
     before = peak_signal_noise_ratio(load_array(original), load_array(photo), data_range=1)
     assert summary["psnr"] > before + 1
+    assert summary["psnr_input"] == pytest.approx(before, abs=0.05)
 
 
 def test_cli_blur_demo_with_a_user_psf(tmp_path):

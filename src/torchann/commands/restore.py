@@ -271,6 +271,10 @@ def run(args) -> int:
         ssim = float(structural_similarity(reference, restored, data_range=data_range))
         summary["ssim"] = ssim
         line += f", SSIM {ssim:.4f}"
+        if _is_blur(args):  # a blurred image is itself an estimate: say what was gained
+            before = float(peak_signal_noise_ratio(reference, broken, data_range=data_range))
+            summary["psnr_input"] = before
+            line += f" (input {before:.2f} dB)"
 
     # everything is computed; only now touch the disk
     files = {
