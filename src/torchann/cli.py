@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _written_count() -> int:
+    """How many output files this process has written (torchann.io keeps the record)."""
+    io = sys.modules.get("torchann.io")  # imported only by commands that write files
+    return len(io.written_files()) if io is not None else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser = build_parser()
@@ -67,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    written_before = _written_count()
     try:
         return int(args._module.run(args) or 0)
     except TorchannError as err:
@@ -74,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         from torchann.commands._progress import interrupted_message
 
-        print(f"{PROG}: {interrupted_message()}", file=sys.stderr)
+        written = _written_count() - written_before
+        print(f"{PROG}: {interrupted_message(written)}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # stdout closed early (e.g. piped into 'head'): not an error of ours

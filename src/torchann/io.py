@@ -80,6 +80,7 @@ def atomic_write(path):
             os.close(fd)
         yield tmp
         os.replace(tmp, path)
+        _written.append(path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -87,6 +88,15 @@ def atomic_write(path):
             raise TorchannError(f"cannot write {path}: {exc.strerror or exc}; "
                                 "choose another output location") from None
         raise
+
+
+#: Every file this process has put in place, in order (see :func:`written_files`).
+_written: list[Path] = []
+
+
+def written_files() -> list[Path]:
+    """The outputs written so far by this process, so that Ctrl-C can say what is there."""
+    return list(_written)
 
 
 def _umask() -> int:

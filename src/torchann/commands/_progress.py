@@ -13,8 +13,15 @@ import sys
 _last = {"what": None, "step": None}
 
 
-def interrupted_message() -> str:
-    """Say where a run stopped after Ctrl-C (used by the CLI)."""
+def interrupted_message(written: int = 0) -> str:
+    """Say where a run stopped after Ctrl-C (used by the CLI).
+
+    ``written`` is how many output files the run had already put in place (whole ones: every
+    write is atomic), which happens only when Ctrl-C comes after the computation.
+    """
+    if written:
+        return (f"interrupted while writing the outputs; {written} whole file(s) were written, "
+                "no partial ones")
     if _last["what"] is None:
         return "interrupted; no files were written"
     return f"interrupted at {_last['what']} {_last['step']}; no files were written"
