@@ -445,16 +445,21 @@ def vis_data(x, y, ax=None, c="r", label=None):
     return ax
 
 
+def _draw_points(ax, x_train, y_train, x_test, y_test, names, colors):
+    """Draw the training (and test) points with :func:`vis_data` and name the axes."""
+    vis_data(x_train, y_train, ax, c=colors[0], label="train")
+    if x_test is not None:
+        vis_data(x_test, y_test, ax, c=colors[1], label="test")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+
+
 def data_figure(x_train, y_train, x_test=None, y_test=None, names=("x1", "x2")):
     """The chapter's data picture: training points in red, test points in blue."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 5))
-    vis_data(x_train, y_train, ax, c="r", label="train")
-    if x_test is not None:
-        vis_data(x_test, y_test, ax, c="b", label="test")
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
+    _draw_points(ax, x_train, y_train, x_test, y_test, names, colors=("r", "b"))
     ax.set_title("Data: label 0 = circle, label 1 = plus")
     ax.legend(fontsize="small")
     return fig
@@ -493,11 +498,7 @@ def boundary_figure(proba, x_train, y_train, x_test=None, y_test=None, names=("x
     filled = ax.contourf(xx, yy, zz, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(xx, yy, zz, levels=[0.5], colors="k", linewidths=1.5)
     fig.colorbar(filled, ax=ax, label="P(label = 1)")
-    vis_data(x_train, y_train, ax, c="k", label="train")
-    if x_test is not None:
-        vis_data(x_test, y_test, ax, c="g", label="test")
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
+    _draw_points(ax, x_train, y_train, x_test, y_test, names, colors=("k", "g"))
     ax.set_title("Predicted probability; black line: P = 0.5")
     ax.legend(fontsize="small", loc="upper right")
     return fig
