@@ -1,28 +1,17 @@
-"""Files in and out: safe loaders for arrays and images, atomic writers for every output.
+"""Safe loaders for arrays and images.
 
-Loading
--------
 :func:`load_array` reads a pickle (only through :class:`SafeArrayUnpickler`), a ``.npy``
 (never with ``allow_pickle``) or a PNG/JPEG image, and returns a finite float64 array.
 Nothing in a file can run code: a pickle may name nothing but numpy's array
 reconstructor and ``numpy.dtype``, and even those are replaced by checked stand-ins.
-
-Writing
--------
-Every output goes through :func:`atomic_write`: written to a temporary file in the same
-folder and renamed into place, so an interrupted run never leaves a truncated file over
-a good one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,155 +25,6 @@ MIN_IMAGE_SIDE = 7
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 _PICKLE_SUFFIXES = {".p", ".pkl", ".pickle"}
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@contextlib.contextmanager
-def atomic_write(path):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
-
-    Parameters
-    ----------
-    path : str or Path
-        Final destination. Its folder must exist.
-
-    Yields
-    ------
-    Path
-        Where to write. On an exception (Ctrl-C included) it is removed and ``path`` is
-        left as it was.
-
-    Raises
-    ------
-    TorchannError
-        When the file cannot be written (a read-only folder, a full disk, ``path`` is a
-        folder...); nothing is left behind.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise TorchannError(f"cannot write {path}: it is a folder; choose a file name")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix,
-                                   dir=path.parent)
-    except OSError as err:
-        raise TorchannError(f"cannot write {path}: {err.strerror or err}; "
-                            "choose another output location") from None
-    tmp = Path(tmp)
-    try:
-        try:
-            # mkstemp makes the file private (0600); give it the mode a plain open() would
-            os.fchmod(fd, 0o666 & ~_umask())
-        finally:
-            os.close(fd)
-        yield tmp
-        os.replace(tmp, path)
-        _written.append(path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise TorchannError(f"cannot write {path}: {exc.strerror or exc}; "
-                                "choose another output location") from None
-        raise
-
-
-#: Every file this process has put in place, in order (see :func:`written_files`).
-_written: list[Path] = []
-
-
-def written_files() -> list[Path]:
-    """The outputs written so far by this process, so that Ctrl-C can say what is there."""
-    return list(_written)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def save_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_write(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
-def save_text(path, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    return save_bytes(path, text.encode("utf-8"))
-
-
-def save_json(path, obj) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return save_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
-def save_npy(path, array) -> Path:
-    """Write a numpy array as ``.npy`` atomically."""
-    buf = io.BytesIO()
-    np.save(buf, np.asarray(array), allow_pickle=False)
-    return save_bytes(path, buf.getvalue())
-
-
-def figure_png(fig, dpi: int = 100, close: bool = True) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it (``close=False`` keeps it open,
-    e.g. for ``plt.show()`` under ``--show``)."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    if close:
-        plt.close(fig)
-    return buf.getvalue()
-
-
-def save_figure(fig, path, dpi: int = 100) -> Path:
-    """Save a matplotlib figure as PNG atomically and close it."""
-    return save_bytes(path, figure_png(fig, dpi=dpi))
-
-
-def prepare_out_dir(out, inputs=()) -> Path:
-    """Create the output folder, or explain why it cannot be used.
-
-    Parameters
-    ----------
-    out : str or Path
-        The folder to write into; created with its parents when missing.
-    inputs : iterable of str or Path
-        The run's input files. An input inside ``out`` is refused when a later write could
-        replace it; see :func:`check_not_input`.
-
-    Returns
-    -------
-    Path
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise TorchannError(f"cannot create the output folder {out}: {err.strerror}; "
-                            "choose another --out") from None
-    effective = os.access in os.supports_effective_ids  # root may still be refused
-    if not os.access(out, os.W_OK | os.X_OK, effective_ids=effective):
-        raise TorchannError(f"the output folder {out} is not writable; choose another --out")
-    return out
-
-
-def check_not_input(outputs, inputs) -> None:
-    """Refuse to write any of ``outputs`` over one of ``inputs`` (inputs are never overwritten)."""
-    ins = {Path(p).resolve() for p in inputs if p}
-    for p in outputs:
-        if Path(p).resolve() in ins:
-            raise TorchannError(f"the output {p} would overwrite an input file; "
-                                "choose another --out or --output")
-
-
-# --------------------------------------------------------------------------- loading
 
 
 class _CheckedArray:
