@@ -199,9 +199,9 @@ def _classifier_part(args, out):
     import torch
 
     from torchann import classifier as clf
+    from torchann.classify.files import load_model, save_model
     from torchann.commands._progress import Progress
     from torchann.report import Section
-    from torchann.tabular import load_model, save_model
 
     # the same data as 'torchann train --seed N'
     x_train, y_train, x_test, y_test = clf.chapter_data(args.seed)

@@ -67,9 +67,10 @@ def run(args):
 
     import numpy as np
 
-    from torchann.classifier import predict_proba
+    from torchann.classify.files import load_model, sidecar_path
+    from torchann.classify.tables import feature_matrix, read_csv
+    from torchann.classify.train import predict_proba
     from torchann.io import check_not_input, save_text
-    from torchann.tabular import feature_matrix, load_model, read_csv, sidecar_path
 
     if args.values and not all(math.isfinite(v) for v in args.values):
         bad = next(v for v in args.values if not math.isfinite(v))

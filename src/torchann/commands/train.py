@@ -109,7 +109,7 @@ def _config(args):
 
 
 def _blob_data(args):
-    from torchann.classifier import chapter_data
+    from torchann.classify.chapter import chapter_data
 
     for name in ("n_train", "n_test"):
         if getattr(args, name) < 1:
@@ -125,7 +125,7 @@ def _blob_data(args):
 def _csv_data(args):
     from pathlib import Path
 
-    from torchann.tabular import Standardizer, load_labelled_csv, stratified_split
+    from torchann.classify.tables import Standardizer, load_labelled_csv, stratified_split
 
     features = None
     if args.features is not None:
@@ -154,10 +154,10 @@ def run(args):
     import torch
 
     from torchann import classifier as clf
+    from torchann.classify.files import save_model
     from torchann.commands._progress import Progress
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.runtime import resolve_device, set_threads
-    from torchann.tabular import save_model
 
     config = _config(args)
     device = resolve_device(args.device)

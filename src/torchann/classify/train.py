@@ -1,0 +1,286 @@
+"""3.3 Training and evaluating a classifier.
+
+:func:`fit` trains with BCELoss (full batch like the chapter, or in minibatches) and
+:func:`evaluate` reports the loss, the accuracy and the confusion counts.
+
+A loss is not an error rate: an untrained sigmoid classifier sits near ln 2 ~ 0.693 whatever
+its accuracy, so accuracy is reported on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from torchann.errors import TorchannError
+
+OPTIMIZERS = ("sgd", "adam", "lbfgs")
+#: Below this many multiply-adds per epoch (rows x features x hidden), one CPU thread is
+#: faster: with tiny matrices more threads only wait on each other.
+SMALL_WORK = 1_000_000
+#: A training loss that ends this many times above its start (or ln 2) counts as divergence.
+SATURATION = 5.0
+
+
+# --------------------------------------------------------------------------- training
+
+
+def suggested_threads(n_rows, n_features, hidden):
+    """1 for problems below :data:`SMALL_WORK`, else ``None`` (keep torch's default)."""
+    return 1 if n_rows * n_features * hidden < SMALL_WORK else None
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns.
+
+    Attributes
+    ----------
+    train_loss : list of float
+        Mean training loss of each epoch (for a full batch: the loss before that epoch's step,
+        as the chapter logs it).
+    test_loss : list of (int, float)
+        ``(epoch, test loss)`` at every ``test_every`` epochs and after the last one, when
+        test data was given.
+    epochs : int
+    seconds : float
+        Wall time of the training loop.
+    """
+
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    epochs: int = 0
+    seconds: float = 0.0
+
+
+def _as_tensors(x, y, device):
+    x = torch.as_tensor(np.asarray(x, dtype=np.float32) if not torch.is_tensor(x) else x,
+                        dtype=torch.float32, device=device)
+    if y is None:
+        return x, None
+    y = torch.as_tensor(np.asarray(y, dtype=np.float32) if not torch.is_tensor(y) else y,
+                        dtype=torch.float32, device=device).reshape(-1)
+    return x, y
+
+
+def make_optimizer(name, params, lr):
+    """Build the optimizer called ``name`` (``sgd``, ``adam`` or ``lbfgs``) with rate ``lr``.
+
+    ``lbfgs`` takes one L-BFGS iteration per ``step`` (with a strong-Wolfe line search), so one
+    epoch is one iteration.
+    """
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "adam":
+        params = list(params)
+        try:  # the fused kernel is a third faster on small models; not every device has it
+            return torch.optim.Adam(params, lr=lr, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            return torch.optim.Adam(params, lr=lr)
+    if name == "lbfgs":
+        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
+                                 line_search_fn="strong_wolfe")
+    raise TorchannError(f"unknown optimizer {name!r}; use one of {', '.join(OPTIMIZERS)}")
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise TorchannError(f"--{name.replace('_', '-')} {value}: must be a positive number")
+
+
+def _diverged(epoch, loss, lr):
+    return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
+                         f"lower --lr (now {lr:g})")
+
+
+def _full_batch_epoch(model, opt, loss_fn, x, y, callback, epoch):
+    """The chapter's epoch: forward, report the loss, backward, step. Returns the loss."""
+    opt.zero_grad()
+    out = loss_fn(model(x).squeeze(1), y)
+    loss = out.item()
+    if math.isfinite(loss):
+        if callback is not None:
+            callback(epoch, loss)
+        out.backward()
+        opt.step()
+    return loss
+
+
+def _lbfgs_epoch(model, opt, loss_fn, x, y):
+    """One L-BFGS iteration on the full batch. Returns the loss before it."""
+    def closure():
+        opt.zero_grad()
+        out = loss_fn(model(x).squeeze(1), y)
+        out.backward()
+        return out
+    return opt.step(closure).item()
+
+
+def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
+    """One pass over the rows in a random order, ``batch_size`` at a time.
+
+    The batches are slices of one permuted index (no DataLoader). Returns the mean loss.
+    """
+    n = x.shape[0]
+    order = torch.randperm(n, generator=generator).to(x.device)
+    total = torch.zeros((), device=x.device)
+    for i in range(0, n, batch_size):
+        idx = order[i:i + batch_size]
+        opt.zero_grad(set_to_none=True)
+        out = loss_fn(model(x[idx]).squeeze(1), y[idx])
+        out.backward()
+        opt.step()
+        total += out.detach() * idx.shape[0]
+    return total.item() / n
+
+
+def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
+        callback=None, x_test=None, y_test=None, test_every=100, generator=None):
+    """Train ``model`` on ``(x, y)`` with BCELoss, the chapter's loop by default.
+
+    Parameters
+    ----------
+    model : NeuralNet
+        Trained in place, on the device its parameters are on.
+    x : array_like or Tensor, shape (N, input_size)
+    y : array_like or Tensor, shape (N,)
+        Labels 0/1.
+    epochs : int
+        Passes over the data (for ``lbfgs``: iterations).
+    lr : float
+        Learning rate.
+    optimizer : {"sgd", "adam", "lbfgs"}
+    batch_size : int or None
+        ``None`` (or ``>= N``): the full batch each epoch, as in the chapter. Otherwise the
+        rows are shuffled each epoch and taken ``batch_size`` at a time by slicing a permuted
+        index (no DataLoader, so a batch costs two tensor indexings). Not with ``lbfgs``.
+    callback : callable(epoch, loss) or None
+        Called after each epoch's loss is known (for a full batch: before the step, as the
+        chapter prints it).
+    x_test, y_test : array_like, optional
+        Evaluated every ``test_every`` epochs and after the last, into ``FitResult.test_loss``.
+    test_every : int
+    generator : torch.Generator, optional
+        Source of the minibatch order.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    TorchannError
+        Non-positive epochs/lr/batch size, an unknown optimizer, or divergence: a loss that
+        stops being finite, or ends :data:`SATURATION` times above where it started (BCELoss
+        clamps its logarithms, so a saturated sigmoid gives a large finite loss). The message
+        names the epoch and advises a lower ``--lr``.
+    """
+    _check_positive(epochs=epochs, lr=lr, batch_size=batch_size)
+    device = next(model.parameters()).device
+    x, y = _as_tensors(x, y, device)
+    if x.ndim != 2 or x.shape[1] != model.linear_1.in_features:
+        raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
+                            f"(N, {model.linear_1.in_features})")
+    n = x.shape[0]
+    full_batch = batch_size is None or batch_size >= n
+    if optimizer == "lbfgs" and not full_batch:
+        raise TorchannError("--optimizer lbfgs works on the full batch; drop --batch-size")
+    opt = make_optimizer(optimizer, model.parameters(), lr)
+    loss_fn = nn.BCELoss()
+    if x_test is not None:
+        x_test, y_test = _as_tensors(x_test, y_test, device)
+    result = FitResult()
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        chapter_loop = full_batch and optimizer != "lbfgs"  # it logs before its step
+        try:
+            if optimizer == "lbfgs":
+                loss = _lbfgs_epoch(model, opt, loss_fn, x, y)
+            elif full_batch:
+                loss = _full_batch_epoch(model, opt, loss_fn, x, y, callback, epoch)
+            else:
+                loss = _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator)
+        except RuntimeError:  # BCELoss refuses NaN probabilities: the weights are gone
+            if all(torch.isfinite(p).all() for p in model.parameters()):
+                raise
+            loss = float("nan")
+        if not math.isfinite(loss):
+            raise _diverged(epoch, loss, lr)
+        if callback is not None and not chapter_loop:
+            callback(epoch, loss)
+        result.train_loss.append(loss)
+        if x_test is not None and (epoch % test_every == 0 or epoch == epochs - 1):
+            result.test_loss.append((epoch, evaluate(model, x_test, y_test).loss))
+    result.seconds = time.perf_counter() - start
+    result.epochs = epochs
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise _diverged(epochs - 1, "finite but the weights are not", lr)
+    first, last = result.train_loss[0], result.train_loss[-1]
+    if last > SATURATION * max(first, math.log(2)):
+        worst = int(np.argmax(result.train_loss))
+        raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
+                            f"(highest at epoch {worst}; the sigmoid saturated); lower --lr "
+                            f"(now {lr:g})")
+    return result
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class Evaluation:
+    """Loss, accuracy and confusion counts of a classifier on labelled data.
+
+    Attributes
+    ----------
+    loss : float
+        Mean binary cross-entropy (not an error rate).
+    accuracy : float
+        Fraction of points whose predicted label (P >= threshold) is right.
+    confusion : dict
+        ``tn``, ``fp``, ``fn``, ``tp`` counts, label 1 being the positive class.
+    """
+
+    loss: float
+    accuracy: float
+    confusion: dict
+
+
+def predict_proba(model, x):
+    """Return P(label = 1) for each row of ``x`` as a float64 numpy vector (eval mode)."""
+    device = next(model.parameters()).device
+    x, _ = _as_tensors(x, None, device)
+    model.eval()
+    with torch.no_grad():
+        return model(x).squeeze(1).double().cpu().numpy()
+
+
+def evaluate(model, x, y, threshold=0.5):
+    """Evaluate ``model`` on ``(x, y)``: BCE loss, accuracy and confusion counts.
+
+    Accuracy and the confusion matrix come from :mod:`sklearn.metrics`.
+
+    Returns
+    -------
+    Evaluation
+    """
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    device = next(model.parameters()).device
+    x, y = _as_tensors(x, y, device)
+    model.eval()
+    with torch.no_grad():
+        prob = model(x).squeeze(1)
+        loss = nn.functional.binary_cross_entropy(prob, y).item()
+    truth = y.cpu().numpy().astype(int)
+    pred = (prob.cpu().numpy() >= threshold).astype(int)
+    tn, fp, fn, tp = confusion_matrix(truth, pred, labels=[0, 1]).ravel()
+    return Evaluation(loss=loss, accuracy=float(accuracy_score(truth, pred)),
+                      confusion={"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)})
