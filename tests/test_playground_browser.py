@@ -140,6 +140,7 @@ def test_korean(page, server):
     assert "에폭" in page.text_content("body") and "테스트 오차" in page.text_content("body")
     page.click("#lang")
     assert page.text_content("#play") == "Play" and "lang=en" in page.url
+    assert page.text_content("#lang") == "한국어 (ko)"
 
 
 def test_race_cg_finishes_while_gd_stalls(page, server):
@@ -154,7 +155,7 @@ def test_race_cg_finishes_while_gd_stalls(page, server):
 
 
 def test_screenshot_for_the_readme(page, server, tmp_path):
-    page.goto(server + "?autoplay=1&speed=10&dataset=xor")
+    page.goto(server + "?autoplay=1&speed=100&dataset=xor")
     page.wait_for_function("Number(document.getElementById('epoch').textContent) > 1500",
                            timeout=90_000)
     page.click("#play")

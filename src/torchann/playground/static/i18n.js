@@ -67,5 +67,5 @@ export function applyLang(lang) {
   for (const el of document.querySelectorAll("[data-i18n]")) {
     el.textContent = t(lang, el.dataset.i18n);
   }
-  document.getElementById("lang").textContent = lang === "ko" ? "English" : "한국어";
+  document.getElementById("lang").textContent = lang === "ko" ? "English (en)" : "한국어 (ko)";
 }
