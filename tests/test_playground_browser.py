@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -130,6 +131,22 @@ def test_spiral_with_another_layer_learns(page, server):
     page.wait_for_function("Number(document.getElementById('epoch').textContent) > 300",
                            timeout=60_000)
     assert float(page.text_content("#train-loss")) < start - 0.1
+    # the weights are links; hovering one shows its value
+    titles = page.eval_on_selector_all("#links line title", "ts => ts.map(t => t.textContent)")
+    assert len(titles) == 2 * 5 + 5 * 4 + 4 and all(re.fullmatch(r"weight -?\d+\.\d{4}", t)
+                                                     for t in titles)
+
+
+def test_a_link_reproduces_the_experiment(page, server):
+    page.goto(server + "?dataset=circle&layers=3,2&act=tanh&features=x1sq,x2sq&opt=adam"
+              "&lr=0.1&reg=l2&rate=0.01&seed=7")
+    _wait_current(page)
+    code = page.text_content("#code")
+    assert "make_dataset(\n    'circle'" in code and "seed=7" in code
+    assert "self.linear_3 = nn.Linear(2, 1)" in code and "nn.Tanh()" in code
+    assert "torch.optim.Adam" in code and "reg_rate = 0.01" in code
+    assert page.is_checked("#feat-x1sq") and not page.is_checked("#feat-x1")
+    assert page.input_value("#act") == "tanh"
 
 
 def test_export_loads_into_the_chapters_network(page, server):

@@ -114,6 +114,7 @@ class Worker:
         self.wake = threading.Event()
         self.running = False
         self.closed = False
+        self.wakeups = 0  # loop iterations: while paused, it stays put
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self):
@@ -131,6 +132,7 @@ class Worker:
 
     def _loop(self):
         while not self.closed:
+            self.wakeups += 1
             while True:
                 try:
                     command, args = self.commands.get_nowait()
@@ -180,6 +182,7 @@ class TrainingSession(Worker):
         self.csv = None  # (bytes, name) of the last uploaded CSV
         self.version = 0
         self.model = None
+        self.epoch = 0
 
     # -- commands ---------------------------------------------------------------------
 
@@ -264,8 +267,8 @@ class TrainingSession(Worker):
                 raise TorchannError(f"training diverged at epoch {self.epoch}: the loss is not "
                                     f"finite; lower the learning rate (now {self.cfg.lr:g}) "
                                     "and press reset")
-            if time.perf_counter() - start > FRAME_BUDGET:
-                break
+            if time.perf_counter() - start > FRAME_BUDGET or not self.commands.empty():
+                break  # a frame is due, or the page asked for something: answer it first
 
     def tick(self):
         self.train(self.cfg.speed)
