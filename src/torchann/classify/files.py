@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from torchann.classify.chapter import NeuralNet
-from torchann.classify.tables import Standardizer
+from torchann.classify.tables import FeatureEncoder, Standardizer
 from torchann.errors import TorchannError
 from torchann.io import atomic_write, save_json
 
@@ -68,7 +68,7 @@ def save_model(path, model, info) -> tuple:
         raise TorchannError(f"{path}: the model file must not end in .json")
     state = model.state_dict()
     state = type(state)((k, v.detach().cpu()) for k, v in state.items())
-    if info.get("standardize"):
+    if info.get("standardize") or info.get("encoder"):
         state._metadata = {"": {"version": 1, _SIDECAR_KEY: side.name}}
     info = {"format": MODEL_FORMAT, "input_size": model.linear_1.in_features,
             "hidden_size": model.linear_1.out_features, **info}
@@ -131,6 +131,8 @@ class LoadedModel:
     label_map : dict or None
         ``{original value: 0/1}``, when known.
     standardizer : Standardizer or None
+    encoder : FeatureEncoder or None
+        How a table's columns become the model's input (models trained on a table).
     info : dict
         The sidecar's content (empty without one).
     """
@@ -140,10 +142,13 @@ class LoadedModel:
     label_map: dict | None = None
     standardizer: Standardizer | None = None
     info: dict = field(default_factory=dict)
+    encoder: FeatureEncoder | None = None
 
     def prepare(self, x):
         """Turn raw feature rows into the model's input (standardized when trained so)."""
         x = np.asarray(x, dtype=np.float64)
+        if self.encoder is not None:
+            return self.encoder.transform_array(x)
         if x.ndim != 2 or x.shape[1] != self.model.linear_1.in_features:
             raise TorchannError(f"the model takes {self.model.linear_1.in_features} feature "
                                 f"value(s) per point, got {x.shape[-1]}")
@@ -187,7 +192,17 @@ def _read_sidecar(side, inputs):
             raise TorchannError(f"{side}: standardization needs {inputs} means and {inputs} "
                                 "positive scales; the file does not match the model")
         scaler = Standardizer(mean, scale)
-    return LoadedModel(None, features, mapping, scaler, info)
+    encoder = None
+    if info.get("encoder"):
+        try:
+            encoder = FeatureEncoder.from_json(info["encoder"])
+        except TorchannError as err:
+            raise TorchannError(f"{side}: {err}") from None
+        if len(encoder.output_names) != inputs:
+            raise TorchannError(f"{side}: its feature encoder makes "
+                                f"{len(encoder.output_names)} inputs but the model takes "
+                                f"{inputs}; the description does not belong to this model")
+    return LoadedModel(None, features, mapping, scaler, info, encoder)
 
 
 def load_model(path) -> LoadedModel:
@@ -229,7 +244,7 @@ def load_model(path) -> LoadedModel:
     needs = (getattr(state, "_metadata", None) or {}).get("", {}).get(_SIDECAR_KEY)
     if side.is_file():
         loaded = _read_sidecar(side, inputs)
-        if needs and not loaded.standardizer:
+        if needs and not (loaded.standardizer or loaded.encoder):
             raise TorchannError(f"{side}: lacks the standardization this model was trained "
                                 "with; restore the model's own .json or retrain")
     elif needs:

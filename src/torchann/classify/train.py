@@ -122,22 +122,32 @@ def _lbfgs_epoch(model, opt, loss_fn, x, y):
     return opt.step(closure).item()
 
 
-def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
-    """One pass over the rows in a random order, ``batch_size`` at a time.
-
-    The batches are slices of one permuted index (no DataLoader). Returns the mean loss.
-    """
+def _minibatches(x, y, batch_size, generator, device):
+    """``(x, y)`` minibatches of one epoch: slices of one permuted index (no DataLoader), or
+    the batches of a streamed table (an object with ``minibatches``)."""
+    if hasattr(x, "minibatches"):
+        yield from x.minibatches(batch_size, generator, device)
+        return
     n = x.shape[0]
     order = torch.randperm(n, generator=generator).to(x.device)
-    total = torch.zeros((), device=x.device)
     for i in range(0, n, batch_size):
         idx = order[i:i + batch_size]
+        yield x[idx], y[idx]
+
+
+def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
+    """One pass over the rows in a random order, ``batch_size`` at a time. Returns the mean
+    loss."""
+    device = next(model.parameters()).device
+    total, count = torch.zeros((), device=device), 0
+    for xb, yb in _minibatches(x, y, batch_size, generator, device):
         opt.zero_grad(set_to_none=True)
-        out = loss_fn(model(x[idx]).squeeze(1), y[idx])
+        out = loss_fn(model(xb).squeeze(1), yb)
         out.backward()
         opt.step()
-        total += out.detach() * idx.shape[0]
-    return total.item() / n
+        total += out.detach() * yb.shape[0]
+        count += yb.shape[0]
+    return total.item() / count
 
 
 def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
@@ -160,6 +170,8 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         ``None`` (or ``>= N``): the full batch each epoch, as in the chapter. Otherwise the
         rows are shuffled each epoch and taken ``batch_size`` at a time by slicing a permuted
         index (no DataLoader, so a batch costs two tensor indexings). Not with ``lbfgs``.
+        A :class:`~torchann.classify.dataset.StreamedTable` given as ``x`` (with ``y=None``)
+        is read again each epoch and needs a ``batch_size``.
     callback : callable(epoch, loss) or None
         Called after each epoch's loss is known (for a full batch: before the step, as the
         chapter prints it).
@@ -183,12 +195,18 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     """
     _check_positive(epochs=epochs, lr=lr, batch_size=batch_size)
     device = next(model.parameters()).device
-    x, y = _as_tensors(x, y, device)
-    if x.ndim != 2 or x.shape[1] != model.linear_1.in_features:
+    if hasattr(x, "minibatches"):  # a streamed table: minibatches only, read each epoch
+        if batch_size is None or optimizer == "lbfgs":
+            raise TorchannError("a streamed table trains in minibatches; give --batch-size "
+                                "and an optimizer other than lbfgs")
+        pass
+    else:
+        x, y = _as_tensors(x, y, device)
+    if len(x.shape) != 2 or x.shape[1] != model.linear_1.in_features:
         raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
                             f"(N, {model.linear_1.in_features})")
     n = x.shape[0]
-    full_batch = batch_size is None or batch_size >= n
+    full_batch = (batch_size is None or batch_size >= n) and not hasattr(x, "minibatches")
     if optimizer == "lbfgs" and not full_batch:
         raise TorchannError("--optimizer lbfgs works on the full batch; drop --batch-size")
     opt = make_optimizer(optimizer, model.parameters(), lr)

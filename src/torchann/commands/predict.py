@@ -4,8 +4,9 @@ torchann predict --model torchann-out/train/model.pt -1 1
     prints the probability that the point (-1, 1) has label 1 (the chapter's question).
 
 torchann predict --model model.pt --csv rows.csv [--output out.csv]
-    writes the CSV's columns plus 'probability' and 'label' (the original label value when the
-    model's mapping is known) to --output, or to stdout.
+    writes the table's columns plus 'probability' and 'label' (the original label value when
+    the model's mapping is known) to --output, or to stdout. --csv also reads Parquet, and an
+    --output ending in .parquet is written as Parquet.
 
 The model is a plain state_dict, loaded with torch.load(weights_only=True); sizes come from
 the weight shapes. Its description model.json beside it (written by 'torchann train') gives
@@ -24,9 +25,11 @@ def add_arguments(parser):
                         help="the feature values of one point, e.g. -1 1")
     parser.add_argument("--model", default="torchann-out/train/model.pt",
                         help="model file (default: torchann-out/train/model.pt)")
-    parser.add_argument("--csv", metavar="FILE", help="predict every row of this CSV")
+    parser.add_argument("--csv", metavar="FILE",
+                        help="predict every row of this CSV or Parquet file")
     parser.add_argument("--output", metavar="FILE",
-                        help="where --csv results go (default: stdout)")
+                        help="where --csv results go: Parquet for a .parquet name, CSV "
+                             "otherwise (default: CSV on stdout)")
     parser.add_argument("--features", metavar="A,B,C",
                         help="feature columns of --csv (default: the names in the model's "
                              "model.json; without one, the CSV must have exactly the model's "
@@ -60,8 +63,6 @@ def _unique(name, header):
 
 def run(args):
     """Run the subcommand."""
-    import csv
-    import io
     import math
     import sys
 
@@ -70,7 +71,7 @@ def run(args):
     from torchann.classify.files import load_model, sidecar_path
     from torchann.classify.tables import feature_matrix, read_csv
     from torchann.classify.train import predict_proba
-    from torchann.io import check_not_input, save_text
+    from torchann.io import check_not_input
 
     if args.values and not all(math.isfinite(v) for v in args.values):
         bad = next(v for v in args.values if not math.isfinite(v))
@@ -87,6 +88,10 @@ def run(args):
     if args.output:
         check_not_input([args.output], [args.csv, args.model, sidecar_path(args.model)])
     loaded = load_model(args.model)
+    if args.values and loaded.encoder is not None:
+        prob = predict_proba(loaded.model, loaded.prepare(np.array([args.values])))[0]
+        print(f"{prob:.6f}")
+        return 0
     if args.values:
         n = loaded.model.linear_1.in_features
         if len(args.values) != n:
@@ -97,19 +102,31 @@ def run(args):
         print(f"{prob:.6f}")
         return 0
 
+    import pyarrow as pa
+
+    from torchann.classify.tables import ValueProblem
+    from torchann.io.tables import csv_bytes, write_table
+
     table = read_csv(args.csv)
-    x = feature_matrix(table, _csv_features(loaded, table, args.features))
-    prob = predict_proba(loaded.model, loaded.prepare(x))
+    if loaded.encoder is not None and not args.features:
+        try:
+            x = loaded.encoder.transform(table.table)
+        except ValueProblem as err:
+            raise err.at(args.csv) from None
+        except TorchannError as err:
+            raise TorchannError(f"{args.csv}: {err}") from None
+        prob = predict_proba(loaded.model, x)
+    else:
+        x = feature_matrix(table, _csv_features(loaded, table, args.features))
+        prob = predict_proba(loaded.model, loaded.prepare(x))
     labels = [loaded.label_of(int(p >= args.threshold)) for p in prob]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
     prob_name = _unique("probability", table.header)
-    writer.writerow(table.header + [prob_name, _unique("label", table.header + [prob_name])])
-    for row, p, label in zip(table.rows, prob, labels):
-        writer.writerow(row + [format(float(p), ".8g"), label])
+    label_name = _unique("label", table.header + [prob_name])
+    result = table.table.append_column(prob_name, pa.array(prob, pa.float64()))
+    result = result.append_column(label_name, pa.array([str(v) for v in labels]))
     if args.output:
-        save_text(args.output, buf.getvalue())
+        write_table(args.output, result)
         print(f"Wrote {len(prob)} predictions to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(buf.getvalue())
+        sys.stdout.write(csv_bytes(result).decode("utf-8"))
     return 0

@@ -77,12 +77,16 @@ def add_arguments(parser):
                        help="standard deviation of each blob (default: 0.3)")
 
     own = parser.add_argument_group("your own data")
-    own.add_argument("--data", metavar="FILE.csv", help="a CSV with a header row")
+    own.add_argument("--data", metavar="FILE", help="a CSV with a header row, or Parquet")
     own.add_argument("--label", help="the label column of --data (two distinct values)")
     own.add_argument("--features", metavar="A,B,C",
                      help="feature columns (default: every other numeric column)")
     own.add_argument("--test-size", type=float, default=0.2,
                      help="fraction of --data rows held out, stratified (default: 0.2)")
+    own.add_argument("--stream", action="store_true",
+                     help="read --data in batches each epoch instead of into memory (the "
+                          "default for files over 256 MiB); the test rows are chosen by a "
+                          "hash of the row number and --seed")
 
     parser.add_argument("--out", default="torchann-out/train",
                         help="output folder (default: torchann-out/train)")
@@ -125,22 +129,59 @@ def _blob_data(args):
 def _csv_data(args):
     from pathlib import Path
 
-    from torchann.classify.tables import Standardizer, load_labelled_csv, stratified_split
+    from torchann.classify.dataset import load_in_memory
 
     features = None
     if args.features is not None:
         features = [f.strip() for f in args.features.split(",") if f.strip()]
         if not features:
             raise TorchannError("--features is empty; name the feature columns, e.g. a,b,c")
-    data = load_labelled_csv(args.data, args.label, features)
-    x_train, x_test, y_train, y_test = stratified_split(data.x, data.y, args.test_size,
-                                                        random_state=args.seed)
-    scaler = Standardizer.fit(x_train)
-    info = {"data": str(Path(args.data).resolve()), "features": data.features,
-            "label": data.label, "label_map": data.label_map,
-            "standardize": scaler.to_json(), "skipped_columns": data.skipped,
-            "raw": (x_train, x_test), "scaler": scaler}
-    return scaler.transform(x_train), y_train, scaler.transform(x_test), y_test, info
+    streamed = _streamed(args)
+    if streamed:
+        return _stream_data(args, features)
+    data = load_in_memory(args.data, args.label, features, args.test_size, args.seed)
+    encoder = data.encoder
+    info = {"data": str(Path(args.data).resolve()), "features": encoder.output_names,
+            "label": args.label, "label_map": data.label_map, "standardize": None,
+            "encoder": encoder.to_json(), "decisions": encoder.decisions,
+            "skipped_columns": [s["name"] for s in encoder.skipped]}
+    if data.raw is not None:
+        info.update(raw=data.raw, prepare=encoder.transform_array)
+    return data.x_train, data.y_train, data.x_test, data.y_test, info
+
+
+def _streamed(args):
+    """Whether --data is streamed: --stream, or a file over STREAM_BYTES."""
+    import os
+
+    from torchann.classify.dataset import STREAM_BYTES
+
+    try:
+        size = os.path.getsize(args.data)
+    except OSError:
+        return args.stream  # reading it names the problem
+    return args.stream or size > STREAM_BYTES
+
+
+def _stream_data(args, features):
+    from pathlib import Path
+
+    from torchann.classify.dataset import StreamedTable
+
+    data = StreamedTable(args.data, args.label, features, args.test_size, args.seed).scan()
+    encoder = data.encoder
+    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+            if data.n_test_kept < data.n_test else "")
+    print(f"Streaming {args.data}: {data.n_rows:,} rows, {data.n_train:,} for training and "
+          f"{data.n_test:,} for testing (row hash, seed {args.seed}), read in windows of "
+          f"{data.window:,} shuffled rows each epoch{kept}")
+    info = {"data": str(Path(args.data).resolve()), "features": encoder.output_names,
+            "label": args.label, "label_map": data.label_map, "standardize": None,
+            "encoder": encoder.to_json(), "decisions": encoder.decisions,
+            "skipped_columns": [s["name"] for s in encoder.skipped],
+            "streamed": {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
+                         "test_evaluated": data.n_test_kept, "window": data.window}}
+    return data, None, data.x_test, data.y_test, info
 
 
 def run(args):
@@ -167,8 +208,13 @@ def run(args):
     check_not_input([out / n for n in names], [args.data] if args.data else [])
 
     x_train, y_train, x_test, y_test, info = (_csv_data(args) if args.data else _blob_data(args))
-    if info["data"] != "blobs" and info["skipped_columns"]:
-        print(f"Skipped text columns: {', '.join(info['skipped_columns'])}")
+    streamed = y_train is None
+    if streamed and config["batch_size"] is None:
+        from torchann.classify.dataset import STREAM_BATCH
+
+        config["batch_size"] = STREAM_BATCH  # a full batch is not possible
+    for line in info.get("decisions", []):
+        print(f"Data: {line}")
     threads = args.threads
     if threads is None:
         threads = clf.suggested_threads(*x_train.shape, config["hidden"])
@@ -187,7 +233,7 @@ def run(args):
                           generator=torch.Generator().manual_seed(args.seed))
     seconds = time.perf_counter() - start
     after = clf.evaluate(model, x_test, y_test)
-    train_eval = clf.evaluate(model, x_train, y_train)
+    train_accuracy = None if streamed else clf.evaluate(model, x_train, y_train).accuracy
     c = after.confusion
     n_right = round(after.accuracy * len(y_test))
     print(f"After training, test loss is {after.loss}")
@@ -196,13 +242,15 @@ def run(args):
 
     # everything is computed before anything is written
     files = {"loss.png": figure_png(clf.loss_figure(history))}
-    if x_train.shape[1] == 2:
-        scaler = info.get("scaler")
+    if streamed:
+        print("data.png and boundary.png are not drawn for streamed data")
+    elif x_train.shape[1] == 2:
+        prepare = info.get("prepare")
         raw_train, raw_test = info.get("raw", (x_train, x_test))
         axes = info["features"]
 
         def proba(points):
-            points = scaler.transform(points) if scaler else points
+            points = prepare(points) if prepare else points
             return clf.predict_proba(model, points)
 
         files["data.png"] = figure_png(clf.data_figure(raw_train, y_train, raw_test, y_test,
@@ -214,18 +262,21 @@ def run(args):
     run_config = {**config, "preset": args.preset, "seed": args.seed, "device": str(device),
                   "threads": threads, "log_every": args.log_every}
     if args.data:
-        run_config.update(data=info["data"], label=args.label, test_size=args.test_size)
+        run_config.update(data=info["data"], label=args.label, test_size=args.test_size,
+                          stream=info.get("streamed"))
     else:
         run_config.update(n_train=args.n_train, n_test=args.n_test,
                           cluster_std=args.cluster_std)
     metrics = {
         "test_loss_before": before.loss, "test_loss_after": after.loss,
-        "test_accuracy": after.accuracy, "train_accuracy": train_eval.accuracy,
-        "confusion": after.confusion, "n_train": len(y_train), "n_test": len(y_test),
+        "test_accuracy": after.accuracy, "train_accuracy": train_accuracy,
+        "confusion": after.confusion, "n_train": x_train.shape[0], "n_test": len(y_test),
         "epochs": history.epochs, "seconds": seconds, "final_train_loss": history.train_loss[-1],
         "test_loss_log": [[e, loss] for e, loss in history.test_loss], "config": run_config,
+        "decisions": info.get("decisions", []),
     }
-    model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize")}
+    model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize",
+                                       "encoder") if k in info}
     model_info["config"] = run_config
     from torchann.report import Image, Section, render_report
 
