@@ -662,7 +662,8 @@ def _cli_catalogue() -> list[Case]:
     add(Case(csv, "text in a numeric column",
              _csv(_csv_rows().replace("3.5,", "three,", 1), "--features", "a,b"), ["three"]))
     add(Case(csv, "single class", _csv(_csv_rows(row=lambda i: f"{i},{i},1")), ["distinct"]))
-    add(Case(csv, "three classes", _csv(_csv_rows(row=lambda i: f"{i},{i},{i % 3}")),
+    add(Case(csv, "three classes, --task binary",
+             _csv(_csv_rows(row=lambda i: f"{i},{i},{i % 3}"), "--task", "binary"),
              ["3 distinct"]))
     add(Case(csv, "missing label column", _csv(_csv_rows(header="a,b,c")), ["label"]))
     add(Case(csv, "header only", _csv("a,b,y\n"), ["no data rows"]))

@@ -7,19 +7,16 @@ only. :class:`StreamedTable` does the same for a file read in record batches: se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from torchann.classify.tables import (
     FeatureEncoder,
     ValueProblem,
-    binary_label_map,
     fit_encoder,
     hash_split,
-    map_labels,
     read_labelled,
-    stratified_split,
 )
 from torchann.errors import TorchannError
 
@@ -35,16 +32,17 @@ class Prepared:
     ----------
     x_train, x_test : ndarray of float32
         Encoded by ``encoder`` (standardized numbers, indicators, one-hot columns).
-    y_train, y_test : ndarray of float32
-        Labels 0/1.
+    y_train, y_test : ndarray
+        Targets encoded by ``task`` (:meth:`~torchann.classify.tasks.Task.encode`).
     encoder : FeatureEncoder
-    label_map : dict
-        ``{original value (str): 0 or 1}``.
+    task : Task
     n_rows : int
         Rows in the file.
     raw : tuple of ndarray or None
         ``(train, test)`` features in their own units, when every feature is a plain number
         (for the figures).
+    raw_test : ndarray
+        The test rows' label values as read.
     """
 
     x_train: np.ndarray
@@ -52,10 +50,14 @@ class Prepared:
     x_test: np.ndarray
     y_test: np.ndarray
     encoder: FeatureEncoder
-    label_map: dict
+    task: object
     n_rows: int
     raw: tuple | None = None
-    notes: list = field(default_factory=list)
+    raw_test: np.ndarray | None = None
+
+    @property
+    def label_map(self):
+        return self.task.label_map
 
 
 def _fit_rows(table, rows, label, features, path) -> FeatureEncoder:
@@ -68,39 +70,53 @@ def _fit_rows(table, rows, label, features, path) -> FeatureEncoder:
         raise TorchannError(f"{path}: {err}") from None
 
 
-def load_in_memory(path, label, features=None, test_size=0.2, seed=0,
-                   split="stratified") -> Prepared:
-    """Read a whole CSV or Parquet file for the binary classifier.
+def decide(values, task, label, path):
+    """:func:`~torchann.classify.tasks.decide_task`, its errors naming ``path``."""
+    from torchann.classify.tasks import decide_task
 
-    The rows are split with :func:`~torchann.classify.tables.stratified_split` (seeded by
+    try:
+        return decide_task(values, task, label)
+    except TorchannError as err:
+        raise TorchannError(f"{path}: {err}") from None
+
+
+def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="stratified",
+                   task="auto") -> Prepared:
+    """Read a whole CSV or Parquet file for training.
+
+    The task is decided from the label (:func:`~torchann.classify.tasks.decide_task`). The
+    rows are split with :func:`~torchann.classify.tasks.split` (stratified by class, seeded by
     ``seed``), or with ``split="hash"`` by :func:`~torchann.classify.tables.hash_split` as
-    :class:`StreamedTable` splits them (rows stay in file order). The encoder learns from the
-    training rows only.
+    :class:`StreamedTable` splits them (rows stay in file order). The encoder and a
+    regression's target scaling learn from the training rows only.
 
     Raises
     ------
     TorchannError
         Anything reading, labelling, splitting or encoding refuses; values are named by line.
     """
+    from torchann.classify.tasks import split as task_split
+
     table, raw = read_labelled(path, label, features)
-    mapping = binary_label_map(raw, label, path)
-    y = map_labels(raw, mapping)
+    decided = decide(raw, task, label, path)
     fit_encoder(table, label, features, path)  # problems anywhere in the file, by line
     rows = np.arange(table.num_rows)
     if split == "hash":
         test = hash_split(0, len(rows), test_size, seed)
-        train_rows, test_rows, y_train, y_test = rows[~test], rows[test], y[~test], y[test]
+        train_rows, test_rows, raw_train, raw_test = rows[~test], rows[test], raw[~test], raw[test]
         if len(test_rows) < 2 or len(train_rows) < 2:
             raise TorchannError(f"too few rows to split: {len(rows)} rows, test size "
                                 f"{test_size}; give more rows")
     else:
-        train_rows, test_rows, y_train, y_test = stratified_split(rows, y, test_size,
-                                                                  random_state=seed)
+        train_rows, test_rows, raw_train, raw_test = task_split(rows, raw, decided, test_size,
+                                                                random_state=seed)
+    decided.fit_target(raw_train)
     encoder = _fit_rows(table, train_rows, label, features, path)
     train, test = table.take(train_rows), table.take(test_rows)
     del table
-    prepared = Prepared(encoder.transform(train), y_train, encoder.transform(test), y_test,
-                        encoder, mapping, len(rows))
+    prepared = Prepared(encoder.transform(train), decided.encode(raw_train),
+                        encoder.transform(test), decided.encode(raw_test), encoder, decided,
+                        len(rows), raw_test=raw_test)
     if encoder.numeric_only:
         prepared.raw = (encoder.transform(train, standardize=False),
                         encoder.transform(test, standardize=False))
@@ -116,6 +132,45 @@ WINDOW = 262_144
 MAX_TEST_ROWS = 500_000
 #: Minibatch size when streaming and none was asked for (a full batch is not possible).
 STREAM_BATCH = 2048
+
+
+class _Moments:
+    """Running mean and population standard deviation (Chan et al.), for a regression target."""
+
+    def __init__(self):
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def update(self, values):
+        values = np.asarray(values, dtype=np.float64)
+        if not len(values):
+            return
+        n, mean = len(values), float(values.mean())
+        total = self.n + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += float(((values - mean) ** 2).sum()) + delta * delta * self.n * n / total
+        self.n = total
+
+    @property
+    def scale(self):
+        scale = float(np.sqrt(self.m2 / self.n)) if self.n else 0.0
+        return scale if scale > 0 and np.isfinite(scale) else 1.0
+
+
+def _label_sample(stats) -> np.ndarray:
+    """Label values standing for the whole column in :func:`decide`: every distinct value
+    with its count (scaled down to about a million rows), numbers as numbers."""
+    if stats.counts is None:
+        values = np.asarray(stats.overflow, dtype=object)
+        counts = np.ones(len(values), dtype=np.int64)
+    else:
+        values = np.asarray(list(stats.counts), dtype=object)
+        counts = np.asarray(list(stats.counts.values()), dtype=np.int64)
+        if counts.sum() > 1_000_000:
+            counts = np.maximum(1, counts * 1_000_000 // counts.sum())
+    if stats.numeric:
+        values = values.astype(np.float64)
+    return np.repeat(values, counts)
 
 
 def _columns_needed(features, label):
@@ -141,15 +196,14 @@ class StreamedTable:
     """
 
     def __init__(self, path, label, features=None, test_size=0.2, seed=0, window=WINDOW,
-                 batch_rows=65_536):
+                 batch_rows=65_536, task="auto"):
         from torchann.classify.tables.split import check_test_size
 
         check_test_size(test_size)
         self.path, self.label, self.features = path, label, features
         self.test_size, self.seed, self.window = test_size, seed, window
-        self.batch_rows = batch_rows
-        self.encoder = None
-        self.label_map = None
+        self.batch_rows, self.asked = batch_rows, task
+        self.encoder = self.task = None
         self.n_rows = self.n_train = self.n_test = 0
         self.x_test = self.y_test = None
 
@@ -174,7 +228,12 @@ class StreamedTable:
         """
         import pyarrow as pa
 
-        from torchann.classify.tables import LabelStats, check_label_column, hash_split
+        from torchann.classify.tables import (
+            LabelStats,
+            check_label_column,
+            hash_split,
+            label_values,
+        )
         from torchann.classify.tables.split import row_hash
         from torchann.io.tables import table_columns
 
@@ -188,7 +247,7 @@ class StreamedTable:
             if absent:
                 raise TorchannError(f"{self.path}: no column {', '.join(map(repr, absent))}; "
                                     f"the columns are {', '.join(names)}")
-        labels = LabelStats()
+        labels, target = LabelStats(), _Moments()
         encoder = FeatureEncoder(self.features, self.label)
         tests, test_rows, keep = [], [], 1.0
         for offset, batch in self._batches():
@@ -196,6 +255,8 @@ class StreamedTable:
             labels.update(batch, self.label, offset, self.path)
             test = hash_split(offset, offset + n, self.test_size, self.seed)
             train_idx = np.nonzero(~test)[0]
+            if labels.numeric:
+                target.update(label_values(batch, self.label)[train_idx])
             try:
                 encoder.partial_fit(batch.take(pa.array(train_idx)))
             except ValueProblem as err:
@@ -217,11 +278,10 @@ class StreamedTable:
             self.encoder = encoder.finish()
         except TorchannError as err:
             raise TorchannError(f"{self.path}: {err}") from None
-        if labels.names is None:
-            raise TorchannError(f"{self.path}: the label {self.label!r} has more than 1000 "
-                                "distinct values; a binary classifier needs exactly two")
-        self.label_map = binary_label_map(np.asarray(labels.names, dtype=object), self.label,
-                                          self.path)
+        self.task = decide(_label_sample(labels), self.asked, self.label, self.path)
+        if self.task.kind == "regression":
+            self.task.target_mean = target.mean
+            self.task.target_scale = target.scale
         if self.n_train < 2 or self.n_test < 2:
             raise TorchannError(f"too few rows to split: {self.n_rows} rows, test size "
                                 f"{self.test_size}; give more rows")
@@ -229,8 +289,8 @@ class StreamedTable:
         rows = np.concatenate(test_rows)
         try:
             self.x_test = self.encoder.transform(test_table)
-            self.y_test = map_labels(test_table.column(self.label).to_numpy(
-                zero_copy_only=False), self.label_map)
+            self.raw_test = label_values(test_table, self.label)
+            self.y_test = self.task.encode(self.raw_test)
         except ValueProblem as err:
             raise ValueProblem(err.column, rows[err.row], err.text, err.problem
                                ).at(self.path) from None
@@ -244,16 +304,22 @@ class StreamedTable:
         """``(training rows, encoded features)``, like an array's."""
         return (self.n_train, len(self.encoder.output_names))
 
+    @property
+    def label_map(self):
+        return self.task.label_map
+
     def _window(self, parts, batch_size, generator, device):
         import pyarrow as pa
         import torch
+
+        from torchann.classify.tables import label_values
 
         table = pa.Table.from_batches(parts)
         try:
             x = self.encoder.transform(table)
         except ValueProblem as err:  # a test-only problem would have been named by scan
             raise TorchannError(f"{self.path}: {err}") from None
-        y = map_labels(table.column(self.label).to_numpy(zero_copy_only=False), self.label_map)
+        y = self.task.encode(label_values(table, self.label))
         x = torch.from_numpy(x).to(device)
         y = torch.from_numpy(y).to(device)
         order = torch.randperm(len(y), generator=generator).to(device)

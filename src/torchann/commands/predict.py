@@ -1,12 +1,13 @@
-"""Predict with a trained 3.3 classifier: P(label = 1) for one point or every row of a CSV.
+"""Predict with a trained 3.3 model: a class or a number for one point or every row of a CSV.
 
 torchann predict --model torchann-out/train/model.pt -1 1
-    prints the probability that the point (-1, 1) has label 1 (the chapter's question).
+    prints the probability that the point (-1, 1) has label 1 (the chapter's question); a
+    multi-class model prints the class name and its probability, a regression the number.
 
 torchann predict --model model.pt --csv rows.csv [--output out.csv]
-    writes the table's columns plus 'probability' and 'label' (the original label value when
-    the model's mapping is known) to --output, or to stdout. --csv also reads Parquet, and an
-    --output ending in .parquet is written as Parquet.
+    writes the CSV's columns plus 'probability' and 'label' (the original label value when the
+    model's mapping is known; for multi-class the most probable class and its probability),
+    or 'prediction' (a regression, in the label's units), to --output, or to stdout.
 
 The model is a plain state_dict, loaded with torch.load(weights_only=True); sizes come from
 the weight shapes. Its description model.json beside it (written by 'torchann train') gives
@@ -35,11 +36,12 @@ def add_arguments(parser):
                              "model.json; without one, the CSV must have exactly the model's "
                              "number of columns)")
     parser.add_argument("--threshold", type=float, default=0.5,
-                        help="probability from which the label is 1 (default: 0.5)")
+                        help="probability from which the label is 1, binary models only "
+                             "(default: 0.5)")
 
 
 def _csv_features(loaded, table, option):
-    n = loaded.model.linear_1.in_features
+    n = loaded.n_features
     if option:
         names = [f.strip() for f in option.split(",") if f.strip()]
     elif loaded.features:
@@ -70,7 +72,6 @@ def run(args):
 
     from torchann.classify.files import load_model, sidecar_path
     from torchann.classify.tables import feature_matrix, read_csv
-    from torchann.classify.train import predict_proba
     from torchann.io import check_not_input
 
     if args.values and not all(math.isfinite(v) for v in args.values):
@@ -88,18 +89,24 @@ def run(args):
     if args.output:
         check_not_input([args.output], [args.csv, args.model, sidecar_path(args.model)])
     loaded = load_model(args.model)
-    if args.values and loaded.encoder is not None:
-        prob = predict_proba(loaded.model, loaded.prepare(np.array([args.values])))[0]
-        print(f"{prob:.6f}")
-        return 0
+    kind = loaded.task.kind
     if args.values:
-        n = loaded.model.linear_1.in_features
+        n = len(loaded.encoder.columns) if loaded.encoder is not None else loaded.n_features
+        if loaded.encoder is not None and not loaded.encoder.numeric_only:
+            raise TorchannError("this model was trained on a table with text categories or "
+                                "gaps; give it a table with --csv FILE")
         if len(args.values) != n:
             names = f" ({', '.join(loaded.features)})" if loaded.features else ""
             raise TorchannError(f"the model takes {n} feature values{names}, got "
                                 f"{len(args.values)}")
-        prob = predict_proba(loaded.model, loaded.prepare(np.array([args.values])))[0]
-        print(f"{prob:.6f}")
+        out = loaded.predict(np.array([args.values]))
+        if kind == "binary":
+            print(f"{out[0]:.6f}")
+        elif kind == "multiclass":
+            best = int(out[0].argmax())
+            print(f"{loaded.task.classes[best]} (probability {out[0, best]:.6f})")
+        else:
+            print(f"{out[0]:.8g}")
         return 0
 
     import pyarrow as pa
@@ -110,23 +117,33 @@ def run(args):
     table = read_csv(args.csv)
     if loaded.encoder is not None and not args.features:
         try:
-            x = loaded.encoder.transform(table.table)
+            out = loaded.predict_table(table.table)
         except ValueProblem as err:
             raise err.at(args.csv) from None
         except TorchannError as err:
             raise TorchannError(f"{args.csv}: {err}") from None
-        prob = predict_proba(loaded.model, x)
     else:
-        x = feature_matrix(table, _csv_features(loaded, table, args.features))
-        prob = predict_proba(loaded.model, loaded.prepare(x))
-    labels = [loaded.label_of(int(p >= args.threshold)) for p in prob]
-    prob_name = _unique("probability", table.header)
-    label_name = _unique("label", table.header + [prob_name])
-    result = table.table.append_column(prob_name, pa.array(prob, pa.float64()))
-    result = result.append_column(label_name, pa.array([str(v) for v in labels]))
+        out = loaded.predict(feature_matrix(table, _csv_features(loaded, table, args.features)))
+    header = table.header
+    if kind == "regression":
+        extra = {_unique("prediction", header): pa.array(np.asarray(out, dtype=np.float64))}
+    else:
+        if kind == "binary":
+            prob = out
+            labels = [loaded.label_of(int(p >= args.threshold)) for p in prob]
+        else:
+            best = out.argmax(axis=1)
+            prob = out[np.arange(len(out)), best]
+            labels = [loaded.task.classes[i] for i in best]
+        prob_name = _unique("probability", header)
+        extra = {prob_name: pa.array(np.asarray(prob, dtype=np.float64)),
+                 _unique("label", header + [prob_name]): pa.array([str(v) for v in labels])}
+    result = table.table
+    for name, column in extra.items():
+        result = result.append_column(name, column)
     if args.output:
         write_table(args.output, result)
-        print(f"Wrote {len(prob)} predictions to {args.output}", file=sys.stderr)
+        print(f"Wrote {len(out)} predictions to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(csv_bytes(result).decode("utf-8"))
     return 0

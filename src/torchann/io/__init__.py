@@ -29,6 +29,7 @@ from torchann.io.writers import (
     save_json,
     save_npy,
     save_text,
+    state_dict_bytes,
     written_files,
 )
 
@@ -36,5 +37,5 @@ __all__ = [
     "MAX_ELEMENTS", "MIN_IMAGE_SIDE", "SafeArrayUnpickler", "as_image", "atomic_write",
     "check_not_input", "figure_png", "load_array", "load_image_array", "load_npy_array",
     "load_pickle_array", "prepare_out_dir", "save_bytes", "save_figure", "save_json", "save_npy",
-    "save_text", "written_files",
+    "save_text", "state_dict_bytes", "written_files",
 ]

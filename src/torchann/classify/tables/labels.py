@@ -115,6 +115,8 @@ class LabelStats:
     counts : dict or None
         ``{value (str): count}``; ``None`` once more than :data:`MAX_TRACKED` distinct values
         were seen.
+    overflow : list
+        The distinct values known when counting stopped.
     total, total_sq : float
         Sum and sum of squares of numeric labels.
     """
@@ -125,6 +127,7 @@ class LabelStats:
     counts: dict | None = field(default_factory=dict)
     total: float = 0.0
     total_sq: float = 0.0
+    overflow: list = field(default_factory=list)
 
     def update(self, batch, label, offset=0, path=None) -> None:
         """Add the labels of ``batch`` (rows ``offset`` onwards of the file)."""
@@ -145,7 +148,7 @@ class LabelStats:
             for v, c in zip(distinct.tolist(), counts.tolist()):
                 self.counts[v] = self.counts.get(v, 0) + int(c)
             if len(self.counts) > MAX_TRACKED:
-                self.counts = None
+                self.overflow, self.counts = list(self.counts), None
 
     @property
     def names(self) -> list | None:

@@ -1,0 +1,188 @@
+"""Loading a user's forward function and checking that the solvers can use it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+
+from torchann.errors import TorchannError
+from torchann.restore.chapter import weird_function
+
+
+def load_corruption(spec: str):
+    """Turn a ``--corruption`` value into a forward function.
+
+    Parameters
+    ----------
+    spec : str
+        ``weird`` (the chapter's :func:`weird_function`), ``module:function`` (an importable
+        module) or ``path/to/file.py:function`` (a Python file). The prefix ``blur:`` is
+        reserved for built-in blur models.
+
+    Returns
+    -------
+    callable
+        Takes and returns a flat float tensor. Check it on data with :func:`check_forward`.
+
+    Raises
+    ------
+    TorchannError
+        When the spec is malformed, the module or file cannot be loaded, or the name is
+        missing or not callable.
+
+    Notes
+    -----
+    Loading a module runs its code, as ``import`` does: name only code you trust.
+    """
+    spec = spec.strip()
+    if spec == "weird":
+        return weird_function
+    if spec.startswith("blur:"):
+        raise TorchannError(f"--corruption {spec}: built-in blur models are not available in "
+                            "this version; use 'weird' or module:function")
+    target, sep, name = spec.rpartition(":")
+    if not sep or not target or not name.isidentifier():
+        raise TorchannError(f"--corruption {spec!r}: expected 'weird', 'module:function' or "
+                            "'path/to/file.py:function'")
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        module = _load_file(Path(target), spec)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ModuleNotFoundError as err:
+            raise TorchannError(f"--corruption {spec}: no module named {err.name!r}; check the "
+                                "name, or give a file as path/to/file.py:function") from None
+        except Exception as err:
+            raise TorchannError(f"--corruption {spec}: importing {target} failed with "
+                                f"{type(err).__name__}: {err}") from None
+    func = getattr(module, name, None)
+    if func is None:
+        raise TorchannError(f"--corruption {spec}: {target} has no function {name!r}")
+    if not callable(func):
+        raise TorchannError(f"--corruption {spec}: {target}.{name} is not callable")
+    return func
+
+
+def _load_file(path: Path, spec: str):
+    if not path.is_file():
+        raise TorchannError(f"--corruption {spec}: no such file {path}; check the path")
+    mod_name = f"torchann_corruption_{abs(hash(str(path.resolve())))}"
+    try:
+        module_spec = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[mod_name] = module
+        module_spec.loader.exec_module(module)
+    except Exception as err:
+        sys.modules.pop(mod_name, None)
+        raise TorchannError(f"--corruption {spec}: running {path} failed with "
+                            f"{type(err).__name__}: {err}") from None
+    return module
+
+
+def check_forward(forward, x):
+    """Call ``forward`` once on ``x`` and check that a solver can use it.
+
+    Parameters
+    ----------
+    forward : callable
+        The corruption: a flat float tensor in, a flat float tensor out.
+    x : torch.Tensor
+        A flat sample input.
+
+    Returns
+    -------
+    torch.Tensor
+        ``forward(x)``, detached.
+
+    Raises
+    ------
+    TorchannError
+        When it fails, returns something other than a float tensor of ``x``'s shape,
+        is not differentiable, or gives NaN or infinite values.
+    """
+    name = getattr(forward, "__name__", "the corruption")
+    sample = x.detach().clone().requires_grad_(True)
+    try:
+        out = forward(sample)
+    except Exception as err:
+        raise TorchannError(f"the corruption {name} failed on a flat tensor of "
+                            f"{x.numel()} values: {type(err).__name__}: {err}") from None
+    if not isinstance(out, torch.Tensor):
+        raise TorchannError(f"the corruption {name} returned a {type(out).__name__}; "
+                            "it must return a torch tensor")
+    if not out.is_floating_point():
+        raise TorchannError(f"the corruption {name} returned a {out.dtype} tensor; "
+                            "it must return floats")
+    if out.shape != x.shape:
+        raise TorchannError(f"the corruption {name} turned shape {tuple(x.shape)} into "
+                            f"{tuple(out.shape)}; it must keep the shape")
+    if not out.requires_grad:
+        raise TorchannError(f"the corruption {name} is not differentiable (its output has no "
+                            "gradient); write it with torch operations, without .detach(), "
+                            "numpy or torch.no_grad()")
+    if not torch.isfinite(out).all():
+        raise TorchannError(f"the corruption {name} returned NaN or infinite values")
+    return out.detach()
+
+
+def exact_solution(broken, forward=weird_function, chunk=50):
+    """Solve ``forward(x) = broken`` directly, for a linear (or affine) ``forward``.
+
+    The matrix is built column by column, ``A[:, j] = forward(e_j) - forward(0)``, in
+    float64 with ``torch.func.vmap`` (so ``forward`` must be vmappable), stored sparse, and
+    solved with scipy's sparse LU.
+
+    Parameters
+    ----------
+    broken : array-like or torch.Tensor
+        The corrupted signal, any shape (flattened).
+    forward : callable
+        The corruption.
+    chunk : int
+        Columns built per call.
+
+    Returns
+    -------
+    torch.Tensor
+        Flat float64 solution on the CPU.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spl
+
+    y = torch.as_tensor(broken, dtype=torch.float64).reshape(-1).cpu()
+    n = y.numel()
+    with torch.no_grad():
+        offset = forward(torch.zeros(n, dtype=torch.float64))
+        batched = torch.func.vmap(forward)
+        rows = []
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            basis = torch.zeros(stop - start, n, dtype=torch.float64)
+            basis[torch.arange(stop - start), torch.arange(start, stop)] = 1.0
+            rows.append(sp.csr_matrix((batched(basis) - offset).numpy()))
+    matrix = sp.vstack(rows).T.tocsc()  # row j of the stack is column j of A
+    x = spl.spsolve(matrix, (y - offset).numpy())
+    if not np.isfinite(x).all():
+        raise TorchannError("the corruption's matrix is singular; it has no exact inverse")
+    return torch.from_numpy(np.asarray(x, dtype=np.float64))
+
+
+
+def check_affine(forward, n, like):
+    """Refuse a forward function that is not affine: ``cg`` would solve the wrong problem."""
+    gen = torch.Generator().manual_seed(1234)
+    u = torch.randn(n, generator=gen, dtype=like.dtype).to(like.device)
+    v = torch.randn(n, generator=gen, dtype=like.dtype).to(like.device)
+    with torch.no_grad():
+        f0, fu, fv, fuv = (forward(z) for z in (torch.zeros_like(u), u, v, 2.0 * u - v))
+    gap = (fuv - (2.0 * fu - fv)).norm()
+    scale = fu.norm() + fv.norm() + f0.norm()
+    if not gap <= 1e-4 * scale:
+        raise TorchannError("--method cg needs a linear (or affine) corruption, and this one "
+                            "is not: f(2u - v) differs from 2 f(u) - f(v); use --method lbfgs")
+    return f0

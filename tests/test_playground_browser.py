@@ -1,0 +1,166 @@
+"""torchann playground in a real headless browser (Playwright driving Debian's Chromium)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(n)), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
+                                "(Debian: apt-get install chromium); the playground's browser "
+                                "tests need it")
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture(scope="module")
+def server():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "torchann", "playground", "--no-browser",
+                             "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
+    url = re.search(r"http://\S+", proc.stdout.readline()).group(0)
+    yield url
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    # bypass_csp: Playwright evaluates its wait conditions as strings, which the page's CSP forbids
+    context = browser.new_context(viewport={"width": 1280, "height": 1000},
+                                  accept_downloads=True, bypass_csp=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _epoch(page):
+    return int(page.text_content("#epoch"))
+
+
+def _loss(page):
+    return float(page.text_content("#test-loss"))
+
+
+def _wait_current(page):
+    """Wait until the page shows a frame of its latest settings."""
+    page.wait_for_function("window.playground.state.frame && "
+                           "window.playground.state.frame.version === "
+                           "window.playground.state.version")
+
+
+def _heatmap(page):
+    return page.eval_on_selector("#heatmap", "c => c.toDataURL()")
+
+
+def test_autoplay_trains_the_chapters_network(page, server):
+    page.goto(server + "?autoplay=1&speed=5")
+    page.wait_for_function("document.getElementById('test-loss').textContent !== '-'")
+    start_loss, start_map = _loss(page), _heatmap(page)
+    assert _epoch(page) < 100
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 200",
+                           timeout=60_000)
+    assert _loss(page) < start_loss
+    assert _heatmap(page) != start_map
+    assert "class NeuralNet(nn.Module)" in page.text_content("#code")
+
+
+def test_spiral_with_another_layer_learns(page, server):
+    page.goto(server + "?speed=100")
+    page.wait_for_function("document.getElementById('test-loss').textContent !== '-'")
+    code = page.text_content("#code")
+    page.select_option("#dataset", "spiral")
+    page.select_option("#act", "tanh")
+    page.select_option("#opt", "adam")
+    page.select_option("#lr", "0.03")
+    page.click("#add-layer")
+    page.wait_for_function("document.getElementById('code').textContent.includes('linear_3')")
+    assert page.text_content("#code") != code
+    assert "make_dataset(\n    'spiral'" in page.text_content("#code")
+    assert "layers=5%2C4" in page.url and "dataset=spiral" in page.url
+    _wait_current(page)
+    start = float(page.text_content("#train-loss"))
+    assert _epoch(page) == 0
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 300",
+                           timeout=60_000)
+    assert float(page.text_content("#train-loss")) < start - 0.1
+
+
+def test_export_loads_into_the_chapters_network(page, server):
+    import torch
+
+    from torchann.classify.chapter import NeuralNet
+
+    page.goto(server + "?autoplay=1&speed=100")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 200",
+                           timeout=60_000)
+    page.click("#play")  # pause
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.click("#export")
+    for _ in range(100):
+        if len(downloads) == 2:
+            break
+        page.wait_for_timeout(100)
+    files = {d.suggested_filename: Path(d.path()) for d in downloads}
+    assert set(files) == {"model.pt", "model.json"}
+    model = NeuralNet(2, 5)
+    model.load_state_dict(torch.load(io.BytesIO(files["model.pt"].read_bytes()),
+                                     weights_only=True))
+    assert json.loads(files["model.json"].read_text())["hidden_size"] == 5
+
+
+def test_korean(page, server):
+    page.goto(server + "?lang=ko")
+    page.wait_for_function("document.getElementById('test-loss').textContent !== '-'")
+    assert page.text_content("#play") == "재생"
+    assert "에폭" in page.text_content("body") and "테스트 오차" in page.text_content("body")
+    page.click("#lang")
+    assert page.text_content("#play") == "Play" and "lang=en" in page.url
+    assert page.text_content("#lang") == "한국어 (ko)"
+
+
+def test_race_cg_finishes_while_gd_stalls(page, server):
+    page.goto(server + "?tab=race&rspeed=100")
+    page.wait_for_function("document.getElementById('race-a-psnr').textContent !== '-'")
+    page.click("#race-play")
+    page.wait_for_function("document.getElementById('race-b-step').textContent.includes('(')",
+                           timeout=60_000)
+    cg, gd = float(page.text_content("#race-b-psnr")), float(page.text_content("#race-a-psnr"))
+    assert cg >= 80 and gd < 45, (cg, gd)
+    assert "cg" in page.text_content("#race-why")
+
+
+def test_screenshot_for_the_readme(page, server, tmp_path):
+    page.goto(server + "?autoplay=1&speed=100&dataset=xor")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 1500",
+                           timeout=90_000)
+    page.click("#play")
+    shot = page.screenshot(full_page=True)
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+    target = DOCS / "playground.png" if os.environ.get("TORCHANN_UPDATE_DOCS") else \
+        tmp_path / "playground.png"
+    target.write_bytes(shot)
