@@ -42,12 +42,14 @@ def run(args):
     """Serve the playground until Ctrl-C."""
     import socket
     import sys
+    import threading
     import webbrowser
 
     import uvicorn
 
     from torchann.errors import TorchannError
     from torchann.playground.server import MAX_MESSAGE, create_app
+    from torchann.playground.session import warm_up
     from torchann.runtime import set_threads
 
     if not 0 <= args.port <= 65535:
@@ -75,9 +77,10 @@ def run(args):
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else shown}:{port}/"
     if args.lang != "en":
         url += f"?lang={args.lang}"
+    threading.Thread(target=warm_up, daemon=True).start()  # while the browser starts
     app = create_app(hosts, lang=args.lang)
     config = uvicorn.Config(app, log_level="warning", ws_max_size=MAX_MESSAGE + 1024,
-                            lifespan="off")
+                            lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     print(f"torchann playground: {url}  (Ctrl-C stops it)", flush=True)
     if not args.no_browser:

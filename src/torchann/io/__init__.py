@@ -3,6 +3,8 @@
 - :mod:`torchann.io.loaders`: :func:`load_array` and friends. A pickle goes only through a
   restricted unpickler, a ``.npy`` never with ``allow_pickle``, an image only through
   Pillow's PNG and JPEG decoders.
+- :mod:`torchann.io.tables`: CSV and Parquet through pyarrow (:func:`read_table`,
+  :func:`iter_batches`, :func:`write_table`), imported on use so that ``--help`` stays light.
 - :mod:`torchann.io.writers`: :func:`atomic_write` and the ``save_*`` helpers. Every output is
   written to a temporary file and renamed into place; outputs never overwrite inputs.
 """

@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -33,6 +34,19 @@ NEURON_STEP = 2
 FPS = 30.0
 #: A frame's training stops after this many seconds even if ``speed`` epochs are not done.
 FRAME_BUDGET = 0.05
+
+
+def warm_up() -> None:
+    """Do once what the first page needs, so that its first frame does not wait seconds for
+    imports: scikit-learn's make_blobs, scikit-image's metrics for the race, and one epoch of
+    the chapter's network (the first optimizer step imports parts of torch)."""
+    import skimage.metrics  # noqa: F401
+
+    cfg = pcode.Config()
+    x_train, y_train, _, _ = (torch.from_numpy(a) for a in make_dataset())
+    model = pcode.build_model(cfg)
+    optimizer = pcode.make_optimizer(cfg, model.parameters())
+    pcode.train_epoch(cfg, model, optimizer, nn.BCELoss(), x_train, y_train, None)
 
 
 def b64(array) -> str:
@@ -100,6 +114,7 @@ class Worker:
         self.wake = threading.Event()
         self.running = False
         self.closed = False
+        self.wakeups = 0  # loop iterations: while paused, it stays put
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self):
@@ -117,6 +132,7 @@ class Worker:
 
     def _loop(self):
         while not self.closed:
+            self.wakeups += 1
             while True:
                 try:
                     command, args = self.commands.get_nowait()
@@ -166,6 +182,7 @@ class TrainingSession(Worker):
         self.csv = None  # (bytes, name) of the last uploaded CSV
         self.version = 0
         self.model = None
+        self.epoch = 0
 
     # -- commands ---------------------------------------------------------------------
 
@@ -174,6 +191,10 @@ class TrainingSession(Worker):
         if cfg.dataset == "csv" and self.csv is None:
             raise TorchannError("choose a CSV file to upload first (x1,x2,label)")
         self.version = version
+        if self.cfg is not None and replace(cfg, speed=self.cfg.speed) == self.cfg:
+            self.cfg = cfg  # only the pace changed: keep training where it is
+            self.publish()
+            return
         self.setup(cfg)
 
     def do_csv(self, data: bytes, name: str, cfg: pcode.Config, version: int = 0):
@@ -246,8 +267,8 @@ class TrainingSession(Worker):
                 raise TorchannError(f"training diverged at epoch {self.epoch}: the loss is not "
                                     f"finite; lower the learning rate (now {self.cfg.lr:g}) "
                                     "and press reset")
-            if time.perf_counter() - start > FRAME_BUDGET:
-                break
+            if time.perf_counter() - start > FRAME_BUDGET or not self.commands.empty():
+                break  # a frame is due, or the page asked for something: answer it first
 
     def tick(self):
         self.train(self.cfg.speed)
