@@ -73,6 +73,9 @@ def run(args):
               file=sys.stderr)
         if args.host in ("0.0.0.0", "::"):
             hosts |= {f"{socket.gethostname().lower()}:{port}"}
+    # the event loop hands the GIL to and from the training threads often, so that a page's
+    # message is read within a millisecond or so rather than after the default 5 ms slices
+    sys.setswitchinterval(0.0005)
     set_threads(1)  # small networks: one thread is fastest and leaves the other cores free
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else shown}:{port}/"
     if args.lang != "en":
