@@ -10,6 +10,12 @@ A model is two files side by side:
 - ``model.json``: everything else (sizes, feature names, the label mapping
   ``{original value: 0/1}``, the standardization mean and scale, the data source).
 
+A network beyond the chapter's (an :class:`~torchann.classify.mlp.MLP`: several layers,
+another activation, dropout, or a multi-class or regression task) keeps its own
+``state_dict`` keys (``hidden.0.linear.weight``, ..., ``output.bias``); its ``model.json``
+adds ``architecture`` (kind, sizes, activation, dropout), ``task``, ``classes`` and, for a
+regression, the target's ``mean`` and ``scale``, and ``predict`` rebuilds the network from it.
+
 :func:`load_model` reads ``model.pt`` with ``torch.load(weights_only=True)``, infers the sizes
 from the weight shapes and checks keys and shapes. Without ``model.json`` it is taken for the
 chapter's model (raw features, labels 0/1), unless the ``.pt`` itself says that a sidecar with
@@ -27,7 +33,9 @@ import numpy as np
 import torch
 
 from torchann.classify.chapter import NeuralNet
-from torchann.classify.tables import Standardizer
+from torchann.classify.mlp import architecture, from_architecture, in_features
+from torchann.classify.tables import FeatureEncoder, Standardizer
+from torchann.classify.tasks import Task
 from torchann.errors import TorchannError
 from torchann.io import atomic_write, save_json
 
@@ -51,9 +59,10 @@ def save_model(path, model, info) -> tuple:
     ----------
     path : str or Path
         The ``.pt`` file.
-    model : NeuralNet
+    model : NeuralNet or MLP
     info : dict
-        Written to the sidecar, with ``format``, ``input_size`` and ``hidden_size`` added.
+        Written to the sidecar, with ``format``, ``input_size``, ``hidden_size`` (the first
+        hidden layer) and ``architecture`` added.
         ``standardize`` (``{"mean": [...], "scale": [...]}`` or ``None``), ``features``,
         ``label`` and ``label_map`` are read back by :func:`load_model`.
 
@@ -68,10 +77,11 @@ def save_model(path, model, info) -> tuple:
         raise TorchannError(f"{path}: the model file must not end in .json")
     state = model.state_dict()
     state = type(state)((k, v.detach().cpu()) for k, v in state.items())
-    if info.get("standardize"):
+    spec = architecture(model)
+    if info.get("standardize") or info.get("encoder") or spec["kind"] != "NeuralNet":
         state._metadata = {"": {"version": 1, _SIDECAR_KEY: side.name}}
-    info = {"format": MODEL_FORMAT, "input_size": model.linear_1.in_features,
-            "hidden_size": model.linear_1.out_features, **info}
+    info = {"format": MODEL_FORMAT, "input_size": spec["n_in"],
+            "hidden_size": (spec["hidden"] or [0])[0], "architecture": spec, **info}
     with atomic_write(path) as tmp:
         torch.save(state, tmp)
     save_json(side, info)
@@ -124,7 +134,7 @@ class LoadedModel:
 
     Attributes
     ----------
-    model : NeuralNet
+    model : NeuralNet or MLP
         In eval mode, on the CPU.
     features : list of str or None
         Feature names, when known.
@@ -133,6 +143,10 @@ class LoadedModel:
     standardizer : Standardizer or None
     info : dict
         The sidecar's content (empty without one).
+    task : Task
+        What the model predicts (binary unless the sidecar says otherwise).
+    encoder : FeatureEncoder or None
+        How a table's columns become the model's input (models trained on a table).
     """
 
     model: NeuralNet
@@ -140,14 +154,39 @@ class LoadedModel:
     label_map: dict | None = None
     standardizer: Standardizer | None = None
     info: dict = field(default_factory=dict)
+    task: Task | None = None
+    encoder: FeatureEncoder | None = None
+
+    @property
+    def n_features(self):
+        """Number of input features the network takes."""
+        return in_features(self.model)
 
     def prepare(self, x):
         """Turn raw feature rows into the model's input (standardized when trained so)."""
         x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.model.linear_1.in_features:
-            raise TorchannError(f"the model takes {self.model.linear_1.in_features} feature "
+        if self.encoder is not None:
+            return self.encoder.transform_array(x)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise TorchannError(f"the model takes {self.n_features} feature "
                                 f"value(s) per point, got {x.shape[-1]}")
         return self.standardizer.transform(x) if self.standardizer else x.astype(np.float32)
+
+    def predict(self, x):
+        """Outputs for raw feature rows: P(class 1) (binary), class probabilities (N, K)
+        (multiclass) or predictions in the label's units (regression)."""
+        from torchann.classify.train import predict_scores
+
+        task = self.task or Task("binary", ["0", "1"])
+        return task.scores_to_output(predict_scores(self.model, self.prepare(x)))
+
+    def predict_table(self, table):
+        """Outputs, as :meth:`predict`, for the rows of a :class:`pyarrow.Table` encoded by
+        the model's feature encoder."""
+        from torchann.classify.train import predict_scores
+
+        task = self.task or Task("binary", ["0", "1"])
+        return task.scores_to_output(predict_scores(self.model, self.encoder.transform(table)))
 
     def label_of(self, label01):
         """The original label value for a predicted 0/1 label (0/1 itself when unknown)."""
@@ -170,10 +209,10 @@ def _read_sidecar(side, inputs):
         raise TorchannError(f"{side}: lists {features!r} as features but the model takes "
                             f"{inputs}; the sidecar does not belong to this model")
     mapping = info.get("label_map")
-    if mapping is not None and (not isinstance(mapping, dict)
-                                or sorted(mapping.values()) != [0, 1]):
-        raise TorchannError(f"{side}: label_map {mapping!r} is not a mapping of two values "
-                            "to 0 and 1")
+    if mapping is not None and (not isinstance(mapping, dict) or len(mapping) < 2
+                                or sorted(mapping.values()) != list(range(len(mapping)))):
+        raise TorchannError(f"{side}: label_map {mapping!r} is not a mapping of the classes "
+                            "to 0, 1, ...")
     scaler = None
     spec = info.get("standardize")
     if spec:
@@ -187,7 +226,51 @@ def _read_sidecar(side, inputs):
             raise TorchannError(f"{side}: standardization needs {inputs} means and {inputs} "
                                 "positive scales; the file does not match the model")
         scaler = Standardizer(mean, scale)
-    return LoadedModel(None, features, mapping, scaler, info)
+    try:
+        task = Task.from_json(info, mapping)
+    except TorchannError as err:
+        raise TorchannError(f"{side}: {err}") from None
+    encoder = None
+    if info.get("encoder"):
+        try:
+            encoder = FeatureEncoder.from_json(info["encoder"])
+        except TorchannError as err:
+            raise TorchannError(f"{side}: {err}") from None
+        if len(encoder.output_names) != inputs:
+            raise TorchannError(f"{side}: its feature encoder makes "
+                                f"{len(encoder.output_names)} inputs but the model takes "
+                                f"{inputs}; the description does not belong to this model")
+    return LoadedModel(None, features, mapping, scaler, info, task, encoder)
+
+
+def _general_model(path, state, side):
+    """An MLP described by the sidecar ``side``, with ``state`` loaded into it."""
+    if not side.is_file():
+        raise TorchannError(f"{path}: this network is not the chapter's NeuralNet and needs "
+                            f"its description {side.name} beside it; copy it there")
+    try:
+        info = json.loads(side.read_text(encoding="utf-8"))
+        spec = info["architecture"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise TorchannError(f"{side}: not a readable description of this network; restore "
+                            "the model's own .json or retrain") from None
+    try:
+        model = from_architecture(spec)
+    except TorchannError as err:
+        raise TorchannError(f"{side}: {err}") from None
+    want = {k: list(v.shape) for k, v in model.state_dict().items()}
+    have = {k: list(v.shape) for k, v in state.items() if torch.is_tensor(v)}
+    if want != have or not all(torch.is_tensor(v) and v.is_floating_point()
+                               for v in state.values()):
+        raise TorchannError(f"{path}: its weights {have} do not match the network {side.name} "
+                            f"describes ({want}); the files do not belong together")
+    if not all(torch.isfinite(v).all() for v in state.values()):
+        raise TorchannError("the model's weights contain NaN or infinite values; retrain it")
+    loaded = _read_sidecar(side, in_features(model))
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.eval()
+    loaded.model = model
+    return loaded
 
 
 def load_model(path) -> LoadedModel:
@@ -221,22 +304,28 @@ def load_model(path) -> LoadedModel:
         reason = "it asks to run code" if code else "truncated, corrupt or not a torch.save file"
         raise TorchannError(f"{path}: not a readable state_dict ({reason}); only plain "
                             "state_dicts saved with torch.save load") from None
+    side = sidecar_path(path)
+    if isinstance(state, dict) and "output.weight" in state:
+        return _general_model(path, state, side)
     try:
         inputs, hidden = state_dict_sizes(state)
     except TorchannError as err:
         raise TorchannError(f"{path}: {err}") from None
-    side = sidecar_path(path)
     needs = (getattr(state, "_metadata", None) or {}).get("", {}).get(_SIDECAR_KEY)
     if side.is_file():
         loaded = _read_sidecar(side, inputs)
-        if needs and not loaded.standardizer:
+        if needs and not (loaded.standardizer or loaded.encoder):
             raise TorchannError(f"{side}: lacks the standardization this model was trained "
                                 "with; restore the model's own .json or retrain")
     elif needs:
         raise TorchannError(f"{path}: this model was trained on standardized features and "
                             f"needs its description {side.name} beside it; copy it there")
     else:
-        loaded = LoadedModel(None)
+        loaded = LoadedModel(None, task=Task("binary", ["0", "1"]))
+    if loaded.task.kind != "binary":
+        raise TorchannError(f"{side}: describes a {loaded.task.kind} model but {path.name} "
+                            "holds the chapter's binary NeuralNet; the files do not belong "
+                            "together")
     model = NeuralNet(inputs, hidden)
     state = {k: v.float() for k, v in state.items()}
     model.load_state_dict(state)

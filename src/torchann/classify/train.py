@@ -1,7 +1,10 @@
 """3.3 Training and evaluating a classifier.
 
 :func:`fit` trains with BCELoss (full batch like the chapter, or in minibatches) and
-:func:`evaluate` reports the loss, the accuracy and the confusion counts.
+:func:`evaluate` reports the loss, the accuracy and the confusion counts. Given a
+:class:`~torchann.classify.tasks.Task`, :func:`fit` trains a multi-class classifier
+(CrossEntropyLoss) or a regression (MSELoss) the same way, with optional weight decay, a
+cosine learning-rate schedule and early stopping on a validation split.
 
 A loss is not an error rate: an untrained sigmoid classifier sits near ln 2 ~ 0.693 whatever
 its accuracy, so accuracy is reported on its own.
@@ -48,40 +51,57 @@ class FitResult:
         ``(epoch, test loss)`` at every ``test_every`` epochs and after the last one, when
         test data was given.
     epochs : int
+        Epochs run (fewer than asked when early stopping stopped).
     seconds : float
         Wall time of the training loop.
+    val_loss : list of float
+        Validation loss after each epoch, with early stopping.
+    best_epoch : int or None
+        With early stopping: the epoch whose weights were restored.
+    stopped_early : bool
+        Whether early stopping ended training before the last epoch.
     """
 
     train_loss: list = field(default_factory=list)
     test_loss: list = field(default_factory=list)
     epochs: int = 0
     seconds: float = 0.0
+    val_loss: list = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
 
 
-def _as_tensors(x, y, device):
+def _as_tensors(x, y, device, y_dtype=torch.float32):
     x = torch.as_tensor(np.asarray(x, dtype=np.float32) if not torch.is_tensor(x) else x,
                         dtype=torch.float32, device=device)
     if y is None:
         return x, None
-    y = torch.as_tensor(np.asarray(y, dtype=np.float32) if not torch.is_tensor(y) else y,
-                        dtype=torch.float32, device=device).reshape(-1)
+    y = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y,
+                        dtype=y_dtype, device=device).reshape(-1)
     return x, y
 
 
-def make_optimizer(name, params, lr):
+def _y_dtype(task):
+    return torch.int64 if task is not None and task.kind == "multiclass" else torch.float32
+
+
+def make_optimizer(name, params, lr, weight_decay=0.0):
     """Build the optimizer called ``name`` (``sgd``, ``adam`` or ``lbfgs``) with rate ``lr``.
 
     ``lbfgs`` takes one L-BFGS iteration per ``step`` (with a strong-Wolfe line search), so one
-    epoch is one iteration.
+    epoch is one iteration. ``weight_decay`` is an L2 penalty added to the gradients (SGD and
+    Adam; L-BFGS refuses it).
     """
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     if name == "adam":
         params = list(params)
         try:  # the fused kernel is a third faster on small models; not every device has it
-            return torch.optim.Adam(params, lr=lr, fused=True)
+            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
         except (RuntimeError, TypeError, ValueError):
-            return torch.optim.Adam(params, lr=lr)
+            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "lbfgs" and weight_decay:
+        raise TorchannError("--weight-decay works with --optimizer sgd or adam, not lbfgs")
     if name == "lbfgs":
         return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
                                  line_search_fn="strong_wolfe")
@@ -122,35 +142,47 @@ def _lbfgs_epoch(model, opt, loss_fn, x, y):
     return opt.step(closure).item()
 
 
-def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
-    """One pass over the rows in a random order, ``batch_size`` at a time.
-
-    The batches are slices of one permuted index (no DataLoader). Returns the mean loss.
-    """
+def _minibatches(x, y, batch_size, generator, device):
+    """``(x, y)`` minibatches of one epoch: slices of one permuted index (no DataLoader), or
+    the batches of a streamed table (an object with ``minibatches``)."""
+    if hasattr(x, "minibatches"):
+        yield from x.minibatches(batch_size, generator, device)
+        return
     n = x.shape[0]
     order = torch.randperm(n, generator=generator).to(x.device)
-    total = torch.zeros((), device=x.device)
     for i in range(0, n, batch_size):
         idx = order[i:i + batch_size]
+        yield x[idx], y[idx]
+
+
+def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
+    """One pass over the rows in a random order, ``batch_size`` at a time. Returns the mean
+    loss."""
+    device = next(model.parameters()).device
+    total, count = torch.zeros((), device=device), 0
+    for xb, yb in _minibatches(x, y, batch_size, generator, device):
         opt.zero_grad(set_to_none=True)
-        out = loss_fn(model(x[idx]).squeeze(1), y[idx])
+        out = loss_fn(model(xb).squeeze(1), yb)
         out.backward()
         opt.step()
-        total += out.detach() * idx.shape[0]
-    return total.item() / n
+        total += out.detach() * yb.shape[0]
+        count += yb.shape[0]
+    return total.item() / count
 
 
 def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
-        callback=None, x_test=None, y_test=None, test_every=100, generator=None):
+        callback=None, x_test=None, y_test=None, test_every=100, generator=None,
+        task=None, weight_decay=0.0, lr_schedule=None, x_val=None, y_val=None,
+        patience=None):
     """Train ``model`` on ``(x, y)`` with BCELoss, the chapter's loop by default.
 
     Parameters
     ----------
-    model : NeuralNet
+    model : NeuralNet or MLP
         Trained in place, on the device its parameters are on.
     x : array_like or Tensor, shape (N, input_size)
     y : array_like or Tensor, shape (N,)
-        Labels 0/1.
+        Labels 0/1, or the targets of ``task`` (:meth:`Task.encode`).
     epochs : int
         Passes over the data (for ``lbfgs``: iterations).
     lr : float
@@ -160,6 +192,8 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         ``None`` (or ``>= N``): the full batch each epoch, as in the chapter. Otherwise the
         rows are shuffled each epoch and taken ``batch_size`` at a time by slicing a permuted
         index (no DataLoader, so a batch costs two tensor indexings). Not with ``lbfgs``.
+        A :class:`~torchann.classify.dataset.StreamedTable` given as ``x`` (with ``y=None``)
+        is read again each epoch and needs a ``batch_size``.
     callback : callable(epoch, loss) or None
         Called after each epoch's loss is known (for a full batch: before the step, as the
         chapter prints it).
@@ -168,6 +202,17 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     test_every : int
     generator : torch.Generator, optional
         Source of the minibatch order.
+    task : Task, optional
+        The task and its loss (default: binary, BCELoss).
+    weight_decay : float
+        L2 penalty (0: none).
+    lr_schedule : {None, "constant", "cosine"}
+        ``cosine`` lowers the rate from ``lr`` towards 0 over ``epochs`` (per epoch).
+    x_val, y_val : array_like, optional
+        A validation split for early stopping: its loss is computed after every epoch, and
+        the weights of the best epoch are restored at the end.
+    patience : int, optional
+        Stop after this many epochs without a better validation loss (needs ``x_val``).
 
     Returns
     -------
@@ -176,26 +221,47 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     Raises
     ------
     TorchannError
-        Non-positive epochs/lr/batch size, an unknown optimizer, or divergence: a loss that
-        stops being finite, or ends :data:`SATURATION` times above where it started (BCELoss
-        clamps its logarithms, so a saturated sigmoid gives a large finite loss). The message
-        names the epoch and advises a lower ``--lr``.
+        Non-positive epochs/lr/batch size, an unknown optimizer or schedule, or divergence: a
+        loss that stops being finite, or ends :data:`SATURATION` times above where it
+        started (BCELoss clamps its logarithms, so a saturated sigmoid gives a large finite
+        loss). The message names the epoch and advises a lower ``--lr``.
     """
-    _check_positive(epochs=epochs, lr=lr, batch_size=batch_size)
+    from torchann.classify.mlp import in_features
+
+    _check_positive(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience)
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise TorchannError(f"--weight-decay {weight_decay}: must be 0 or a positive number")
+    if lr_schedule not in (None, "constant", "cosine"):
+        raise TorchannError(f"--lr-schedule {lr_schedule}: use constant or cosine")
+    if patience is not None and x_val is None:
+        raise TorchannError("early stopping needs a validation split")
     device = next(model.parameters()).device
-    x, y = _as_tensors(x, y, device)
-    if x.ndim != 2 or x.shape[1] != model.linear_1.in_features:
+    y_dtype = _y_dtype(task)
+    streamed = hasattr(x, "minibatches")  # a streamed table: minibatches read each epoch
+    if streamed and (batch_size is None or optimizer == "lbfgs"):
+        raise TorchannError("a streamed table trains in minibatches; give --batch-size and "
+                            "an optimizer other than lbfgs")
+    if not streamed:
+        x, y = _as_tensors(x, y, device, y_dtype)
+    n_in = in_features(model)
+    if len(x.shape) != 2 or x.shape[1] != n_in:
         raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
-                            f"(N, {model.linear_1.in_features})")
+                            f"(N, {n_in})")
     n = x.shape[0]
-    full_batch = batch_size is None or batch_size >= n
+    full_batch = (batch_size is None or batch_size >= n) and not streamed
     if optimizer == "lbfgs" and not full_batch:
         raise TorchannError("--optimizer lbfgs works on the full batch; drop --batch-size")
-    opt = make_optimizer(optimizer, model.parameters(), lr)
-    loss_fn = nn.BCELoss()
+    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+                if lr_schedule == "cosine" else None)
+    loss_fn = task.loss_fn() if task is not None else nn.BCELoss()
+    baseline = task.baseline_loss if task is not None else math.log(2)
     if x_test is not None:
-        x_test, y_test = _as_tensors(x_test, y_test, device)
+        x_test, y_test = _as_tensors(x_test, y_test, device, y_dtype)
+    if x_val is not None:
+        x_val, y_val = _as_tensors(x_val, y_val, device, y_dtype)
     result = FitResult()
+    best, best_state, waited = math.inf, None, 0
     start = time.perf_counter()
     for epoch in range(epochs):
         model.train()
@@ -213,22 +279,57 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
             loss = float("nan")
         if not math.isfinite(loss):
             raise _diverged(epoch, loss, lr)
+        if schedule is not None:
+            schedule.step()
         if callback is not None and not chapter_loop:
             callback(epoch, loss)
         result.train_loss.append(loss)
+        result.epochs = epoch + 1
         if x_test is not None and (epoch % test_every == 0 or epoch == epochs - 1):
-            result.test_loss.append((epoch, evaluate(model, x_test, y_test).loss))
+            result.test_loss.append((epoch, loss_on(model, loss_fn, x_test, y_test)))
+        if x_val is not None:
+            val = loss_on(model, loss_fn, x_val, y_val)
+            result.val_loss.append(val)
+            if val < best - 1e-6 * abs(best if math.isfinite(best) else 0):
+                best, waited, result.best_epoch = val, 0, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                waited += 1
+                if patience is not None and waited >= patience:
+                    result.stopped_early = epoch < epochs - 1
+                    break
     result.seconds = time.perf_counter() - start
-    result.epochs = epochs
+    if best_state is not None:
+        model.load_state_dict(best_state)
     if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise _diverged(epochs - 1, "finite but the weights are not", lr)
+        raise _diverged(result.epochs - 1, "finite but the weights are not", lr)
     first, last = result.train_loss[0], result.train_loss[-1]
-    if last > SATURATION * max(first, math.log(2)):
+    if last > SATURATION * max(first, baseline):
         worst = int(np.argmax(result.train_loss))
+        what = ("the sigmoid saturated" if task is None or task.kind == "binary"
+                else "the outputs ran away")
         raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
-                            f"(highest at epoch {worst}; the sigmoid saturated); lower --lr "
+                            f"(highest at epoch {worst}; {what}); lower --lr "
                             f"(now {lr:g})")
     return result
+
+
+def loss_on(model, loss_fn, x, y):
+    """The mean loss of ``model`` on tensors ``(x, y)``, in eval mode, without gradients."""
+    model.eval()
+    with torch.no_grad():
+        return loss_fn(model(x).squeeze(1), y).item()
+
+
+def predict_scores(model, x):
+    """The network's outputs for ``x`` as float64 numpy: shape (N,) or (N, K), eval mode."""
+    device = next(model.parameters()).device
+    x, _ = _as_tensors(x, None, device)
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    out = out.squeeze(1) if out.shape[1] == 1 else out
+    return out.double().cpu().numpy()
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -284,3 +385,81 @@ def evaluate(model, x, y, threshold=0.5):
     tn, fp, fn, tp = confusion_matrix(truth, pred, labels=[0, 1]).ravel()
     return Evaluation(loss=loss, accuracy=float(accuracy_score(truth, pred)),
                       confusion={"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)})
+
+
+# --------------------------------------------------------------------------- one call
+
+
+#: Fraction of the training rows held out for early stopping.
+VALIDATION_FRACTION = 0.1
+
+
+def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epochs=2000,
+                lr=0.03, optimizer="sgd", batch_size=None, weight_decay=0.0,
+                lr_schedule=None, early_stopping=None, seed=0, device="cpu", callback=None,
+                x_test=None, y_test=None, test_every=100, on_start=None):
+    """Build the network for ``task`` and train it: the code behind ``train`` and the estimator.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, F)
+        Prepared (standardized) features.
+    y : ndarray, shape (N,)
+        Targets encoded by :meth:`Task.encode`.
+    task : Task
+    hidden, activation, dropout
+        The network (:func:`~torchann.classify.mlp.build_model`: the chapter's NeuralNet
+        when it is the chapter's shape).
+    epochs, lr, optimizer, batch_size, weight_decay, lr_schedule
+        As for :func:`fit`.
+    early_stopping : int or None
+        Patience in epochs: hold out :data:`VALIDATION_FRACTION` of the rows (stratified for
+        classification), stop when the validation loss has not improved for that many
+        epochs, and restore the best weights.
+    seed : int
+        Seeds the initial weights, the validation split and the minibatch order.
+    device : str or torch.device
+    callback, x_test, y_test, test_every
+        As for :func:`fit`.
+    on_start : callable(model) or None
+        Called with the untrained network (e.g. to report its test loss).
+
+    Returns
+    -------
+    model : NeuralNet or MLP
+        Trained, in eval mode.
+    result : FitResult
+    """
+    from torchann.classify.mlp import build_model
+    from torchann.classify.tasks import split
+
+    x_val = y_val = None
+    if early_stopping is not None and hasattr(x, "minibatches"):
+        raise TorchannError("--early-stopping needs the table in memory; drop --stream or "
+                            "use a file under 256 MiB")
+    if early_stopping is not None:
+        _check_positive(early_stopping=early_stopping)
+        try:
+            x, x_val, y, y_val = split(x, y, task, VALIDATION_FRACTION, random_state=seed)
+        except TorchannError as err:
+            raise TorchannError(f"--early-stopping holds out {VALIDATION_FRACTION:.0%} of the "
+                                f"training rows for validation, and: {err}") from None
+    torch.manual_seed(seed)
+    model = build_model(x.shape[1], hidden, task.n_out, activation, dropout,
+                        task.kind).to(device)
+    if on_start is not None:
+        on_start(model)
+    result = fit(model, x, y, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+                 callback=callback, x_test=x_test, y_test=y_test, test_every=test_every,
+                 generator=torch.Generator().manual_seed(seed), task=task,
+                 weight_decay=weight_decay, lr_schedule=lr_schedule, x_val=x_val, y_val=y_val,
+                 patience=early_stopping)
+    model.eval()
+    return model, result
+
+
+def task_loss(model, task, x, y):
+    """The mean training loss of ``model`` for ``task`` on ``(x, y)`` (encoded targets)."""
+    device = next(model.parameters()).device
+    x, y = _as_tensors(x, y, device, _y_dtype(task))
+    return loss_on(model, task.loss_fn(), x, y)

@@ -4,4 +4,4 @@ Every module has a docstring (its help text), ``add_arguments(parser)`` and ``ru
 Module-level imports stay light (argparse only) so that ``--help`` never loads torch.
 """
 
-COMMANDS = ("tensors", "restore", "train", "predict", "demo")
+COMMANDS = ("tensors", "restore", "train", "predict", "demo", "playground")

@@ -1,4 +1,4 @@
-"""Train the 3.3 classifier (NeuralNet: Linear, ReLU, Linear, Sigmoid) on the blobs or a CSV.
+"""Train the 3.3 classifier (NeuralNet: Linear, ReLU, Linear, Sigmoid) or a deeper network.
 
 By default this is the chapter's run: 80 training and 20 test points from four Gaussian blobs
 in an XOR layout (std 0.3), NeuralNet(2, 5), BCELoss, SGD with lr 0.03, 2000 full-batch epochs,
@@ -14,9 +14,20 @@ where the chapter's configuration averages about 97.5% and ends below 100% in ab
 Options given explicitly override the preset.
 
 Your own data: --data FILE.csv --label COLUMN (features: every other numeric column, or
---features a,b,c). The label's two values are mapped to 0/1, the rows are split with a
-stratified --test-size, and the features are standardized with the training split's mean and
-scale; both are saved in model.json beside model.pt and applied by 'torchann predict'.
+--features a,b,c). --task auto (the default) decides from the label and prints what it
+decided: text, two values, or a few whole numbers (at most 20, 5+ rows each on average) make
+a classification, other numbers a regression. Binary keeps the chapter's sigmoid and BCELoss,
+multiclass uses CrossEntropyLoss and reports per-class precision/recall and the confusion
+matrix, regression uses MSELoss on the standardized label and reports RMSE, MAE and R² in
+its units. The rows are split with --test-size (stratified for classes), and the features
+are standardized with the training split's mean and scale; all of it is saved in model.json
+beside model.pt and applied by 'torchann predict'.
+
+Beyond the chapter's network: --hidden 64,32 (any depth), --activation, --dropout,
+--weight-decay, --lr-schedule cosine and --early-stopping [PATIENCE] (10% of the training
+rows held out; the best epoch's weights are kept). The chapter's shape (one hidden layer,
+ReLU, no dropout, binary) stays the chapter's NeuralNet; anything else is an MLP whose
+state_dict keys say what they are (hidden.0.linear.weight, ..., output.weight).
 
 Files written to --out: model.pt (a plain state_dict the chapter's code loads), model.json,
 data.png, boundary.png (both only for 2 features), loss.png, metrics.json and report.html
@@ -50,7 +61,21 @@ def add_arguments(parser):
     group.add_argument("--preset", choices=sorted(PRESETS), default="seed",
                        help="starting configuration: 'seed' is the chapter's, 'fast' the "
                             "recommended one, 'large' for many rows (default: seed)")
-    group.add_argument("--hidden", type=int, help=preset_help("hidden layer size", "hidden"))
+    group.add_argument("--hidden", metavar="H[,H...]",
+                       help=preset_help("hidden layer sizes, e.g. 64,32 for two layers",
+                                        "hidden"))
+    group.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "gelu"),
+                       default="relu", help="activation of the hidden layers (default: relu)")
+    group.add_argument("--dropout", type=float, default=0.0,
+                       help="dropout after each hidden layer, in [0, 1) (default: 0)")
+    group.add_argument("--weight-decay", type=float, default=0.0,
+                       help="L2 penalty on the weights, with sgd or adam (default: 0)")
+    group.add_argument("--early-stopping", type=int, nargs="?", const=10, metavar="PATIENCE",
+                       help="hold out 10%% of the training rows, stop after PATIENCE epochs "
+                            "(default 10) without a better validation loss, keep the best "
+                            "weights (default: off)")
+    group.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                       help="learning rate over the epochs (default: constant)")
     group.add_argument("--epochs", type=int, help=preset_help("training epochs", "epochs"))
     group.add_argument("--lr", type=float, help=preset_help("learning rate", "lr"))
     group.add_argument("--optimizer", choices=("sgd", "adam", "lbfgs"),
@@ -77,12 +102,21 @@ def add_arguments(parser):
                        help="standard deviation of each blob (default: 0.3)")
 
     own = parser.add_argument_group("your own data")
-    own.add_argument("--data", metavar="FILE.csv", help="a CSV with a header row")
-    own.add_argument("--label", help="the label column of --data (two distinct values)")
+    own.add_argument("--data", metavar="FILE", help="a CSV with a header row, or Parquet")
+    own.add_argument("--label", help="the label column of --data")
+    own.add_argument("--task", choices=("auto", "binary", "multiclass", "regression"),
+                     default="auto",
+                     help="what to learn; auto decides from the label and says what it "
+                          "decided (default: auto)")
     own.add_argument("--features", metavar="A,B,C",
                      help="feature columns (default: every other numeric column)")
     own.add_argument("--test-size", type=float, default=0.2,
-                     help="fraction of --data rows held out, stratified (default: 0.2)")
+                     help="fraction of --data rows held out, stratified for classes "
+                          "(default: 0.2)")
+    own.add_argument("--stream", action="store_true",
+                     help="read --data in batches each epoch instead of into memory (the "
+                          "default for files over 256 MiB); the test rows are chosen by a "
+                          "hash of the row number and --seed")
 
     parser.add_argument("--out", default="torchann-out/train",
                         help="output folder (default: torchann-out/train)")
@@ -91,14 +125,33 @@ def add_arguments(parser):
 
 def _config(args):
     """The run's configuration: the preset, overridden by the options given."""
+    from torchann.classify.mlp import check_network, parse_hidden
+
     config = dict(PRESETS[args.preset])
     for key in config:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
-    for key in ("hidden", "epochs", "lr", "batch_size"):
+    for key in ("epochs", "lr", "batch_size"):
         value = config[key]
         if value is not None and not (math.isfinite(value) and value > 0):
             raise TorchannError(f"--{key.replace('_', '-')} {value}: must be a positive number")
+    hidden = config["hidden"]
+    config["hidden"] = parse_hidden(hidden) if isinstance(hidden, str) else (int(hidden),)
+    check_network(config["hidden"], args.activation, args.dropout)
+    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
+        raise TorchannError(f"--weight-decay {args.weight_decay}: must be 0 or a positive "
+                            "number, e.g. 0.0001")
+    if args.weight_decay and config["optimizer"] == "lbfgs":
+        raise TorchannError("--weight-decay works with --optimizer sgd or adam, not lbfgs")
+    if args.early_stopping is not None and args.early_stopping < 1:
+        raise TorchannError(f"--early-stopping {args.early_stopping}: the patience must be a "
+                            "positive number of epochs")
+    if args.data is None and args.task not in ("auto", "binary"):
+        raise TorchannError(f"--task {args.task} needs --data FILE.csv; the chapter's blobs "
+                            "are binary")
+    config.update(activation=args.activation, dropout=args.dropout,
+                  weight_decay=args.weight_decay, early_stopping=args.early_stopping,
+                  lr_schedule=args.lr_schedule)
     if args.log_every < 0:
         raise TorchannError(f"--log-every {args.log_every}: must be 0 (never) or positive")
     if args.data is None and (args.label or args.features):
@@ -110,6 +163,7 @@ def _config(args):
 
 def _blob_data(args):
     from torchann.classify.chapter import chapter_data
+    from torchann.classify.tasks import Task
 
     for name in ("n_train", "n_test"):
         if getattr(args, name) < 1:
@@ -119,42 +173,123 @@ def _blob_data(args):
                                                     args.cluster_std)
     info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
             "label_map": None, "standardize": None}
-    return x_train, y_train, x_test, y_test, info
+    task = Task("binary", ["0", "1"], reason="the chapter's blobs")
+    return x_train, y_train, x_test, y_test, info, task
 
 
 def _csv_data(args):
-    from pathlib import Path
 
-    from torchann.classify.tables import Standardizer, load_labelled_csv, stratified_split
+    from torchann.classify.dataset import load_in_memory
 
     features = None
     if args.features is not None:
         features = [f.strip() for f in args.features.split(",") if f.strip()]
         if not features:
             raise TorchannError("--features is empty; name the feature columns, e.g. a,b,c")
-    data = load_labelled_csv(args.data, args.label, features)
-    x_train, x_test, y_train, y_test = stratified_split(data.x, data.y, args.test_size,
-                                                        random_state=args.seed)
-    scaler = Standardizer.fit(x_train)
-    info = {"data": str(Path(args.data).resolve()), "features": data.features,
-            "label": data.label, "label_map": data.label_map,
-            "standardize": scaler.to_json(), "skipped_columns": data.skipped,
-            "raw": (x_train, x_test), "scaler": scaler}
-    return scaler.transform(x_train), y_train, scaler.transform(x_test), y_test, info
+    if _streamed(args):
+        return _stream_data(args, features)
+    data = load_in_memory(args.data, args.label, features, args.test_size, args.seed,
+                          task=args.task)
+    info = _table_info(args, data)
+    info["raw_test"] = data.raw_test
+    if data.raw is not None:
+        info.update(raw=data.raw, prepare=data.encoder.transform_array)
+    return data.x_train, data.y_train, data.x_test, data.y_test, info, data.task
+
+
+def _table_info(args, data):
+    from pathlib import Path
+
+    encoder = data.encoder
+    return {"data": str(Path(args.data).resolve()), "features": encoder.output_names,
+            "label": args.label, "label_map": data.task.label_map, "standardize": None,
+            "encoder": encoder.to_json(), "decisions": encoder.decisions,
+            "skipped_columns": [s["name"] for s in encoder.skipped]}
+
+
+def _streamed(args):
+    """Whether --data is streamed: --stream, or a file over STREAM_BYTES."""
+    import os
+
+    from torchann.classify.dataset import STREAM_BYTES
+
+    try:
+        size = os.path.getsize(args.data)
+    except OSError:
+        return args.stream  # reading it names the problem
+    return args.stream or size > STREAM_BYTES
+
+
+def _stream_data(args, features):
+    from torchann.classify.dataset import StreamedTable
+
+    data = StreamedTable(args.data, args.label, features, args.test_size, args.seed,
+                         task=args.task).scan()
+    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+            if data.n_test_kept < data.n_test else "")
+    print(f"Streaming {args.data}: {data.n_rows:,} rows, {data.n_train:,} for training and "
+          f"{data.n_test:,} for testing (row hash, seed {args.seed}), read in windows of "
+          f"{data.window:,} shuffled rows each epoch{kept}")
+    info = _table_info(args, data)
+    info["raw_test"] = data.raw_test
+    info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
+                        "test_evaluated": data.n_test_kept, "window": data.window}
+    return data, None, data.x_test, data.y_test, info, data.task
+
+
+def _network_name(model, config, task):
+    from torchann.classify.chapter import NeuralNet
+
+    if isinstance(model, NeuralNet):
+        return f"NeuralNet({model.linear_1.in_features}, {model.linear_1.out_features})"
+    hidden = ",".join(map(str, config["hidden"]))
+    extra = f", dropout {config['dropout']:g}" if config["dropout"] else ""
+    return f"MLP({model.n_in}, [{hidden}], {model.n_out}; {config['activation']}{extra})"
+
+
+def _task_metrics(model, task, x, y, info, threshold=0.5):
+    """Test metrics of any task (sklearn.metrics), in the label's units for a regression."""
+    from torchann.classify.metrics import classification_metrics, regression_metrics
+    from torchann.classify.train import predict_scores
+
+    out = task.scores_to_output(predict_scores(model, x))
+    if task.kind == "regression":
+        truth = y * task.target_scale + task.target_mean
+        return regression_metrics(truth, out)
+    return classification_metrics(y, task.output_to_index(out, threshold), task.classes)
+
+
+def _warn_if_poor(task, metrics, y_train):
+    """A line for stderr when the test result is no better than a know-nothing guess."""
+    import numpy as np
+
+    if task.kind == "regression":
+        if metrics["r2"] < 0:
+            return (f"warning: the test R² is {metrics['r2']:.3f}, worse than predicting the "
+                    "mean; train longer (--epochs) or change --lr")
+        return None
+    majority = np.unique(np.asarray(y_train), return_counts=True)[1].max() / len(y_train)
+    if metrics["accuracy"] <= majority:
+        return (f"warning: the test accuracy {metrics['accuracy']:.1%} is no better than "
+                f"always answering the most common class ({majority:.1%}); train longer "
+                "(--epochs) or change --lr")
+    return None
 
 
 def run(args):
     """Run the subcommand."""
+    import sys
     import time
     from pathlib import Path
 
     import matplotlib
 
     matplotlib.use("Agg")
-    import torch
 
     from torchann import classifier as clf
     from torchann.classify.files import save_model
+    from torchann.classify.metrics import summary_lines
+    from torchann.classify.train import task_loss, train_model
     from torchann.commands._progress import Progress
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.runtime import resolve_device, set_threads
@@ -166,74 +301,138 @@ def run(args):
              "report.html"]
     check_not_input([out / n for n in names], [args.data] if args.data else [])
 
-    x_train, y_train, x_test, y_test, info = (_csv_data(args) if args.data else _blob_data(args))
-    if info["data"] != "blobs" and info["skipped_columns"]:
-        print(f"Skipped text columns: {', '.join(info['skipped_columns'])}")
+    x_train, y_train, x_test, y_test, info, task = (_csv_data(args) if args.data
+                                                    else _blob_data(args))
+    if info["data"] != "blobs":
+        print(task.describe())
+        for line in info.get("decisions", []):
+            print(f"Data: {line}")
+    streamed = y_train is None
+    if streamed and config["batch_size"] is None:
+        from torchann.classify.dataset import STREAM_BATCH
+
+        config["batch_size"] = STREAM_BATCH  # a full batch is not possible
     threads = args.threads
     if threads is None:
-        threads = clf.suggested_threads(*x_train.shape, config["hidden"])
+        threads = clf.suggested_threads(*x_train.shape, sum(config["hidden"]))
     threads = set_threads(threads)
-    torch.manual_seed(args.seed)
-    model = clf.NeuralNet(x_train.shape[1], config["hidden"]).to(device)
-    before = clf.evaluate(model, x_test, y_test)
-    print(f"Before training, test loss is {before.loss}")
+    before = {}
+
+    def on_start(model):
+        before["loss"] = task_loss(model, task, x_test, y_test)
+        print(f"Before training, test loss is {before['loss']}")
+
     start = time.perf_counter()
     with Progress(config["epochs"], args.log_every, "Train loss at {step} is {loss}",
                   what="epoch") as progress:
-        history = clf.fit(model, x_train, y_train, epochs=config["epochs"], lr=config["lr"],
-                          optimizer=config["optimizer"], batch_size=config["batch_size"],
-                          callback=progress, x_test=x_test, y_test=y_test,
-                          test_every=args.log_every or 100,
-                          generator=torch.Generator().manual_seed(args.seed))
+        model, history = train_model(
+            x_train, y_train, task, hidden=config["hidden"], activation=config["activation"],
+            dropout=config["dropout"], epochs=config["epochs"], lr=config["lr"],
+            optimizer=config["optimizer"], batch_size=config["batch_size"],
+            weight_decay=config["weight_decay"], lr_schedule=config["lr_schedule"],
+            early_stopping=config["early_stopping"], seed=args.seed, device=device,
+            callback=progress, x_test=x_test, y_test=y_test,
+            test_every=args.log_every or 100, on_start=on_start)
     seconds = time.perf_counter() - start
-    after = clf.evaluate(model, x_test, y_test)
-    train_eval = clf.evaluate(model, x_train, y_train)
-    c = after.confusion
-    n_right = round(after.accuracy * len(y_test))
-    print(f"After training, test loss is {after.loss}")
-    print(f"Test accuracy: {after.accuracy:.1%} ({n_right}/{len(y_test)}); confusion "
-          f"(label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, tp {c['tp']}")
+    after_loss = task_loss(model, task, x_test, y_test)
+    print(f"After training, test loss is {after_loss}")
+    if config["early_stopping"] is not None:
+        print(f"Early stopping: best validation loss {min(history.val_loss):.6g} at epoch "
+              f"{history.best_epoch}; "
+              + (f"stopped after epoch {history.epochs - 1}" if history.stopped_early
+                 else "ran every epoch") + "; the best epoch's weights are kept")
+    test = _task_metrics(model, task, x_test, y_test, info)
+    train = None if streamed else _task_metrics(model, task, x_train, y_train, info)
+    if task.kind == "binary":
+        after = clf.evaluate(model, x_test, y_test)
+        c = after.confusion
+        n_right = round(after.accuracy * len(y_test))
+        print(f"Test accuracy: {after.accuracy:.1%} ({n_right}/{len(y_test)}); confusion "
+              f"(label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, tp {c['tp']}")
+    else:
+        for line in summary_lines(test):
+            print(line)
+    warning = _warn_if_poor(task, test, y_test if streamed else y_train)
+    if warning:
+        print(f"torchann: {warning}", file=sys.stderr)
 
     # everything is computed before anything is written
     files = {"loss.png": figure_png(clf.loss_figure(history))}
-    if x_train.shape[1] == 2:
-        scaler = info.get("scaler")
+    if streamed:
+        print("data.png and boundary.png are not drawn for streamed data")
+    elif x_train.shape[1] == 2 and task.kind == "binary":
+        prepare = info.get("prepare")
         raw_train, raw_test = info.get("raw", (x_train, x_test))
         axes = info["features"]
 
         def proba(points):
-            points = scaler.transform(points) if scaler else points
+            points = prepare(points) if prepare else points
             return clf.predict_proba(model, points)
 
         files["data.png"] = figure_png(clf.data_figure(raw_train, y_train, raw_test, y_test,
                                                        names=axes))
         files["boundary.png"] = figure_png(clf.boundary_figure(proba, raw_train, y_train,
                                                                raw_test, y_test, names=axes))
-    else:
+    elif task.kind == "binary":
         print(f"data.png and boundary.png need 2 features; this data has {x_train.shape[1]}")
-    run_config = {**config, "preset": args.preset, "seed": args.seed, "device": str(device),
-                  "threads": threads, "log_every": args.log_every}
+    else:
+        print(f"data.png and boundary.png are drawn for binary tasks; this one is {task.kind}")
+    hidden = config["hidden"]
+    run_config = {**config, "hidden": hidden[0] if len(hidden) == 1 else list(hidden),
+                  "preset": args.preset,
+                  "seed": args.seed, "device": str(device), "threads": threads,
+                  "log_every": args.log_every, "task": task.kind}
     if args.data:
-        run_config.update(data=info["data"], label=args.label, test_size=args.test_size)
+        run_config.update(data=info["data"], label=args.label, test_size=args.test_size,
+                          stream=info.get("streamed"))
     else:
         run_config.update(n_train=args.n_train, n_test=args.n_test,
                           cluster_std=args.cluster_std)
     metrics = {
-        "test_loss_before": before.loss, "test_loss_after": after.loss,
-        "test_accuracy": after.accuracy, "train_accuracy": train_eval.accuracy,
-        "confusion": after.confusion, "n_train": len(y_train), "n_test": len(y_test),
-        "epochs": history.epochs, "seconds": seconds, "final_train_loss": history.train_loss[-1],
+        "task": task.kind, "task_reason": task.reason,
+        "test_loss_before": before["loss"], "test_loss_after": after_loss,
+        "n_train": x_train.shape[0], "n_test": len(y_test), "epochs": history.epochs,
+        "seconds": seconds, "final_train_loss": history.train_loss[-1],
         "test_loss_log": [[e, loss] for e, loss in history.test_loss], "config": run_config,
     }
-    model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize")}
+    if task.kind == "binary":
+        metrics.update(test_accuracy=after.accuracy,
+                       train_accuracy=train and train["accuracy"], confusion=after.confusion,
+                       per_class=test["per_class"])
+    elif task.kind == "multiclass":
+        metrics.update(test_accuracy=test["accuracy"],
+                       train_accuracy=train and train["accuracy"],
+                       per_class=test["per_class"], confusion_matrix=test["confusion_matrix"],
+                       classes=test["classes"])
+    else:
+        metrics.update(test_rmse=test["rmse"], test_mae=test["mae"], test_r2=test["r2"],
+                       train_r2=train and train["r2"], train_rmse=train and train["rmse"])
+    if config["early_stopping"] is not None:
+        metrics.update(best_epoch=history.best_epoch, stopped_early=history.stopped_early,
+                       validation_loss=history.val_loss)
+    if warning:
+        metrics["warning"] = warning
+    metrics["decisions"] = info.get("decisions", [])
+    model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize",
+                                       "encoder") if k in info}
+    model_info.update(task.to_json())
     model_info["config"] = run_config
     from torchann.report import Image, Section, render_report
 
+    if task.kind == "regression":
+        numbers = [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
+                   ("test MAE", f"{test['mae']:.4g}")]
+    elif task.kind == "binary":
+        numbers = [("test accuracy", f"{after.accuracy:.1%}"), ("confusion (label 1 positive)",
+                    ", ".join(f"{k} {v}" for k, v in after.confusion.items()))]
+    else:
+        numbers = [("test accuracy", f"{test['accuracy']:.1%}"),
+                   ("confusion matrix (rows true)", "; ".join(
+                       " ".join(map(str, row)) for row in test["confusion_matrix"]))]
     files["report.html"] = render_report("torchann train", [Section(
-        f"NeuralNet({x_train.shape[1]}, {config['hidden']}) on {info['data']}",
-        numbers=[("test loss before", before.loss), ("test loss after", after.loss),
-                 ("test accuracy", f"{after.accuracy:.1%}"), ("confusion (label 1 positive)",
-                  ", ".join(f"{k} {v}" for k, v in after.confusion.items())),
+        f"{_network_name(model, config, task)} on {info['data']}",
+        numbers=[("task", task.kind), ("test loss before", before["loss"]),
+                 ("test loss after", after_loss), *numbers,
                  ("epochs", history.epochs), ("seconds", seconds)],
         images=[Image(n, files[n]) for n in ("data.png", "boundary.png", "loss.png") if n in files],
     )]).encode("utf-8")

@@ -107,6 +107,15 @@ def save_npy(path, array) -> Path:
     return save_bytes(path, buf.getvalue())
 
 
+def state_dict_bytes(state) -> bytes:
+    """A ``state_dict`` serialised by ``torch.save`` into bytes (for a download or a file)."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()
+
+
 def figure_png(fig, dpi: int = 100, close: bool = True) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it (``close=False`` keeps it open,
     e.g. for ``plt.show()`` under ``--show``)."""

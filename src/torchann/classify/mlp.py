@@ -1,0 +1,205 @@
+"""3.3 beyond the chapter: a general multilayer perceptron, and the choice between it and NeuralNet.
+
+:class:`MLP` stacks any number of hidden layers (``Linear`` -> activation -> optional dropout)
+and one output layer. Its ``state_dict`` keys say what they are: ``hidden.0.linear.weight``,
+``hidden.0.linear.bias``, ``hidden.1.linear.weight``, ..., ``output.weight``, ``output.bias``.
+
+:func:`build_model` returns the chapter's own :class:`~torchann.classify.chapter.NeuralNet`
+when the network asked for is the chapter's shape (one hidden layer, ReLU, no dropout, a
+binary task), so that ``model.pt`` stays loadable by the chapter's code, and an :class:`MLP`
+otherwise. :func:`architecture` describes either as JSON for ``model.json``, and
+:func:`from_architecture` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from torchann.classify.chapter import NeuralNet
+from torchann.errors import TorchannError
+
+#: Hidden-layer activations by name.
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+#: Widest hidden layer and deepest network accepted (beyond these a typo is likelier).
+MAX_WIDTH = 65536
+MAX_DEPTH = 64
+
+
+class HiddenLayer(nn.Module):
+    """``linear`` -> activation -> dropout (when ``dropout > 0``)."""
+
+    def __init__(self, n_in, n_out, activation="relu", dropout=0.0):
+        super().__init__()
+        self.linear = nn.Linear(n_in, n_out)
+        self.activation = ACTIVATIONS[activation]()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x):
+        return self.dropout(self.activation(self.linear(x)))
+
+
+class MLP(nn.Module):
+    """A multilayer perceptron: hidden layers, then one linear output layer.
+
+    Parameters
+    ----------
+    n_in : int
+        Number of input features.
+    hidden : sequence of int
+        Width of each hidden layer, e.g. ``(64, 32)``; empty for a linear model.
+    n_out : int
+        Outputs: 1 for a binary classifier or a regression, the number of classes otherwise.
+    activation : {"relu", "tanh", "sigmoid", "gelu"}
+        Activation after every hidden layer.
+    dropout : float
+        Dropout probability after every hidden layer's activation (0: none), in [0, 1).
+    output_activation : {None, "sigmoid"}
+        ``"sigmoid"`` turns the single output into a probability, as the chapter's network
+        does (binary tasks); ``None`` leaves raw scores (softmax lives in the loss).
+
+    Notes
+    -----
+    ``state_dict`` keys: ``hidden.<i>.linear.weight`` ``[width_i, width_{i-1}]``,
+    ``hidden.<i>.linear.bias`` ``[width_i]``, ``output.weight`` ``[n_out, width_last]``,
+    ``output.bias`` ``[n_out]``.
+    """
+
+    def __init__(self, n_in, hidden=(64, 32), n_out=1, activation="relu", dropout=0.0,
+                 output_activation=None):
+        super().__init__()
+        check_network(hidden, activation, dropout)
+        if output_activation not in (None, "sigmoid"):
+            raise TorchannError(f"unknown output activation {output_activation!r}")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.widths = tuple(int(h) for h in hidden)
+        self.activation_name, self.dropout_p = activation, float(dropout)
+        self.output_activation = output_activation
+        sizes = (self.n_in, *self.widths)
+        self.hidden = nn.ModuleList(HiddenLayer(a, b, activation, dropout)
+                                    for a, b in zip(sizes[:-1], sizes[1:]))
+        self.output = nn.Linear(sizes[-1], self.n_out)
+        self.sigmoid = nn.Sigmoid() if output_activation == "sigmoid" else nn.Identity()
+
+    def forward(self, x):
+        for layer in self.hidden:
+            x = layer(x)
+        return self.sigmoid(self.output(x))
+
+
+def check_network(hidden, activation="relu", dropout=0.0):
+    """Refuse hidden sizes, an activation or a dropout that cannot build a network.
+
+    Raises
+    ------
+    TorchannError
+        The message names the option (``--hidden``, ``--activation``, ``--dropout``).
+    """
+    hidden = tuple(hidden)
+    if len(hidden) > MAX_DEPTH:
+        raise TorchannError(f"--hidden has {len(hidden)} layers; at most {MAX_DEPTH}")
+    for h in hidden:
+        if isinstance(h, bool) or not float(h).is_integer() or not 1 <= h <= MAX_WIDTH:
+            raise TorchannError(f"--hidden {h}: must be a positive number, a whole layer width "
+                                f"from 1 to {MAX_WIDTH}, e.g. --hidden 64,32")
+    if activation not in ACTIVATIONS:
+        raise TorchannError(f"--activation {activation}: use one of {', '.join(ACTIVATIONS)}")
+    if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
+        raise TorchannError(f"--dropout {dropout}: must be at least 0 and below 1, e.g. 0.1")
+
+
+def parse_hidden(text):
+    """Parse ``"64,32"`` into ``(64, 32)``; one number gives one layer.
+
+    Raises
+    ------
+    TorchannError
+        Empty, non-integer or out-of-range widths.
+    """
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        widths = tuple(int(p) for p in parts)
+    except ValueError:
+        raise TorchannError(f"--hidden {text}: give layer widths as whole numbers separated by "
+                            "commas, e.g. --hidden 64,32") from None
+    if not widths:
+        raise TorchannError("--hidden is empty; give layer widths, e.g. --hidden 64,32")
+    check_network(widths)
+    return widths
+
+
+def is_chapter_shape(hidden, activation, dropout, task):
+    """Whether the network asked for is the chapter's NeuralNet: one ReLU layer, binary."""
+    return len(tuple(hidden)) == 1 and activation == "relu" and not dropout and task == "binary"
+
+
+def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="binary"):
+    """The chapter's :class:`NeuralNet` when the shape is the chapter's, else an :class:`MLP`.
+
+    Parameters
+    ----------
+    n_in : int
+    hidden : sequence of int
+    n_out : int
+        1 for binary and regression, the number of classes for multiclass.
+    activation : str
+    dropout : float
+    task : {"binary", "multiclass", "regression"}
+        A binary network ends in a sigmoid (the chapter's BCELoss); the others give raw scores.
+
+    Returns
+    -------
+    torch.nn.Module
+    """
+    hidden = tuple(hidden)
+    check_network(hidden, activation, dropout)
+    if is_chapter_shape(hidden, activation, dropout, task):
+        return NeuralNet(n_in, hidden[0])
+    return MLP(n_in, hidden, n_out, activation, dropout,
+               output_activation="sigmoid" if task == "binary" else None)
+
+
+def in_features(model):
+    """Number of input features of a NeuralNet or an MLP."""
+    return model.linear_1.in_features if isinstance(model, NeuralNet) else model.n_in
+
+
+def architecture(model):
+    """A JSON-ready description of ``model`` for ``model.json``."""
+    if isinstance(model, NeuralNet):
+        return {"kind": "NeuralNet", "n_in": model.linear_1.in_features,
+                "hidden": [model.linear_1.out_features], "n_out": 1, "activation": "relu",
+                "dropout": 0.0, "output_activation": "sigmoid"}
+    return {"kind": "MLP", "n_in": model.n_in, "hidden": list(model.widths),
+            "n_out": model.n_out, "activation": model.activation_name,
+            "dropout": model.dropout_p, "output_activation": model.output_activation}
+
+
+def from_architecture(spec):
+    """Rebuild an untrained network from :func:`architecture`'s description.
+
+    Raises
+    ------
+    TorchannError
+        A description that is not one (unknown kind, missing or impossible sizes).
+    """
+    try:
+        kind = spec["kind"]
+        n_in, n_out = int(spec["n_in"]), int(spec["n_out"])
+        hidden = tuple(int(h) for h in spec["hidden"])
+        activation = spec.get("activation", "relu")
+        dropout = float(spec.get("dropout", 0.0))
+        output_activation = spec.get("output_activation")
+    except (KeyError, TypeError, ValueError):
+        raise TorchannError("the model description's architecture is incomplete or "
+                            "unreadable; retrain the model") from None
+    if n_in < 1 or n_out < 1:
+        raise TorchannError("the model description's architecture has no inputs or outputs; "
+                            "retrain the model")
+    if kind == "NeuralNet" and len(hidden) == 1:
+        return NeuralNet(n_in, hidden[0])
+    if kind != "MLP":
+        raise TorchannError(f"the model description names an unknown network {kind!r}; "
+                            "retrain the model")
+    return MLP(n_in, hidden, n_out, activation, dropout, output_activation)

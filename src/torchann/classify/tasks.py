@@ -1,0 +1,395 @@
+"""3.3 beyond the chapter: what is being learned (binary, multi-class or regression) and its loss.
+
+The task is decided from the label column (:func:`decide_task`), or given:
+
+- ``binary``: two label values; the chapter's sigmoid output and ``BCELoss``;
+- ``multiclass``: three or more values (two are allowed when asked for); raw scores and
+  ``CrossEntropyLoss`` (softmax inside the loss, and for probabilities);
+- ``regression``: a number; ``MSELoss`` on the target standardized with the training
+  split's mean and standard deviation, predictions turned back into the original units.
+
+The ``auto`` rule
+-----------------
+1. A label with any value that is not a number (text, e.g. ``setosa``) is a classification.
+2. A label with exactly two distinct values is binary, whatever they are.
+3. A label whose values are all whole numbers (``3`` or ``3.0``) with at most
+   :data:`MAX_AUTO_CLASSES` (20) distinct values, and at least :data:`MIN_ROWS_PER_CLASS` (5)
+   rows per distinct value on average, is a classification (iris' 0/1/2, digits' 0-9).
+4. Anything else (fractional numbers, or many distinct whole numbers such as prices or ages)
+   is a regression.
+
+Classification with two values is binary, with more multiclass. Give ``--task`` when the rule
+guesses wrong (e.g. a count with few values that should be a regression).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from torch import nn
+
+from torchann.errors import TorchannError
+
+TASKS = ("auto", "binary", "multiclass", "regression")
+#: ``auto``: most distinct whole-number values that still count as classes.
+MAX_AUTO_CLASSES = 20
+#: ``auto``: fewest rows per distinct whole-number value (on average) for classes.
+MIN_ROWS_PER_CLASS = 5
+#: Most classes accepted at all (a label with more is an ID or a number).
+MAX_CLASSES = 1000
+
+
+def _as_number(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number
+
+
+def _class_order(values):
+    """Distinct values sorted numerically when all are numbers, else as text."""
+    numbers = [_as_number(v) for v in values]
+    if all(n is not None for n in numbers):
+        return [v for _, v in sorted(zip(numbers, values))]
+    return sorted(values)
+
+
+def _shown(values, limit=10):
+    return ", ".join(map(repr, values[:limit])) + (", ..." if len(values) > limit else "")
+
+
+def _label_strings(y):
+    """Label values as strings (the CSV's text, or numbers written as they print)."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        return np.array([format(v, "g") if float(v).is_integer() else repr(float(v))
+                         for v in y.tolist()], dtype=object)
+    return y.astype(str).astype(object)
+
+
+@dataclass
+class Task:
+    """A learning task and the label encoding it implies.
+
+    Attributes
+    ----------
+    kind : {"binary", "multiclass", "regression"}
+    classes : list of str or None
+        Class names in output order (index 0 first); ``None`` for regression.
+    target_mean, target_scale : float or None
+        Standardization of a regression target (training split only).
+    reason : str
+        Why this task: what ``auto`` saw, or "asked for".
+    """
+
+    kind: str
+    classes: list | None = None
+    target_mean: float | None = None
+    target_scale: float | None = None
+    reason: str = ""
+
+    @property
+    def n_out(self):
+        """Network outputs: one for binary and regression, one per class for multiclass."""
+        return len(self.classes) if self.kind == "multiclass" else 1
+
+    @property
+    def is_classification(self):
+        return self.kind != "regression"
+
+    @property
+    def label_map(self):
+        """``{class name: index}`` for classification, else ``None``."""
+        return {c: i for i, c in enumerate(self.classes)} if self.classes else None
+
+    def describe(self):
+        """One line saying what was decided, e.g. ``task: multiclass (3 classes: ...)``."""
+        if self.kind == "regression":
+            what = "regression"
+        else:
+            what = f"{self.kind}, {len(self.classes)} classes ({_shown(self.classes, 6)})"
+        return f"Task: {what}; {self.reason}" if self.reason else f"Task: {what}"
+
+    def fit_target(self, y):
+        """Learn the regression target's mean and scale from the training split ``y``."""
+        if self.kind != "regression":
+            return self
+        y = np.asarray(y, dtype=np.float64)
+        scale = float(y.std())
+        self.target_mean = float(y.mean())
+        self.target_scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+        return self
+
+    def encode(self, y):
+        """Label values to training targets.
+
+        Binary: float32 0/1; multiclass: int64 class indices; regression: float32
+        standardized values (call :meth:`fit_target` first).
+
+        Raises
+        ------
+        TorchannError
+            A class never seen in training, or a regression value that is not a number.
+        """
+        if self.kind == "regression":
+            values = _numbers(y, "the label")
+            mean = self.target_mean or 0.0
+            scale = self.target_scale or 1.0
+            return ((values - mean) / scale).astype(np.float32)
+        index = self.label_map
+        names = _label_strings(y)
+        try:
+            codes = np.array([index[v] for v in names], dtype=np.int64)
+        except KeyError as err:
+            raise TorchannError(f"label value {err.args[0]!r} is not one of the classes "
+                                f"{_shown(self.classes)}") from None
+        return codes.astype(np.float32) if self.kind == "binary" else codes
+
+    def loss_fn(self):
+        """The training loss: BCELoss, CrossEntropyLoss or MSELoss."""
+        return {"binary": nn.BCELoss, "multiclass": nn.CrossEntropyLoss,
+                "regression": nn.MSELoss}[self.kind]()
+
+    @property
+    def baseline_loss(self):
+        """The loss of a know-nothing prediction: ln 2, ln K, or 1 (standardized MSE)."""
+        if self.kind == "binary":
+            return math.log(2)
+        if self.kind == "multiclass":
+            return math.log(len(self.classes))
+        return 1.0
+
+    def scores_to_output(self, scores):
+        """Network outputs (numpy, shape (N,) or (N, K)) to probabilities or original units.
+
+        Binary: P(class 1), shape (N,); multiclass: softmax probabilities (N, K);
+        regression: predictions in the label's units, shape (N,).
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.kind == "multiclass":
+            shifted = scores - scores.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            return e / e.sum(axis=1, keepdims=True)
+        scores = scores.reshape(-1)
+        if self.kind == "regression":
+            return scores * (self.target_scale or 1.0) + (self.target_mean or 0.0)
+        return scores
+
+    def output_to_index(self, output, threshold=0.5):
+        """Probabilities from :meth:`scores_to_output` to class indices."""
+        output = np.asarray(output)
+        if self.kind == "binary":
+            return (output >= threshold).astype(np.int64)
+        return output.argmax(axis=1)
+
+    def to_json(self):
+        return {"task": self.kind, "classes": self.classes,
+                "target": None if self.kind != "regression" else
+                {"mean": self.target_mean, "scale": self.target_scale},
+                "task_reason": self.reason}
+
+    @classmethod
+    def from_json(cls, info, label_map=None):
+        """Rebuild from ``model.json``; a file without ``task`` is the chapter's binary."""
+        kind = info.get("task", "binary")
+        if kind not in TASKS[1:]:
+            raise TorchannError(f"the model description names an unknown task {kind!r}; "
+                                "retrain the model")
+        classes = info.get("classes")
+        if classes is None and label_map:
+            classes = [k for k, _ in sorted(label_map.items(), key=lambda kv: kv[1])]
+        if kind == "regression":
+            target = info.get("target") or {}
+            try:
+                mean, scale = float(target["mean"]), float(target["scale"])
+            except (KeyError, TypeError, ValueError):
+                raise TorchannError("the model description lacks the regression target's "
+                                    "mean and scale; retrain the model") from None
+            if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
+                raise TorchannError("the model description's target scale is not a positive "
+                                    "number; retrain the model")
+            return cls(kind, None, mean, scale, info.get("task_reason", ""))
+        if classes is not None and (not isinstance(classes, list) or len(classes) < 2
+                                    or (kind == "binary" and len(classes) != 2)):
+            raise TorchannError(f"the model description lists classes {classes!r}, which do "
+                                f"not fit a {kind} task; retrain the model")
+        return cls(kind, classes, None, None, info.get("task_reason", ""))
+
+
+def _numbers(y, what):
+    y = np.asarray(y)
+    if y.dtype.kind in "fiub":
+        values = y.astype(np.float64)
+    else:
+        values = np.array([_as_number(v) if _as_number(v) is not None else np.nan
+                           for v in y.tolist()], dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = y.tolist()[int(np.argmax(bad))]
+        raise TorchannError(f"{what} value {first!r} is not a finite number; a regression "
+                            "needs numbers (or choose --task binary/multiclass)")
+    return values
+
+
+def decide_task(y, task="auto", label="label"):
+    """Decide the task from the label values (see the module's ``auto`` rule).
+
+    Parameters
+    ----------
+    y : array_like
+        The label column (strings from a CSV, or numbers, or any values).
+    task : {"auto", "binary", "multiclass", "regression"}
+    label : str
+        The label's name, for messages.
+
+    Returns
+    -------
+    Task
+        Unfitted for regression (call :meth:`Task.fit_target` on the training split).
+
+    Raises
+    ------
+    TorchannError
+        An unknown task; a label with one value; ``binary`` with other than two values;
+        ``regression`` on text; more than :data:`MAX_CLASSES` classes.
+    """
+    if task not in TASKS:
+        raise TorchannError(f"--task {task}: use one of {', '.join(TASKS)}")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(-1)
+    names = _label_strings(y)
+    distinct = _class_order(sorted(set(names.tolist())))
+    n, k = len(names), len(distinct)
+    if k < 2:
+        raise TorchannError(f"the label {label!r} has {k} distinct value{'s' if k != 1 else ''}"
+                            f" ({_shown(distinct)}); there is nothing to learn from one value")
+    numbers = [_as_number(v) for v in distinct]
+    numeric = all(x is not None and math.isfinite(x) for x in numbers)
+    whole = numeric and all(float(x).is_integer() for x in numbers)
+    if task == "auto":
+        if not numeric:
+            task, reason = ("binary" if k == 2 else "multiclass"), "the label holds text"
+        elif k == 2:
+            task, reason = "binary", "the label takes two values"
+        elif whole and k <= MAX_AUTO_CLASSES and n >= MIN_ROWS_PER_CLASS * k:
+            task = "multiclass"
+            reason = (f"the label holds {k} distinct whole numbers (at most "
+                      f"{MAX_AUTO_CLASSES}, {MIN_ROWS_PER_CLASS}+ rows each on average)")
+        else:
+            task = "regression"
+            reason = (f"the label holds {k} distinct numbers"
+                      + ("" if whole else ", not all whole"))
+        reason += " (--task overrides)"
+    else:
+        reason = "asked for with --task"
+    if task == "binary" and k != 2:
+        raise TorchannError(f"the label {label!r} has {k} distinct values ({_shown(distinct)}); "
+                            "a binary classifier needs exactly two (try --task multiclass or "
+                            "--task auto)")
+    if task == "regression":
+        if not numeric:
+            text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))
+            raise TorchannError(f"the label {label!r} holds {text!r}, not a number; a "
+                                "regression needs numbers (try --task multiclass)")
+        return Task("regression", reason=reason)
+    if k > MAX_CLASSES:
+        raise TorchannError(f"the label {label!r} has {k} distinct values, more than "
+                            f"{MAX_CLASSES} classes; is it an ID or a number? (try --task "
+                            "regression)")
+    return Task(task, [str(c) for c in distinct], reason=reason)
+
+
+def split(x, y, task, test_size=0.2, random_state=None):
+    """Split rows into train and test sets, stratified by class for classification.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, F)
+    y : ndarray, shape (N,)
+        Encoded targets (:meth:`Task.encode`) or raw values.
+    task : Task
+    test_size : float
+        Fraction held out, in (0, 1).
+    random_state : int or None
+
+    Returns
+    -------
+    x_train, x_test, y_train, y_test
+
+    Raises
+    ------
+    TorchannError
+        ``test_size`` outside (0, 1), or too few rows for each split to hold every class.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
+        raise TorchannError(f"--test-size {test_size}: must be between 0 and 1")
+    n = len(y)
+    n_test = math.ceil(test_size * n)
+    if task.is_classification:
+        counts = np.unique(np.asarray(y), return_counts=True)[1]
+        k = len(counts)
+        if counts.min() < 2 or n_test < k or n - n_test < k:
+            raise TorchannError(f"too few rows to split: {n} rows, {counts.min()} in the "
+                                f"smallest class, test size {test_size}; each split needs "
+                                "every class, so give at least 2 rows of each class and a "
+                                "--test-size that leaves a row of each class on each side")
+        stratify = y
+    else:
+        if n_test < 2 or n - n_test < 2:
+            raise TorchannError(f"too few rows to split: {n} rows with test size {test_size}; "
+                                "each split needs at least 2 rows")
+        stratify = None
+    return train_test_split(x, y, test_size=test_size, stratify=stratify,
+                            random_state=random_state)
+
+
+def load_task_csv(path, label, features=None, task="auto"):
+    """Read a CSV or Parquet file for any task: the features, the label and the decided task.
+
+    Parameters
+    ----------
+    path : str or Path
+    label : str
+        The label column.
+    features : list of str, optional
+        Feature columns; default every other column the
+        :class:`~torchann.classify.tables.FeatureEncoder` can use (the rest are skipped with
+        a reason).
+    task : {"auto", "binary", "multiclass", "regression"}
+
+    Returns
+    -------
+    x : ndarray of float64, shape (N, F)
+        Encoded features in their own units (gaps imputed, indicator and one-hot columns).
+    y : ndarray, shape (N,)
+        The label values as read (numbers or text).
+    features : list of str
+        The names of ``x``'s columns.
+    skipped : list of str
+    task : Task
+
+    Raises
+    ------
+    TorchannError
+        What reading or encoding the table refuses, a missing label column or value, and
+        what :func:`decide_task` refuses.
+    """
+    from torchann.classify.tables import ValueProblem, fit_encoder, read_labelled
+
+    table, raw = read_labelled(path, label, features)
+    try:
+        decided = decide_task(raw, task, label)
+    except TorchannError as err:
+        raise TorchannError(f"{path}: {err}") from None
+    encoder = fit_encoder(table, label, features, path)
+    try:
+        x = encoder.transform(table, standardize=False)
+    except ValueProblem as err:
+        raise err.at(path) from None
+    return x, raw, encoder.output_names, [s["name"] for s in encoder.skipped], decided

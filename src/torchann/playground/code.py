@@ -1,0 +1,402 @@
+"""3.3 playground settings, the network they describe, and the PyTorch code shown in the page.
+
+:class:`Config` holds every setting, checked against hard caps before anything is allocated.
+:func:`render_code` writes the chapter-style program (``class NeuralNet(nn.Module)``, the
+loop, ``BCELoss``) for a configuration, and :func:`build_model`, :func:`make_optimizer` and
+:func:`train_epoch` do exactly what that program does, step for step, so the page trains the
+network its code panel shows (a test executes the code and compares the losses).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from torchann.errors import TorchannError
+
+FEATURES = {  # name: (code expression on x, function)
+    "x1": ("x[:, 0]", lambda x: x[:, 0]),
+    "x2": ("x[:, 1]", lambda x: x[:, 1]),
+    "x1sq": ("x[:, 0] ** 2", lambda x: x[:, 0] ** 2),
+    "x2sq": ("x[:, 1] ** 2", lambda x: x[:, 1] ** 2),
+    "x1x2": ("x[:, 0] * x[:, 1]", lambda x: x[:, 0] * x[:, 1]),
+    "sinx1": ("torch.sin(x[:, 0])", lambda x: torch.sin(x[:, 0])),
+    "sinx2": ("torch.sin(x[:, 1])", lambda x: torch.sin(x[:, 1])),
+}
+ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": None}
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "lbfgs": "LBFGS"}
+REGULARIZATIONS = ("none", "l1", "l2")
+DATASET_NAMES = ("xor", "circle", "gauss", "spiral", "csv")
+
+#: Hard caps, checked before anything is allocated.
+MAX_LAYERS = 6
+MAX_NEURONS = 16
+MIN_POINTS, MAX_POINTS = 10, 1000
+MAX_SPEED = 100
+_SEED_LOCK = threading.Lock()
+
+
+@dataclass
+class Config:
+    """Every setting of the 3.3 tab; the defaults are the chapter's.
+
+    ``layers`` lists the hidden layers' widths (0 to 6 layers of 1 to 16 neurons);
+    ``batch`` 0 means the full batch, as the chapter trains; ``speed`` is epochs per frame
+    and is not part of the code.
+    """
+
+    dataset: str = "xor"
+    noise: float = 0.3
+    ratio: float = 0.8
+    n: int = 100
+    batch: int = 0
+    layers: list = field(default_factory=lambda: [5])
+    act: str = "relu"
+    features: list = field(default_factory=lambda: ["x1", "x2"])
+    opt: str = "sgd"
+    lr: float = 0.03
+    reg: str = "none"
+    rate: float = 0.001
+    seed: int = 0
+    speed: int = 10
+
+    @classmethod
+    def from_dict(cls, data) -> Config:
+        """Check a settings object from the page; raise :class:`TorchannError` when unusable."""
+        if not isinstance(data, dict):
+            raise TorchannError("settings must be a JSON object")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise TorchannError(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
+        cfg = cls(**data)
+        cfg.dataset = _choice("dataset", cfg.dataset, DATASET_NAMES)
+        cfg.act = _choice("act", cfg.act, ACTIVATIONS)
+        cfg.opt = _choice("opt", cfg.opt, OPTIMIZERS)
+        cfg.reg = _choice("reg", cfg.reg, REGULARIZATIONS)
+        cfg.noise = _number("noise", cfg.noise, 0.0, 2.0)
+        cfg.ratio = _number("ratio", cfg.ratio, 0.1, 0.9)
+        cfg.lr = _number("lr", cfg.lr, 1e-5, 10.0)
+        cfg.rate = _number("rate", cfg.rate, 0.0, 1.0)
+        cfg.n = _integer("n", cfg.n, MIN_POINTS, MAX_POINTS)
+        cfg.batch = _integer("batch", cfg.batch, 0, MAX_POINTS)
+        cfg.seed = _integer("seed", cfg.seed, 0, 2**31 - 1)
+        cfg.speed = _integer("speed", cfg.speed, 1, MAX_SPEED)
+        if not isinstance(cfg.layers, list) or len(cfg.layers) > MAX_LAYERS:
+            raise TorchannError(f"layers must be a list of 0 to {MAX_LAYERS} widths")
+        cfg.layers = [_integer("neurons", w, 1, MAX_NEURONS) for w in cfg.layers]
+        if (not isinstance(cfg.features, list) or not cfg.features
+                or len(cfg.features) > len(FEATURES)):
+            raise TorchannError(f"features must be a non-empty list of {', '.join(FEATURES)}")
+        chosen = {_choice("feature", f, FEATURES) for f in cfg.features}
+        cfg.features = [f for f in FEATURES if f in chosen]  # canonical order
+        return cfg
+
+    def to_dict(self) -> dict:
+        """The settings as plain JSON types."""
+        return asdict(self)
+
+    @property
+    def chapter_shape(self) -> bool:
+        """True for the chapter's network: x1, x2 -> one ReLU layer -> sigmoid."""
+        return self.features == ["x1", "x2"] and len(self.layers) == 1 and self.act == "relu"
+
+    @property
+    def full_batch(self) -> bool:
+        """True when each epoch is one step on every training point (LBFGS always is)."""
+        n_train = int(round(self.n * self.ratio))
+        return self.batch == 0 or self.batch >= n_train or self.opt == "lbfgs"
+
+
+def _choice(name, value, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        raise TorchannError(f"{name} {str(value)[:40]!r}: use one of {', '.join(allowed)}")
+    return value
+
+
+def _number(name, value, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TorchannError(f"{name} must be a number")
+    value = float(value)
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise TorchannError(f"{name} {value:g} is out of range; use {lo:g} to {hi:g}")
+    return value
+
+
+def _integer(name, value, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise TorchannError(f"{name} {str(value)[:40]}: use a whole number from {lo} to {hi}")
+    return value
+
+
+# --------------------------------------------------------------------------- the network
+
+
+class PlaygroundNet(nn.Module):
+    """The chapter's network grown to any depth: ``linear_1`` ... ``linear_k`` -> sigmoid.
+
+    The layers are created in the order the code panel's ``NeuralNet`` creates them, so the
+    same seed gives the same initial weights, and the ``state_dict`` keys are the same.
+    """
+
+    def __init__(self, input_size, hidden_sizes, activation="relu"):
+        super().__init__()
+        sizes = [input_size, *hidden_sizes, 1]
+        self.n_linear = len(sizes) - 1
+        for i in range(self.n_linear):
+            setattr(self, f"linear_{i + 1}", nn.Linear(sizes[i], sizes[i + 1]))
+        name = ACTIVATIONS[activation]
+        self.activation = getattr(nn, name)() if name else nn.Identity()
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, input_tensor):
+        return self.sigmoid(self.layer_outputs(input_tensor)[-1])
+
+    def layer_outputs(self, x):
+        """Each hidden layer's activations, then the output layer's pre-sigmoid value."""
+        outs = []
+        for i in range(self.n_linear):
+            x = getattr(self, f"linear_{i + 1}")(x)
+            if i < self.n_linear - 1:
+                x = self.activation(x)
+            outs.append(x)
+        return outs
+
+
+def build_model(cfg: Config) -> nn.Module:
+    """Seed torch with ``cfg.seed`` and build the network of the code panel.
+
+    The chapter's shape gives the chapter's own :class:`~torchann.classify.chapter.NeuralNet`.
+    """
+    from torchann.classify.chapter import NeuralNet
+
+    with _SEED_LOCK:  # torch's global generator is shared by every page's thread
+        torch.manual_seed(cfg.seed)
+        if cfg.chapter_shape:
+            return NeuralNet(len(cfg.features), cfg.layers[0])
+        return PlaygroundNet(len(cfg.features), cfg.layers, cfg.act)
+
+
+def layer_outputs(model, x):
+    """Hidden activations per layer and the final pre-sigmoid output, for any of our nets."""
+    if isinstance(model, PlaygroundNet):
+        return model.layer_outputs(x)
+    hidden = model.relu(model.linear_1(x))
+    return [hidden, model.linear_2(hidden)]
+
+
+def linear_layers(model):
+    """The ``nn.Linear`` layers in order (``linear_1``, ``linear_2``, ...)."""
+    layers, i = [], 1
+    while hasattr(model, f"linear_{i}"):
+        layers.append(getattr(model, f"linear_{i}"))
+        i += 1
+    return layers
+
+
+def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
+    """The input features chosen in ``cfg`` computed from raw points ``x`` of shape (N, 2)."""
+    if cfg.features == ["x1", "x2"]:
+        return x
+    return torch.stack([FEATURES[f][1](x) for f in cfg.features], dim=1)
+
+
+def make_optimizer(cfg: Config, params):
+    """The optimizer of the code panel."""
+    if cfg.opt == "lbfgs":
+        return torch.optim.LBFGS(params, lr=cfg.lr)
+    return getattr(torch.optim, OPTIMIZERS[cfg.opt])(params, lr=cfg.lr)
+
+
+def penalty(cfg: Config, model):
+    """The L1 or L2 penalty on the weights (not the biases), or None."""
+    if cfg.reg == "none":
+        return None
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    if cfg.reg == "l1":
+        return cfg.rate * sum(p.abs().sum() for p in weights)
+    return cfg.rate * sum(p.pow(2).sum() for p in weights)
+
+
+def train_epoch(cfg, model, optimizer, criterion, x_train, y_train, generator):
+    """One epoch exactly as the code panel's loop runs it; returns the last batch's BCE loss."""
+    model.train()
+    if cfg.opt == "lbfgs":
+        def closure():
+            optimizer.zero_grad()
+            train_loss = criterion(model(x_train).squeeze(1), y_train)
+            reg = penalty(cfg, model)
+            (train_loss if reg is None else train_loss + reg).backward()
+            return train_loss
+        return float(optimizer.step(closure))
+    if cfg.full_batch:
+        batches = [None]
+    else:
+        permutation = torch.randperm(len(x_train), generator=generator)
+        batches = [permutation[s:s + cfg.batch] for s in range(0, len(x_train), cfg.batch)]
+    for batch in batches:
+        xb, yb = (x_train, y_train) if batch is None else (x_train[batch], y_train[batch])
+        optimizer.zero_grad()
+        train_output = model(xb)
+        train_loss = criterion(train_output.squeeze(1), yb)
+        reg = penalty(cfg, model)
+        (train_loss if reg is None else train_loss + reg).backward()
+        optimizer.step()
+    return float(train_loss.detach())
+
+
+# --------------------------------------------------------------------------- the code panel
+
+
+_CHAPTER_NET = '''class NeuralNet(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super(NeuralNet, self).__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.linear_1 = nn.Linear(self.input_size, self.hidden_size)
+        self.relu = nn.ReLU()
+        self.linear_2 = nn.Linear(self.hidden_size, 1)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, input_tensor):
+        linear1 = self.linear_1(input_tensor)
+        relu = self.relu(linear1)
+        linear2 = self.linear_2(relu)
+        output = self.sigmoid(linear2)
+        return output
+'''
+
+
+def _general_net(cfg):
+    sizes = [len(cfg.features), *cfg.layers, 1]
+    act = ACTIVATIONS[cfg.act]
+    init = ["class NeuralNet(nn.Module):", "    def __init__(self, input_size):",
+            "        super(NeuralNet, self).__init__()"]
+    for i in range(len(sizes) - 1):
+        source = "input_size" if i == 0 else str(sizes[i])
+        init.append(f"        self.linear_{i + 1} = nn.Linear({source}, {sizes[i + 1]})")
+    if act and len(sizes) > 2:
+        init.append(f"        self.{cfg.act} = nn.{act}()")
+    init.append("        self.sigmoid = nn.Sigmoid()")
+    body = ["", "    def forward(self, input_tensor):"]
+    prev = "input_tensor"
+    for i in range(len(sizes) - 1):
+        body.append(f"        linear{i + 1} = self.linear_{i + 1}({prev})")
+        prev = f"linear{i + 1}"
+        if act and i < len(sizes) - 2:
+            body.append(f"        {cfg.act}{i + 1} = self.{cfg.act}({prev})")
+            prev = f"{cfg.act}{i + 1}"
+    body += [f"        output = self.sigmoid({prev})", "        return output", ""]
+    return "\n".join(init + body)
+
+
+def _data_lines(cfg, csv_name):
+    n_train = min(max(int(round(cfg.n * cfg.ratio)), 1), cfg.n - 1)
+    if cfg.dataset == "xor":
+        return ["from torchann.classify.chapter import chapter_data",
+                "",
+                "# the chapter's XOR blobs: make_blobs around (1,1), (-1,-1), (1,-1), (-1,1)",
+                "x_train, y_train, x_test, y_test = map(torch.FloatTensor, chapter_data(",
+                f"    seed={cfg.seed}, n_train={n_train}, n_test={cfg.n - n_train}, "
+                f"cluster_std={max(cfg.noise, 1e-3)!r}))"]
+    if cfg.dataset == "csv":
+        return ["from torchann.playground.datasets import load_csv",
+                "",
+                "# your CSV (x1,x2,label), features scaled into [-2, 2]",
+                f"with open({csv_name!r}, 'rb') as f:",
+                "    x_train, y_train, x_test, y_test = map(torch.FloatTensor, load_csv(",
+                f"        f.read(), ratio={cfg.ratio!r}, seed={cfg.seed}))"]
+    return ["from torchann.playground.datasets import make_dataset",
+            "",
+            "x_train, y_train, x_test, y_test = map(torch.FloatTensor, make_dataset(",
+            f"    {cfg.dataset!r}, n={cfg.n}, noise={cfg.noise!r}, ratio={cfg.ratio!r}, "
+            f"seed={cfg.seed}))"]
+
+
+def render_code(cfg: Config, epochs: int = 2000, csv_name: str = "data.csv") -> str:
+    """The PyTorch program of ``cfg``, in the chapter's style, ready to run.
+
+    Parameters
+    ----------
+    cfg : Config
+    epochs : int
+        Length of the loop (the chapter: 2000).
+    csv_name : str
+        File name shown for an uploaded CSV.
+
+    Returns
+    -------
+    str
+        Python source. Run, it trains the network the playground trains and leaves
+        ``model`` and ``test_loss`` defined.
+    """
+    lines = ["import torch", "import torch.nn as nn", ""]
+    lines += _data_lines(cfg, csv_name)
+    if cfg.features != ["x1", "x2"]:
+        exprs = ", ".join(FEATURES[f][0] for f in cfg.features)
+        lines += ["", "", "def features(x):  # " + ", ".join(cfg.features),
+                  f"    return torch.stack([{exprs}], dim=1)", "",
+                  "", "x_train, x_test = features(x_train), features(x_test)"]
+    lines += ["", "", f"torch.manual_seed({cfg.seed})", ""]
+    lines.append(_CHAPTER_NET if cfg.chapter_shape else _general_net(cfg))
+    if cfg.chapter_shape:
+        lines.append(f"model = NeuralNet({len(cfg.features)}, {cfg.layers[0]})")
+    else:
+        lines.append(f"model = NeuralNet({len(cfg.features)})")
+    opt = OPTIMIZERS[cfg.opt]
+    lines += [f"learning_rate = {cfg.lr!r}",
+              "criterion = nn.BCELoss()",
+              f"epochs = {epochs}",
+              f"optimizer = torch.optim.{opt}(model.parameters(), lr=learning_rate)"]
+    reg = None
+    if cfg.reg != "none":
+        lines.append(f"reg_rate = {cfg.rate!r}  # {cfg.reg.upper()} on the weights")
+        term = "p.abs().sum()" if cfg.reg == "l1" else "p.pow(2).sum()"
+        reg = (f"reg_rate * sum({term} for name, p in model.named_parameters() "
+               "if name.endswith('weight'))")
+    loss_line = "    train_loss.backward()" if reg is None else \
+        f"    (train_loss + {reg}).backward()"
+    lines.append("")
+    if cfg.opt == "lbfgs":
+        lines += ["", "def closure():",
+                  "    optimizer.zero_grad()",
+                  "    train_loss = criterion(model(x_train).squeeze(1), y_train)",
+                  loss_line, "    return train_loss", "", "",
+                  "for epoch in range(epochs):",
+                  "    model.train()",
+                  "    train_loss = optimizer.step(closure)",
+                  "    if epoch % 100 == 0:",
+                  "        print('Train loss at {} is {}'.format(epoch, train_loss.item()))"]
+    elif cfg.full_batch:
+        lines += ["for epoch in range(epochs):",
+                  "    model.train()",
+                  "    optimizer.zero_grad()",
+                  "    train_output = model(x_train)",
+                  "    train_loss = criterion(train_output.squeeze(1), y_train)",
+                  "    if epoch % 100 == 0:",
+                  "        print('Train loss at {} is {}'.format(epoch, train_loss.item()))",
+                  loss_line,
+                  "    optimizer.step()"]
+    else:
+        lines += [f"batch_size = {cfg.batch}",
+                  f"generator = torch.Generator().manual_seed({cfg.seed})",
+                  "for epoch in range(epochs):",
+                  "    model.train()",
+                  "    permutation = torch.randperm(len(x_train), generator=generator)",
+                  "    for start in range(0, len(x_train), batch_size):",
+                  "        batch = permutation[start:start + batch_size]",
+                  "        optimizer.zero_grad()",
+                  "        train_output = model(x_train[batch])",
+                  "        train_loss = criterion(train_output.squeeze(1), y_train[batch])",
+                  "    " + loss_line,
+                  "        optimizer.step()",
+                  "    if epoch % 100 == 0:",
+                  "        print('Train loss at {} is {}'.format(epoch, train_loss.item()))"]
+    lines += ["",
+              "model.eval()",
+              "test_loss = criterion(model(x_test).squeeze(1), y_test)",
+              "print('After Training, test loss is {}'.format(test_loss.item()))", ""]
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""3.3 playground data: the chapter's XOR blobs, circle, Gaussians, spiral, or a CSV upload.
+
+Every dataset is two features in about [-2, 2] and labels 0/1, split into training and test
+points. The default is the chapter's own data (:func:`torchann.classify.chapter.chapter_data`:
+80 training and 20 test points, ``cluster_std`` 0.3).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+
+from torchann.errors import TorchannError
+
+#: Names of the built-in datasets, the chapter's first.
+DATASETS = ("xor", "circle", "gauss", "spiral")
+#: Every point lies in [-DOMAIN, DOMAIN]^2 (a CSV is scaled into [-2, 2]).
+DOMAIN = 2.5
+#: The largest CSV accepted, in bytes, and its most rows.
+MAX_CSV_BYTES = 1_000_000
+MAX_CSV_ROWS = 5_000
+
+
+def _split(x, y, ratio, rng):
+    order = rng.permutation(len(x))
+    x, y = x[order], y[order]
+    n_train = min(max(int(round(len(x) * ratio)), 1), len(x) - 1)
+    return (x[:n_train].astype(np.float32), y[:n_train].astype(np.float32),
+            x[n_train:].astype(np.float32), y[n_train:].astype(np.float32))
+
+
+def _circle(n, noise, rng):
+    n_in = n // 2
+    radius = np.concatenate([rng.uniform(0.0, 1.0, n_in), rng.uniform(1.4, 2.0, n - n_in)])
+    angle = rng.uniform(0.0, 2 * math.pi, n)
+    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
+    y = np.concatenate([np.ones(n_in), np.zeros(n - n_in)])
+    return x + rng.normal(0.0, noise * 0.3, x.shape), y
+
+
+def _gauss(n, noise, rng):
+    n_one = n // 2
+    centers = np.concatenate([np.tile([1.0, 1.0], (n_one, 1)), np.tile([-1.0, -1.0],
+                                                                        (n - n_one, 1))])
+    y = np.concatenate([np.ones(n_one), np.zeros(n - n_one)])
+    return centers + rng.normal(0.0, max(noise, 1e-3), centers.shape), y
+
+
+def _spiral(n, noise, rng):
+    half = n // 2
+    xs, ys = [], []
+    for label, count, delta in ((1, half, 0.0), (0, n - half, math.pi)):
+        t = np.arange(count) / max(count, 1)
+        radius = 1.9 * t
+        angle = 1.75 * t * 2 * math.pi + delta
+        pts = np.stack([radius * np.sin(angle), radius * np.cos(angle)], 1)
+        xs.append(pts + rng.normal(0.0, noise * 0.3, pts.shape))
+        ys.append(np.full(count, label))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+_MAKERS = {"circle": _circle, "gauss": _gauss, "spiral": _spiral}
+
+
+def make_dataset(name="xor", n=100, noise=0.3, ratio=0.8, seed=0):
+    """Draw a built-in dataset and split it into training and test points.
+
+    Parameters
+    ----------
+    name : {'xor', 'circle', 'gauss', 'spiral'}
+        ``xor`` is the chapter's four blobs (:func:`torchann.classify.chapter.chapter_data`,
+        training and test drawn separately); the others are drawn once and split.
+    n : int
+        Points in all (the chapter: 100, 80 of them for training).
+    noise : float
+        The blobs' ``cluster_std`` for ``xor`` and ``gauss`` (the chapter: 0.3); for
+        ``circle`` and ``spiral`` the jitter is ``0.3 * noise``.
+    ratio : float
+        Fraction of the points used for training.
+    seed : int
+
+    Returns
+    -------
+    x_train, y_train, x_test, y_test : ndarray of float32
+        Points of shape ``(N, 2)`` and labels 0/1 of shape ``(N,)``.
+    """
+    if name == "xor":
+        from torchann.classify.chapter import chapter_data
+
+        n_train = min(max(int(round(n * ratio)), 1), n - 1)
+        return chapter_data(seed=seed, n_train=n_train, n_test=n - n_train,
+                            cluster_std=max(float(noise), 1e-3))
+    if name not in _MAKERS:
+        raise TorchannError(f"unknown dataset {name!r}; use one of {', '.join(DATASETS)}")
+    rng = np.random.default_rng(seed)
+    x, y = _MAKERS[name](n, float(noise), rng)
+    return _split(np.clip(x, -DOMAIN, DOMAIN), y, ratio, rng)
+
+
+def load_csv(data: bytes, ratio=0.8, seed=0):
+    """Read a 2-feature CSV (``x1,x2,label``, header optional), scale it and split it.
+
+    The two feature columns are scaled linearly into [-2, 2]; the label column must hold
+    exactly two distinct values, the smaller (or first, for text) becoming 0.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's contents (at most :data:`MAX_CSV_BYTES`).
+    ratio : float
+        Fraction of the rows used for training.
+    seed : int
+        Seeds the shuffle before the split.
+
+    Returns
+    -------
+    x_train, y_train, x_test, y_test : ndarray of float32
+    """
+    if len(data) > MAX_CSV_BYTES:
+        raise TorchannError(f"the CSV is {len(data):,} bytes; the playground takes at most "
+                            f"{MAX_CSV_BYTES:,}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TorchannError("the CSV is not UTF-8 text") from None
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip()
+                                                                                 for c in r)]
+    if rows and not _is_number(rows[0][0] if rows[0] else ""):
+        rows = rows[1:]  # a header
+    if len(rows) > MAX_CSV_ROWS:
+        raise TorchannError(f"the CSV has {len(rows):,} rows; the playground takes at most "
+                            f"{MAX_CSV_ROWS:,}")
+    if len(rows) < 4:
+        raise TorchannError("the CSV needs at least 4 rows of x1,x2,label")
+    feats, labels = [], []
+    for i, row in enumerate(rows, 1):
+        if len(row) != 3:
+            raise TorchannError(f"CSV row {i} has {len(row)} fields; expected 3: x1,x2,label")
+        try:
+            a, b = float(row[0]), float(row[1])
+        except ValueError:
+            raise TorchannError(f"CSV row {i}: {row[0]!r}, {row[1]!r} are not numbers") from None
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise TorchannError(f"CSV row {i}: features must be finite numbers")
+        feats.append((a, b))
+        labels.append(row[2].strip())
+    values = sorted(set(labels), key=lambda v: (not _is_number(v), float(v) if _is_number(v)
+                                                 else 0.0, v))
+    if len(values) != 2:
+        raise TorchannError(f"the label column holds {len(values)} distinct values; "
+                            "the playground needs exactly two")
+    x = np.asarray(feats, dtype=np.float64)
+    lo, hi = x.min(0), x.max(0)
+    x = (x - lo) / np.where(hi > lo, hi - lo, 1.0) * 4.0 - 2.0
+    y = np.asarray([values.index(v) for v in labels], dtype=np.float64)
+    return _split(x, y, ratio, np.random.default_rng(seed))
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

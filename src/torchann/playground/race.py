@@ -1,0 +1,278 @@
+"""3.2 playground tab: the restoration race, two solvers step by step on one broken image.
+
+The chapter's gradient descent (``gd``: ``x <- x - lr * grad ||f(x) - y||``), Adam, and
+conjugate gradient (``cg``, CGLS with ``f`` as a black box called and differentiated by
+autograd) run as generators here, one step at a time, so the page can watch every lane.
+They are the same iterations as :func:`torchann.restore.restore`'s solvers; ``cg`` stops at
+its relative-residual tolerance ``1e-6``, as there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from torchann.errors import TorchannError
+from torchann.playground.session import Channel, Worker, b64
+
+METHODS = ("gd", "adam", "cg")
+MAX_STEPS = 50_000
+MAX_SPEED = 1_000
+#: Uploaded pictures larger than this many pixels are shrunk to fit; signals are refused.
+MAX_PIXELS = 40_000
+CG_TOL = 1e-6
+
+
+@dataclass
+class RaceConfig:
+    """Settings of the race: two lanes' method and learning rate, most steps, steps per frame."""
+
+    a_method: str = "gd"
+    a_lr: float = 0.8
+    b_method: str = "cg"
+    b_lr: float = 0.01
+    steps: int = 20_000
+    speed: int = 20
+
+    @classmethod
+    def from_dict(cls, data) -> RaceConfig:
+        """Check the race settings from the page."""
+        if not isinstance(data, dict):
+            raise TorchannError("race settings must be a JSON object")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise TorchannError(f"unknown race setting(s): {', '.join(sorted(map(str, unknown)))}")
+        cfg = cls(**data)
+        for lane in ("a", "b"):
+            method = getattr(cfg, f"{lane}_method")
+            if not isinstance(method, str) or method not in METHODS:
+                raise TorchannError(f"method {str(method)[:40]!r}: use one of {', '.join(METHODS)}")
+            lr = getattr(cfg, f"{lane}_lr")
+            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
+                    math.isfinite(lr) and 0 < lr <= 100):
+                raise TorchannError(f"learning rate {str(lr)[:40]}: use a number above 0, "
+                                    "at most 100")
+            setattr(cfg, f"{lane}_lr", float(lr))
+        for name, top in (("steps", MAX_STEPS), ("speed", MAX_SPEED)):
+            value = getattr(cfg, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+                raise TorchannError(f"{name} {str(value)[:40]}: use a whole number from 1 "
+                                    f"to {top}")
+        return cfg
+
+
+# --------------------------------------------------------------------------- solvers
+
+
+def gd_steps(forward, y, x0, lr):
+    """The chapter's loop, one step per ``next``: yields ``(x, distance before the step)``."""
+    from torchann.restore import distance_loss
+
+    x = x0.clone().requires_grad_(True)
+    while True:
+        loss = distance_loss(forward(x), y)
+        loss.backward()
+        with torch.no_grad():
+            x -= lr * x.grad
+        x.grad = None
+        yield x.detach(), float(loss.detach())
+
+
+def adam_steps(forward, y, x0, lr):
+    """Adam on the distance, one step per ``next``."""
+    from torchann.restore import distance_loss
+
+    x = x0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr)
+    while True:
+        opt.zero_grad()
+        loss = distance_loss(forward(x), y)
+        loss.backward()
+        opt.step()
+        yield x.detach(), float(loss.detach())
+
+
+def cg_steps(forward, y):
+    """CGLS on ``min ||f(x) - y||`` for an affine ``f``, from zero; one iteration per ``next``.
+
+    ``A p = f(p) - f(0)`` is a call of ``f``; ``A^T r`` is a vector-Jacobian product.
+    Yields ``(x, ||f(x) - y||)`` after each iteration.
+    """
+    point = torch.zeros_like(y, requires_grad=True)
+    graph = forward(point)
+    f0 = graph.detach()
+
+    def a_t(r):
+        return torch.autograd.grad(graph, point, grad_outputs=r, retain_graph=True)[0]
+
+    x = torch.zeros_like(y)
+    r = y - f0
+    s = a_t(r)
+    p = s.clone()
+    gamma = s.dot(s)
+    while True:
+        if float(gamma) > 0:
+            with torch.no_grad():
+                scale = math.sqrt(p.numel()) / float(p.norm())
+                q = (forward(scale * p) - f0) / scale
+                alpha = gamma / q.dot(q)
+                x = x + alpha * p
+                r = r - alpha * q
+            s = a_t(r)
+            gamma_new = s.dot(s)
+            p = s + (gamma_new / gamma) * p
+            gamma = gamma_new
+        yield x, float(r.norm())
+
+
+# --------------------------------------------------------------------------- the session
+
+
+def load_race_image(data: bytes, name: str):
+    """An upload as ``(original or None, broken)``: a picture is broken here, a signal is not.
+
+    ``.p``/``.pkl``/``.pickle`` and ``.npy`` hold the broken signal (the chapter's
+    ``broken_image_t.p``); PNG/JPEG hold a picture, shrunk to at most :data:`MAX_PIXELS`
+    pixels and corrupted with ``weird_function``.
+    """
+    from torchann.io import as_image, load_image_array, load_npy_array, load_pickle_array
+
+    suffix = "." + name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    if suffix in (".png", ".jpg", ".jpeg"):
+        from skimage import transform
+
+        picture = load_image_array(data)
+        h, w = picture.shape
+        if h * w > MAX_PIXELS:
+            f = math.sqrt(MAX_PIXELS / (h * w))
+            picture = transform.resize(picture, (max(int(h * f), 8), max(int(w * f), 8)),
+                                       anti_aliasing=True)
+        return picture, None
+    if suffix in (".p", ".pkl", ".pickle"):
+        array = load_pickle_array(data)
+    elif suffix == ".npy":
+        array = load_npy_array(data)
+    else:
+        raise TorchannError(f"{name}: choose a .p, .npy, PNG or JPEG file")
+    image = as_image(np.asarray(array, dtype=np.float64).squeeze())
+    if image.size > MAX_PIXELS:
+        raise TorchannError(f"{name}: {image.shape[0]}x{image.shape[1]} values; the race takes "
+                            f"at most {MAX_PIXELS:,}")
+    if not np.isfinite(image).all():
+        raise TorchannError(f"{name}: the signal holds NaN or infinite values")
+    return None, image
+
+
+class RaceSession(Worker):
+    """The 3.2 tab of one page: the broken image and two lanes racing on it."""
+
+    def __init__(self, channel: Channel):
+        super().__init__(channel, "playground-race")
+        self.cfg = RaceConfig()
+        self.source = None  # (original or None, broken or None, name)
+        self.lanes = []
+
+    def do_config(self, cfg: RaceConfig):
+        self.cfg = cfg
+        if self.source is None:
+            from torchann.restore import demo_image
+
+            self.source = (demo_image(), None, "demo")
+        self.setup()
+
+    def do_upload(self, data: bytes, name: str, cfg: RaceConfig):
+        original, broken = load_race_image(data, name)
+        self.source = (original, broken, name)
+        self.cfg = cfg
+        self.setup()
+
+    def do_reset(self):
+        self.setup()
+
+    def setup(self):
+        from torchann.restore import display_range, exact_solution, weird_function
+
+        self.running = False
+        original, broken, name = self.source
+        shape = (original if original is not None else broken).shape
+        if broken is None:
+            with torch.no_grad():
+                y = weird_function(torch.as_tensor(original, dtype=torch.float32).reshape(-1))
+            reference, kind = original, "original"
+        else:
+            y = torch.as_tensor(broken, dtype=torch.float32).reshape(-1)
+            reference = exact_solution(y.double()).numpy().reshape(shape)
+            kind = "exact"
+        self.shape, self.y, self.reference = shape, y, reference
+        self.ref_range = display_range(reference)
+        self.data_range = max(float(reference.max() - reference.min()), 1e-12)
+        # restore()'s start for seed 0, drawn from a private generator: pages run in threads
+        x0 = torch.randn(y.numel(), generator=torch.Generator().manual_seed(0))
+        self.lanes = []
+        for lane in ("a", "b"):
+            method = getattr(self.cfg, f"{lane}_method")
+            lr = getattr(self.cfg, f"{lane}_lr")
+            steps = {"gd": lambda lr=lr: gd_steps(weird_function, y, x0, lr),
+                     "adam": lambda lr=lr: adam_steps(weird_function, y, x0, lr),
+                     "cg": lambda: cg_steps(weird_function, y)}[method]()
+            self.lanes.append({"method": method, "gen": steps, "step": 0, "x": x0.clone()
+                               if method != "cg" else torch.zeros_like(y),
+                               "distance": float((weird_function(x0 if method != "cg" else
+                                                                 torch.zeros_like(y)) - y)
+                                                 .norm()),
+                               "done": False, "note": ""})
+        broken_range = display_range(y.numpy(), stretch=True)
+        self.channel.put_message({
+            "type": "race_setup", "height": shape[0], "width": shape[1], "source": name,
+            "config": asdict(self.cfg), "reference_kind": kind,
+            "broken": b64(_to_bytes(y.numpy().reshape(shape), broken_range)),
+            "reference": b64(_to_bytes(reference, self.ref_range))})
+        self.publish()
+
+    def tick(self):
+        norm_y = float(self.y.norm()) or 1.0
+        for lane in self.lanes:
+            for _ in range(self.cfg.speed):
+                if lane["done"]:
+                    break
+                x, distance = next(lane["gen"])
+                lane["step"] += 1
+                lane["x"], lane["distance"] = x, distance
+                if not math.isfinite(distance):
+                    lane["done"], lane["note"] = True, "diverged"
+                elif lane["method"] == "cg" and distance / norm_y < CG_TOL:
+                    lane["done"], lane["note"] = True, "tol"
+                elif lane["step"] >= self.cfg.steps:
+                    lane["done"], lane["note"] = True, "steps"
+        if all(lane["done"] for lane in self.lanes):
+            self.running = False
+        self.publish()
+
+    def publish(self):
+        from skimage.metrics import peak_signal_noise_ratio
+
+        lanes = []
+        for lane in self.lanes:
+            image = lane["x"].detach().double().numpy().reshape(self.shape)
+            if np.isfinite(image).all():
+                psnr = float(peak_signal_noise_ratio(self.reference, image,
+                                                     data_range=self.data_range))
+            else:
+                psnr = float("nan")
+            lanes.append({"method": lane["method"], "step": lane["step"],
+                          "distance": lane["distance"] if math.isfinite(lane["distance"])
+                          else None,
+                          "psnr": min(psnr, 200.0) if math.isfinite(psnr) else None,
+                          "done": lane["done"], "note": lane["note"],
+                          "image": b64(_to_bytes(np.nan_to_num(image), self.ref_range))})
+        self.channel.put_frame("race", json.dumps({"type": "race_frame",
+                                                   "running": self.running, "lanes": lanes}))
+
+
+def _to_bytes(image, lo_hi):
+    lo, hi = lo_hi
+    return np.clip((image - lo) / (hi - lo) * 255.0 + 0.5, 0, 255)

@@ -1,0 +1,341 @@
+"""3.3 playground: the training loop of one page, in a worker thread.
+
+Torch never runs on the event loop. A :class:`Worker` owns a thread that waits on a
+:class:`threading.Event` while paused (idle, no polling), takes commands from a queue, and
+publishes frames to a :class:`Channel`. The channel keeps only the latest frame of each kind,
+so a page slower than the training sees fewer frames, never a backlog; replies such as the
+code, an export or an error are queued and never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from torchann.errors import TorchannError
+from torchann.playground import code as pcode
+from torchann.playground.datasets import DOMAIN, load_csv, make_dataset
+
+#: Heatmap resolution (cells per side) and the per-neuron maps' (every other cell).
+GRID = 64
+NEURON_STEP = 2
+#: At most this many frames per second while training.
+FPS = 30.0
+#: A frame's training stops after this many seconds even if ``speed`` epochs are not done.
+FRAME_BUDGET = 0.05
+
+
+def warm_up() -> None:
+    """Do once what the first page needs, so that its first frame does not wait seconds for
+    imports: scikit-learn's make_blobs, scikit-image's metrics for the race, and one epoch of
+    the chapter's network (the first optimizer step imports parts of torch)."""
+    import skimage.metrics  # noqa: F401
+
+    cfg = pcode.Config()
+    x_train, y_train, _, _ = (torch.from_numpy(a) for a in make_dataset())
+    model = pcode.build_model(cfg)
+    optimizer = pcode.make_optimizer(cfg, model.parameters())
+    pcode.train_epoch(cfg, model, optimizer, nn.BCELoss(), x_train, y_train, None)
+
+
+def b64(array) -> str:
+    """Base64 of a uint8 array's bytes."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.uint8).tobytes()).decode()
+
+
+class Channel:
+    """What the worker threads hand to the page's socket: queued replies, latest frames.
+
+    Parameters
+    ----------
+    loop : asyncio.AbstractEventLoop
+        The server's loop; :meth:`put_frame` and :meth:`put_message` may be called from any
+        thread and wake it.
+    """
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.lock = threading.Lock()
+        self.messages = deque()
+        self.frames = {}
+        self.ready = asyncio.Event()
+        self.dropped = 0
+
+    def _wake(self):
+        self.loop.call_soon_threadsafe(self.ready.set)
+
+    def put_message(self, obj) -> None:
+        """Queue a reply (JSON-serialisable); replies are never dropped."""
+        text = obj if isinstance(obj, str) else json.dumps(obj)
+        with self.lock:
+            self.messages.append(text)
+        self._wake()
+
+    def put_frame(self, kind: str, text: str) -> None:
+        """Replace the pending frame of ``kind``; an unsent older one is dropped."""
+        with self.lock:
+            if kind in self.frames:
+                self.dropped += 1
+            self.frames[kind] = text
+        self._wake()
+
+    def error(self, message: str) -> None:
+        """Queue an error for the page to show."""
+        self.put_message({"type": "error", "message": str(message)})
+
+    async def take(self) -> list:
+        """Wait for something to send; return the replies, then the latest frames."""
+        await self.ready.wait()
+        self.ready.clear()
+        with self.lock:
+            out = list(self.messages) + list(self.frames.values())
+            self.messages.clear()
+            self.frames.clear()
+        return out
+
+
+class Worker:
+    """A thread that runs commands and, while running, ticks; paused, it blocks on an Event."""
+
+    def __init__(self, channel: Channel, name: str):
+        self.channel = channel
+        self.commands = queue.SimpleQueue()
+        self.wake = threading.Event()
+        self.running = False
+        self.closed = False
+        self.wakeups = 0  # loop iterations: while paused, it stays put
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def send(self, command: str, *args) -> None:
+        """Queue a command for the worker thread."""
+        self.commands.put((command, args))
+        self.wake.set()
+
+    def close(self) -> None:
+        """Stop the thread soon (it finishes the current tick first)."""
+        self.send("close")
+
+    def _loop(self):
+        while not self.closed:
+            self.wakeups += 1
+            while True:
+                try:
+                    command, args = self.commands.get_nowait()
+                except queue.Empty:
+                    break
+                if command == "close":
+                    self.closed = True
+                    return
+                try:
+                    getattr(self, "do_" + command)(*args)
+                except TorchannError as err:
+                    self.running = False
+                    self.channel.error(err)
+            if self.running:
+                start = time.perf_counter()
+                try:
+                    self.tick()
+                except TorchannError as err:
+                    self.running = False
+                    self.channel.error(err)
+                    self.publish()
+                self.wake.wait(max(0.0, 1.0 / FPS - (time.perf_counter() - start)))
+            else:
+                self.wake.wait()
+            self.wake.clear()
+
+    def do_play(self):
+        self.running = True
+
+    def do_pause(self):
+        self.running = False
+        self.publish()
+
+    def tick(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def publish(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class TrainingSession(Worker):
+    """The 3.3 tab of one page: data, network, optimizer, the loop and its frames."""
+
+    def __init__(self, channel: Channel):
+        super().__init__(channel, "playground-train")
+        self.cfg = None
+        self.csv = None  # (bytes, name) of the last uploaded CSV
+        self.version = 0
+        self.model = None
+        self.epoch = 0
+
+    # -- commands ---------------------------------------------------------------------
+
+    def do_config(self, cfg: pcode.Config, version: int = 0):
+        """Apply new settings: new data and a fresh network, epoch 0."""
+        if cfg.dataset == "csv" and self.csv is None:
+            raise TorchannError("choose a CSV file to upload first (x1,x2,label)")
+        self.version = version
+        if self.cfg is not None and replace(cfg, speed=self.cfg.speed) == self.cfg:
+            self.cfg = cfg  # only the pace changed: keep training where it is
+            self.publish()
+            return
+        self.setup(cfg)
+
+    def do_csv(self, data: bytes, name: str, cfg: pcode.Config, version: int = 0):
+        load_csv(data)  # refuse a bad file before forgetting the good one
+        self.csv = (data, name)
+        self.do_config(cfg, version)
+
+    def do_step(self):
+        self.running = False
+        if self.model is not None:
+            self.train(1)
+            self.publish()
+
+    def do_reset(self):
+        if self.cfg is not None:
+            self.setup(self.cfg)
+
+    def do_export(self):
+        if self.model is None:
+            raise TorchannError("nothing to export yet")
+        pt, info = export_model(self.cfg, self.model, self.epoch, self.code)
+        self.channel.put_message({"type": "export", "pt": base64.b64encode(pt).decode(),
+                                  "json": json.dumps(info, indent=2, ensure_ascii=False)})
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def setup(self, cfg: pcode.Config):
+        """Draw the data and build the network, optimizer and loss of ``cfg``."""
+        if cfg.dataset == "csv":
+            data = load_csv(self.csv[0], ratio=cfg.ratio, seed=cfg.seed)
+        else:
+            data = make_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, ratio=cfg.ratio,
+                                seed=cfg.seed)
+        raw_train, y_train, raw_test, y_test = (torch.from_numpy(a) for a in data)
+        self.cfg = cfg
+        self.x_train, self.x_test = pcode.features(cfg, raw_train), pcode.features(cfg, raw_test)
+        self.y_train, self.y_test = y_train, y_test
+        self.model = pcode.build_model(cfg)
+        self.optimizer = pcode.make_optimizer(cfg, self.model.parameters())
+        self.criterion = nn.BCELoss()
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.epoch = 0
+        axis = torch.linspace(-DOMAIN, DOMAIN, GRID)
+        gy, gx = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top
+        raw_grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+        self.grid = pcode.features(cfg, raw_grid)
+        csv_name = self.csv[1] if self.csv else "data.csv"
+        self.code = pcode.render_code(cfg, csv_name=csv_name)
+        inputs = [_normalized(self.grid[:, i]) for i in range(self.grid.shape[1])]
+        self.channel.put_message({
+            "type": "setup", "version": self.version, "config": cfg.to_dict(),
+            "code": self.code, "chapter": cfg.chapter_shape, "domain": DOMAIN,
+            "train": _points(raw_train, y_train), "test": _points(raw_test, y_test),
+            "features": cfg.features, "layers": cfg.layers,
+            "inputs": [b64(m) for m in inputs], "grid": GRID // NEURON_STEP,
+        })
+        self.publish()
+
+    def train(self, epochs: int):
+        """Run up to ``epochs`` epochs (stopping early past :data:`FRAME_BUDGET`)."""
+        start = time.perf_counter()
+        for _ in range(epochs):
+            try:
+                loss = pcode.train_epoch(self.cfg, self.model, self.optimizer, self.criterion,
+                                         self.x_train, self.y_train, self.generator)
+            except RuntimeError:  # BCELoss refuses NaN probabilities: the weights are gone
+                loss = math.nan
+            self.epoch += 1
+            if not math.isfinite(loss):
+                raise TorchannError(f"training diverged at epoch {self.epoch}: the loss is not "
+                                    f"finite; lower the learning rate (now {self.cfg.lr:g}) "
+                                    "and press reset")
+            if time.perf_counter() - start > FRAME_BUDGET or not self.commands.empty():
+                break  # a frame is due, or the page asked for something: answer it first
+
+    def tick(self):
+        self.train(self.cfg.speed)
+        self.publish()
+
+    def publish(self):
+        """Put the current frame (losses, heatmaps, weights) in the channel's slot."""
+        if self.model is None:
+            return
+        self.channel.put_frame("frame", json.dumps(self.frame()))
+
+    def frame(self) -> dict:
+        """Everything the page draws for the network as it is now."""
+        model = self.model
+        model.eval()
+        with torch.no_grad():
+            outs = pcode.layer_outputs(model, self.grid)
+            prob = torch.sigmoid(outs[-1]).reshape(GRID, GRID)
+            neurons = []
+            for layer in outs[:-1]:
+                maps = layer.reshape(GRID, GRID, -1)[::NEURON_STEP, ::NEURON_STEP]
+                neurons += [b64(_normalized(maps[..., j])) for j in range(maps.shape[-1])]
+            numbers = {}
+            for name, x, y in (("train", self.x_train, self.y_train),
+                               ("test", self.x_test, self.y_test)):
+                p = model(x).squeeze(1)
+                numbers[name + "_loss"] = float(self.criterion(p, y))
+                numbers[name + "_acc"] = float(((p >= 0.5).float() == y).float().mean())
+            weights = [np.round(layer.weight.numpy(), 4).tolist()
+                       for layer in pcode.linear_layers(model)]
+            biases = [np.round(layer.bias.numpy(), 4).tolist()
+                      for layer in pcode.linear_layers(model)]
+        return {"type": "frame", "version": self.version, "epoch": self.epoch,
+                "running": self.running, **numbers, "heat": b64(prob.numpy() * 255.0 + 0.5),
+                "neurons": neurons, "weights": weights, "biases": biases,
+                "time": time.time()}
+
+
+def _normalized(values):
+    """Map values to 0..255 with 127.5 at zero, scaled by their largest magnitude."""
+    values = values.detach().numpy() if isinstance(values, torch.Tensor) else values
+    peak = float(np.abs(values).max()) or 1.0
+    return values / peak * 127.5 + 127.5
+
+
+def _points(x, y):
+    return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in
+            zip(x.tolist(), y.tolist())]
+
+
+def export_model(cfg, model, epoch, code_text):
+    """``model.pt`` bytes (a plain state_dict) and the ``model.json`` description.
+
+    The chapter's shape gives the chapter's format: ``NeuralNet(2, hidden)`` loads the
+    ``.pt`` and ``torchann predict`` reads the pair.
+    """
+    from torchann.io import state_dict_bytes
+
+    state = model.state_dict()
+    state = type(state)((k, v.detach().cpu().clone()) for k, v in state.items())
+    info = {"format": "torchann-classifier" if cfg.chapter_shape else "torchann-playground",
+            "input_size": len(cfg.features),
+            "features": list(cfg.features), "standardize": None, "epoch": epoch,
+            "playground": cfg.to_dict(), "code": code_text}
+    if cfg.chapter_shape:
+        info["hidden_size"] = cfg.layers[0]
+    else:
+        info["hidden_sizes"] = list(cfg.layers)
+        info["activation"] = cfg.act
+    return state_dict_bytes(state), info

@@ -1,0 +1,36 @@
+"""Shared helpers for the playground tests: a fake channel and a WebSocket conversation."""
+
+from __future__ import annotations
+
+import json
+
+ORIGIN = {"origin": "http://testserver"}
+
+
+class FakeChannel:
+    """Collects what a worker publishes, in the calling thread."""
+
+    def __init__(self):
+        self.messages, self.frames, self.errors = [], [], []
+
+    def put_message(self, obj):
+        self.messages.append(obj if isinstance(obj, dict) else json.loads(obj))
+
+    def put_frame(self, kind, text):
+        self.frames.append(json.loads(text))
+
+    def error(self, message):
+        self.errors.append(str(message))
+
+
+def until(ws, predicate, limit=2000):
+    """Read messages until ``predicate(msg)`` holds; return that message."""
+    for _ in range(limit):
+        msg = json.loads(ws.receive_text())
+        if predicate(msg):
+            return msg
+    raise AssertionError("the expected message never came")
+
+
+def send(ws, **msg):
+    ws.send_text(json.dumps(msg))
