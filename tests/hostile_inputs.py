@@ -654,8 +654,10 @@ def _cli_catalogue() -> list[Case]:
         add(Case(hyper, "train " + " ".join(args), _train(*args), words))
 
     csv = "CSVs"
-    add(Case(csv, "empty cell", _csv(_csv_rows().replace("3.5,", ",", 1)), ["missing"]))
-    add(Case(csv, "NaN cell", _csv(_csv_rows().replace("3.5,", "nan,", 1)), ["line"]))
+    # an empty or NaN feature cell is imputed (median and indicator); a label cell is not
+    add(Case(csv, "empty label cell", _csv(_csv_rows().replace(",1\n", ",\n", 1)),
+             ["missing"]))
+    add(Case(csv, "NaN label cell", _csv(_csv_rows().replace(",1\n", ",nan\n", 1)), ["line"]))
     add(Case(csv, "inf cell", _csv(_csv_rows().replace("3.5,", "inf,", 1)), ["line"]))
     add(Case(csv, "text in a numeric column",
              _csv(_csv_rows().replace("3.5,", "three,", 1), "--features", "a,b"), ["three"]))

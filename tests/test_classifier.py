@@ -260,7 +260,6 @@ def test_labelled_csv_maps_labels_and_skips_text_columns(tmp_path):
 
 @pytest.mark.parametrize("text,message", [
     ("a,b,y\n1,2,0\n1,x,1\n", r"line 3, column 'b': 'x' is not a number"),
-    ("a,b,y\n1,2,0\n1,,1\n", r"line 3, column 'b': missing value"),
     ("a,b,y\n1,2,0\n1,3,\n", r"line 3, column 'y': missing label"),
     ("a,b,y\n1,2,0\n", r"no label column 'z'; the columns are a, b, y"),
     ("a,b,y\n1,2,0\n1,3,1\n2,2,2\n", r"has 3 distinct values \('0', '1', '2'\)"),
@@ -276,6 +275,15 @@ def test_bad_csv_files_get_one_clear_error(tmp_path, text, message):
     label = "z" if "'z'" in message else "y"
     with pytest.raises(TorchannError, match=message):
         tabular.load_labelled_csv(path, label)
+
+
+def test_labelled_csv_fills_a_gap_with_the_median_and_adds_an_indicator(tmp_path):
+    path = _write(tmp_path / "d.csv", "a,b,y\n1,2,0\n1,,1\n3,6,1\n")
+    data = tabular.load_labelled_csv(path, "y")
+    assert data.features == ["a", "b", "b_missing"]
+    assert data.x[:, 1].tolist() == [2, 4, 6] and data.x[:, 2].tolist() == [0, 1, 0]
+    assert any("b: 1 missing value filled with the median 4" in d
+               for d in data.encoder.decisions)
 
 
 def test_split_needs_enough_rows():

@@ -118,6 +118,54 @@ def test_the_default_data_is_the_chapters():
         assert np.abs(x_train).max() <= 2.5 and set(np.unique(y_train)) == {0.0, 1.0}
 
 
+def test_a_slow_page_gets_the_latest_frame_not_a_backlog():
+    import asyncio
+
+    from torchann.playground.session import Channel
+
+    async def scenario():
+        channel = Channel(asyncio.get_running_loop())
+        for epoch in range(5):  # the page has not read anything yet
+            channel.put_frame("frame", json.dumps({"epoch": epoch}))
+        channel.put_message({"type": "setup"})
+        return await channel.take(), channel.dropped
+
+    sent, dropped = asyncio.run(scenario())
+    assert [json.loads(t) for t in sent] == [{"type": "setup"}, {"epoch": 4}]
+    assert dropped == 4
+
+
+def test_a_paused_session_waits_instead_of_polling():
+    import time
+
+    from torchann.playground.session import Channel
+
+    class Loop:  # what Channel needs of an event loop, called from the worker thread
+        def call_soon_threadsafe(self, fn, *args):
+            pass
+
+    session = TrainingSession(Channel(Loop())).start()
+    try:
+        session.send("config", Config(), 1)
+        session.send("step")
+        for _ in range(200):
+            if session.model is not None and session.epoch == 1:
+                break
+            time.sleep(0.05)
+        assert session.epoch == 1 and not session.running
+        time.sleep(0.2)  # let it settle into its wait
+        before = session.wakeups
+        time.sleep(0.5)
+        assert session.wakeups == before  # blocked on its Event: no loop turned meanwhile
+        session.send("pause")
+        time.sleep(0.2)
+        assert session.wakeups > before  # a command wakes it
+    finally:
+        session.close()
+        session.thread.join(10)
+    assert not session.thread.is_alive()
+
+
 def _frames_until(ws, epoch):
     return until(ws, lambda m: m["type"] == "frame" and m["epoch"] >= epoch)
 

@@ -115,7 +115,7 @@ def test_csv_train_predict_applies_the_scaling(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["train", "--data", str(data), "--label", "sick", "--out", str(out),
                  *FAST]) == 0
-    assert "Skipped text columns: id" in capsys.readouterr().out
+    assert "Data: id: skipped, text with more than 20 distinct values" in capsys.readouterr().out
     info = json.loads((out / "model.json").read_text())
     assert info["features"] == ["height", "dose"]
     assert info["label_map"] == {"no": 0, "yes": 1}
@@ -124,7 +124,8 @@ def test_csv_train_predict_applies_the_scaling(tmp_path, capsys):
 
     loaded = load_model(out / "model.pt")
     point = [170.0, 0.02]  # near the boundary once scaled; far off it in raw units
-    mean, scale = np.array(info["standardize"]["mean"]), np.array(info["standardize"]["scale"])
+    columns = info["encoder"]["columns"]
+    mean, scale = np.array([c["mean"] for c in columns]), np.array([c["scale"] for c in columns])
     scaled = ((np.array([point]) - mean) / scale).astype(np.float32)
     want = clf.predict_proba(loaded.model, scaled)[0]
     raw = clf.predict_proba(loaded.model, np.array([point], dtype=np.float32))[0]
@@ -153,7 +154,7 @@ def test_csv_train_predict_applies_the_scaling(tmp_path, capsys):
 
 @pytest.mark.parametrize("text,pattern", [
     ("a,b,y\n1,2,0\n1,x,1\n", r"line 3, column 'b': 'x' is not a number"),
-    ("a,b,y\n1,2,0\n1,,1\n", r"missing value"),
+    ("a,b,y\n1,2,0\n1,3,\n", r"line 3, column 'y': missing label"),
     ("a,b,y\n1,2,0\n1,3,0\n2,2,0\n", r"1 distinct value"),
     ("", r"empty"),
     ("a,b,y\n1,2,0\n1,3,1\n2,2,1\n", r"too few rows"),

@@ -2,11 +2,11 @@
 
 CSV files
 ---------
-:func:`read_csv` reads a UTF-8 CSV with a header row; :func:`load_labelled_csv` picks the
-feature columns and the label, checks them (numbers only, nothing missing, exactly two label
-values) and maps the label's two values to 0/1. :func:`stratified_split` and
-:class:`Standardizer` prepare the data for training; :func:`feature_matrix` takes the
-feature columns of a CSV for prediction.
+:func:`read_csv` reads a CSV or Parquet file (pyarrow); :func:`load_labelled_csv` picks the
+feature columns and the label, encodes the features (:class:`FeatureEncoder`: numbers, gaps
+with an indicator, text categories one-hot) and maps the label's two values to 0/1.
+:func:`stratified_split` and :class:`Standardizer` prepare the data for training;
+:func:`feature_matrix` takes the feature columns of a table for prediction.
 
 Model files
 -----------
@@ -36,6 +36,7 @@ from torchann.classify.files import (  # noqa: F401
 )
 from torchann.classify.tables import (  # noqa: F401
     CsvTable,
+    FeatureEncoder,
     LabelledData,
     Standardizer,
     feature_matrix,

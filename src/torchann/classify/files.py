@@ -34,7 +34,7 @@ import torch
 
 from torchann.classify.chapter import NeuralNet
 from torchann.classify.mlp import architecture, from_architecture, in_features
-from torchann.classify.tables import Standardizer
+from torchann.classify.tables import FeatureEncoder, Standardizer
 from torchann.classify.tasks import Task
 from torchann.errors import TorchannError
 from torchann.io import atomic_write, save_json
@@ -78,7 +78,7 @@ def save_model(path, model, info) -> tuple:
     state = model.state_dict()
     state = type(state)((k, v.detach().cpu()) for k, v in state.items())
     spec = architecture(model)
-    if info.get("standardize") or spec["kind"] != "NeuralNet":
+    if info.get("standardize") or info.get("encoder") or spec["kind"] != "NeuralNet":
         state._metadata = {"": {"version": 1, _SIDECAR_KEY: side.name}}
     info = {"format": MODEL_FORMAT, "input_size": spec["n_in"],
             "hidden_size": (spec["hidden"] or [0])[0], "architecture": spec, **info}
@@ -145,6 +145,8 @@ class LoadedModel:
         The sidecar's content (empty without one).
     task : Task
         What the model predicts (binary unless the sidecar says otherwise).
+    encoder : FeatureEncoder or None
+        How a table's columns become the model's input (models trained on a table).
     """
 
     model: NeuralNet
@@ -153,6 +155,7 @@ class LoadedModel:
     standardizer: Standardizer | None = None
     info: dict = field(default_factory=dict)
     task: Task | None = None
+    encoder: FeatureEncoder | None = None
 
     @property
     def n_features(self):
@@ -162,6 +165,8 @@ class LoadedModel:
     def prepare(self, x):
         """Turn raw feature rows into the model's input (standardized when trained so)."""
         x = np.asarray(x, dtype=np.float64)
+        if self.encoder is not None:
+            return self.encoder.transform_array(x)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise TorchannError(f"the model takes {self.n_features} feature "
                                 f"value(s) per point, got {x.shape[-1]}")
@@ -174,6 +179,14 @@ class LoadedModel:
 
         task = self.task or Task("binary", ["0", "1"])
         return task.scores_to_output(predict_scores(self.model, self.prepare(x)))
+
+    def predict_table(self, table):
+        """Outputs, as :meth:`predict`, for the rows of a :class:`pyarrow.Table` encoded by
+        the model's feature encoder."""
+        from torchann.classify.train import predict_scores
+
+        task = self.task or Task("binary", ["0", "1"])
+        return task.scores_to_output(predict_scores(self.model, self.encoder.transform(table)))
 
     def label_of(self, label01):
         """The original label value for a predicted 0/1 label (0/1 itself when unknown)."""
@@ -217,7 +230,17 @@ def _read_sidecar(side, inputs):
         task = Task.from_json(info, mapping)
     except TorchannError as err:
         raise TorchannError(f"{side}: {err}") from None
-    return LoadedModel(None, features, mapping, scaler, info, task)
+    encoder = None
+    if info.get("encoder"):
+        try:
+            encoder = FeatureEncoder.from_json(info["encoder"])
+        except TorchannError as err:
+            raise TorchannError(f"{side}: {err}") from None
+        if len(encoder.output_names) != inputs:
+            raise TorchannError(f"{side}: its feature encoder makes "
+                                f"{len(encoder.output_names)} inputs but the model takes "
+                                f"{inputs}; the description does not belong to this model")
+    return LoadedModel(None, features, mapping, scaler, info, task, encoder)
 
 
 def _general_model(path, state, side):
@@ -291,7 +314,7 @@ def load_model(path) -> LoadedModel:
     needs = (getattr(state, "_metadata", None) or {}).get("", {}).get(_SIDECAR_KEY)
     if side.is_file():
         loaded = _read_sidecar(side, inputs)
-        if needs and not loaded.standardizer:
+        if needs and not (loaded.standardizer or loaded.encoder):
             raise TorchannError(f"{side}: lacks the standardization this model was trained "
                                 "with; restore the model's own .json or retrain")
     elif needs:

@@ -349,11 +349,8 @@ def split(x, y, task, test_size=0.2, random_state=None):
                             random_state=random_state)
 
 
-_MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
-
-
 def load_task_csv(path, label, features=None, task="auto"):
-    """Read a CSV for any task: the feature matrix, the label column and the decided task.
+    """Read a CSV or Parquet file for any task: the features, the label and the decided task.
 
     Parameters
     ----------
@@ -361,59 +358,38 @@ def load_task_csv(path, label, features=None, task="auto"):
     label : str
         The label column.
     features : list of str, optional
-        Feature columns; default every other column holding numbers (a column without any
-        number is skipped and listed).
+        Feature columns; default every other column the
+        :class:`~torchann.classify.tables.FeatureEncoder` can use (the rest are skipped with
+        a reason).
     task : {"auto", "binary", "multiclass", "regression"}
 
     Returns
     -------
     x : ndarray of float64, shape (N, F)
-    y : ndarray of object, shape (N,)
-        The label values as text.
+        Encoded features in their own units (gaps imputed, indicator and one-hot columns).
+    y : ndarray, shape (N,)
+        The label values as read (numbers or text).
     features : list of str
+        The names of ``x``'s columns.
     skipped : list of str
     task : Task
 
     Raises
     ------
     TorchannError
-        What :func:`~torchann.classify.tables.read_csv` and
-        :func:`~torchann.classify.tables.feature_matrix` refuse, a missing label column or
-        value, and what :func:`decide_task` refuses.
+        What reading or encoding the table refuses, a missing label column or value, and
+        what :func:`decide_task` refuses.
     """
-    from torchann.classify.tables import feature_matrix, read_csv
+    from torchann.classify.tables import ValueProblem, fit_encoder, read_labelled
 
-    table = read_csv(path)
-    if label not in table.header:
-        raise TorchannError(f"{table.path}: no label column {label!r}; the columns are "
-                            f"{', '.join(table.header)}; choose one with --label")
-    raw = table.column(label)
-    for i, value in enumerate(raw):
-        if value.lower() in _MISSING:
-            raise TorchannError(f"{table.path}: line {table.lines[i]}, column {label!r}: "
-                                "missing label; fill it in or drop the row")
+    table, raw = read_labelled(path, label, features)
     try:
-        decided = decide_task(np.array(raw, dtype=object), task, label)
+        decided = decide_task(raw, task, label)
     except TorchannError as err:
-        raise TorchannError(f"{table.path}: {err}") from None
-    skipped = []
-    if features is None:
-        features = []
-        for name in table.header:
-            if name == label:
-                continue
-            if any(_as_number(v) is not None for v in table.column(name)):
-                features.append(name)
-            else:
-                skipped.append(name)
-        if not features:
-            raise TorchannError(f"{table.path}: no numeric column besides the label {label!r}; "
-                                "a network needs at least one feature")
-    else:
-        if label in features:
-            raise TorchannError(f"--features names the label column {label!r}; leave it out")
-        dupes = sorted({f for f in features if features.count(f) > 1})
-        if dupes:
-            raise TorchannError(f"--features names {', '.join(dupes)} more than once")
-    x = feature_matrix(table, features)
-    return x, np.array(raw, dtype=object), list(features), skipped, decided
+        raise TorchannError(f"{path}: {err}") from None
+    encoder = fit_encoder(table, label, features, path)
+    try:
+        x = encoder.transform(table, standardize=False)
+    except ValueProblem as err:
+        raise err.at(path) from None
+    return x, raw, encoder.output_names, [s["name"] for s in encoder.skipped], decided

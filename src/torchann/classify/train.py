@@ -142,22 +142,32 @@ def _lbfgs_epoch(model, opt, loss_fn, x, y):
     return opt.step(closure).item()
 
 
-def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
-    """One pass over the rows in a random order, ``batch_size`` at a time.
-
-    The batches are slices of one permuted index (no DataLoader). Returns the mean loss.
-    """
+def _minibatches(x, y, batch_size, generator, device):
+    """``(x, y)`` minibatches of one epoch: slices of one permuted index (no DataLoader), or
+    the batches of a streamed table (an object with ``minibatches``)."""
+    if hasattr(x, "minibatches"):
+        yield from x.minibatches(batch_size, generator, device)
+        return
     n = x.shape[0]
     order = torch.randperm(n, generator=generator).to(x.device)
-    total = torch.zeros((), device=x.device)
     for i in range(0, n, batch_size):
         idx = order[i:i + batch_size]
+        yield x[idx], y[idx]
+
+
+def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
+    """One pass over the rows in a random order, ``batch_size`` at a time. Returns the mean
+    loss."""
+    device = next(model.parameters()).device
+    total, count = torch.zeros((), device=device), 0
+    for xb, yb in _minibatches(x, y, batch_size, generator, device):
         opt.zero_grad(set_to_none=True)
-        out = loss_fn(model(x[idx]).squeeze(1), y[idx])
+        out = loss_fn(model(xb).squeeze(1), yb)
         out.backward()
         opt.step()
-        total += out.detach() * idx.shape[0]
-    return total.item() / n
+        total += out.detach() * yb.shape[0]
+        count += yb.shape[0]
+    return total.item() / count
 
 
 def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
@@ -182,6 +192,8 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         ``None`` (or ``>= N``): the full batch each epoch, as in the chapter. Otherwise the
         rows are shuffled each epoch and taken ``batch_size`` at a time by slicing a permuted
         index (no DataLoader, so a batch costs two tensor indexings). Not with ``lbfgs``.
+        A :class:`~torchann.classify.dataset.StreamedTable` given as ``x`` (with ``y=None``)
+        is read again each epoch and needs a ``batch_size``.
     callback : callable(epoch, loss) or None
         Called after each epoch's loss is known (for a full batch: before the step, as the
         chapter prints it).
@@ -225,13 +237,18 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         raise TorchannError("early stopping needs a validation split")
     device = next(model.parameters()).device
     y_dtype = _y_dtype(task)
-    x, y = _as_tensors(x, y, device, y_dtype)
+    streamed = hasattr(x, "minibatches")  # a streamed table: minibatches read each epoch
+    if streamed and (batch_size is None or optimizer == "lbfgs"):
+        raise TorchannError("a streamed table trains in minibatches; give --batch-size and "
+                            "an optimizer other than lbfgs")
+    if not streamed:
+        x, y = _as_tensors(x, y, device, y_dtype)
     n_in = in_features(model)
-    if x.ndim != 2 or x.shape[1] != n_in:
+    if len(x.shape) != 2 or x.shape[1] != n_in:
         raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
                             f"(N, {n_in})")
     n = x.shape[0]
-    full_batch = batch_size is None or batch_size >= n
+    full_batch = (batch_size is None or batch_size >= n) and not streamed
     if optimizer == "lbfgs" and not full_batch:
         raise TorchannError("--optimizer lbfgs works on the full batch; drop --batch-size")
     opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
@@ -418,6 +435,9 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
     from torchann.classify.tasks import split
 
     x_val = y_val = None
+    if early_stopping is not None and hasattr(x, "minibatches"):
+        raise TorchannError("--early-stopping needs the table in memory; drop --stream or "
+                            "use a file under 256 MiB")
     if early_stopping is not None:
         _check_positive(early_stopping=early_stopping)
         try:

@@ -57,7 +57,8 @@ def run(args):
                                   f"{summary['seconds']:.1f} s")
     save_text(out / "report.html", page)
     print(f"Wrote {len(list(out.iterdir()))} files to {out}; open {out / 'report.html'}")
-    print(f"Done in {time.perf_counter() - start:.1f} s")
+    print(f"Done in {time.perf_counter() - start:.1f} s; to change the network and watch it "
+          "train live, run 'torchann playground'")
     if args.show:
         import matplotlib.pyplot as plt
 

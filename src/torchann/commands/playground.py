@@ -42,12 +42,14 @@ def run(args):
     """Serve the playground until Ctrl-C."""
     import socket
     import sys
+    import threading
     import webbrowser
 
     import uvicorn
 
     from torchann.errors import TorchannError
     from torchann.playground.server import MAX_MESSAGE, create_app
+    from torchann.playground.session import warm_up
     from torchann.runtime import set_threads
 
     if not 0 <= args.port <= 65535:
@@ -71,13 +73,17 @@ def run(args):
               file=sys.stderr)
         if args.host in ("0.0.0.0", "::"):
             hosts |= {f"{socket.gethostname().lower()}:{port}"}
+    # the event loop hands the GIL to and from the training threads often, so that a page's
+    # message is read within a millisecond or so rather than after the default 5 ms slices
+    sys.setswitchinterval(0.0005)
     set_threads(1)  # small networks: one thread is fastest and leaves the other cores free
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else shown}:{port}/"
     if args.lang != "en":
         url += f"?lang={args.lang}"
+    threading.Thread(target=warm_up, daemon=True).start()  # while the browser starts
     app = create_app(hosts, lang=args.lang)
     config = uvicorn.Config(app, log_level="warning", ws_max_size=MAX_MESSAGE + 1024,
-                            lifespan="off")
+                            lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     print(f"torchann playground: {url}  (Ctrl-C stops it)", flush=True)
     if not args.no_browser:

@@ -26,9 +26,11 @@ def add_arguments(parser):
                         help="the feature values of one point, e.g. -1 1")
     parser.add_argument("--model", default="torchann-out/train/model.pt",
                         help="model file (default: torchann-out/train/model.pt)")
-    parser.add_argument("--csv", metavar="FILE", help="predict every row of this CSV")
+    parser.add_argument("--csv", metavar="FILE",
+                        help="predict every row of this CSV or Parquet file")
     parser.add_argument("--output", metavar="FILE",
-                        help="where --csv results go (default: stdout)")
+                        help="where --csv results go: Parquet for a .parquet name, CSV "
+                             "otherwise (default: CSV on stdout)")
     parser.add_argument("--features", metavar="A,B,C",
                         help="feature columns of --csv (default: the names in the model's "
                              "model.json; without one, the CSV must have exactly the model's "
@@ -63,8 +65,6 @@ def _unique(name, header):
 
 def run(args):
     """Run the subcommand."""
-    import csv
-    import io
     import math
     import sys
 
@@ -72,7 +72,7 @@ def run(args):
 
     from torchann.classify.files import load_model, sidecar_path
     from torchann.classify.tables import feature_matrix, read_csv
-    from torchann.io import check_not_input, save_text
+    from torchann.io import check_not_input
 
     if args.values and not all(math.isfinite(v) for v in args.values):
         bad = next(v for v in args.values if not math.isfinite(v))
@@ -91,7 +91,10 @@ def run(args):
     loaded = load_model(args.model)
     kind = loaded.task.kind
     if args.values:
-        n = loaded.n_features
+        n = len(loaded.encoder.columns) if loaded.encoder is not None else loaded.n_features
+        if loaded.encoder is not None and not loaded.encoder.numeric_only:
+            raise TorchannError("this model was trained on a table with text categories or "
+                                "gaps; give it a table with --csv FILE")
         if len(args.values) != n:
             names = f" ({', '.join(loaded.features)})" if loaded.features else ""
             raise TorchannError(f"the model takes {n} feature values{names}, got "
@@ -106,14 +109,24 @@ def run(args):
             print(f"{out[0]:.8g}")
         return 0
 
+    import pyarrow as pa
+
+    from torchann.classify.tables import ValueProblem
+    from torchann.io.tables import csv_bytes, write_table
+
     table = read_csv(args.csv)
-    x = feature_matrix(table, _csv_features(loaded, table, args.features))
-    out = loaded.predict(x)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    if loaded.encoder is not None and not args.features:
+        try:
+            out = loaded.predict_table(table.table)
+        except ValueProblem as err:
+            raise err.at(args.csv) from None
+        except TorchannError as err:
+            raise TorchannError(f"{args.csv}: {err}") from None
+    else:
+        out = loaded.predict(feature_matrix(table, _csv_features(loaded, table, args.features)))
+    header = table.header
     if kind == "regression":
-        writer.writerow(table.header + [_unique("prediction", table.header)])
-        rows = ([format(float(v), ".8g")] for v in out)
+        extra = {_unique("prediction", header): pa.array(np.asarray(out, dtype=np.float64))}
     else:
         if kind == "binary":
             prob = out
@@ -122,14 +135,15 @@ def run(args):
             best = out.argmax(axis=1)
             prob = out[np.arange(len(out)), best]
             labels = [loaded.task.classes[i] for i in best]
-        prob_name = _unique("probability", table.header)
-        writer.writerow(table.header + [prob_name, _unique("label", table.header + [prob_name])])
-        rows = ([format(float(p), ".8g"), label] for p, label in zip(prob, labels))
-    for row, extra in zip(table.rows, rows):
-        writer.writerow(row + extra)
+        prob_name = _unique("probability", header)
+        extra = {prob_name: pa.array(np.asarray(prob, dtype=np.float64)),
+                 _unique("label", header + [prob_name]): pa.array([str(v) for v in labels])}
+    result = table.table
+    for name, column in extra.items():
+        result = result.append_column(name, column)
     if args.output:
-        save_text(args.output, buf.getvalue())
+        write_table(args.output, result)
         print(f"Wrote {len(out)} predictions to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(buf.getvalue())
+        sys.stdout.write(csv_bytes(result).decode("utf-8"))
     return 0

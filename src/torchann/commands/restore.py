@@ -15,8 +15,10 @@ Default steps / lr / tol per method:
 Deblurring: --corruption blur:gaussian,sigma=2 (or blur:box,size=5, blur:motion,length=9,
 angle=30, or --psf FILE.npy) with --boundary zero|circular|reflect. A blurred photograph
 carries noise, so add a prior: --prior tv --weight auto minimizes
-1/2 ||A x - y||^2 + lambda TV(x) with the primal-dual solver and picks lambda from the noise
-level (printed). With no IMAGE, the blur demo is the camera photograph at 256x256, blurred,
+1/2 ||A x - y||^2 + lambda TV(x) (ADMM in float32; --clip or --solver pdhg: the primal-dual
+solver) and picks lambda from the noise level (printed). A colour picture stays in colour
+(--channels joint|separate, or --grey), alpha and 16-bit grey are kept; --tile SIZE bounds
+memory. With no IMAGE, the blur demo is the camera photograph at 256x256, blurred,
 with Gaussian noise of --noise (default 0.01).
 
 Writes to --out: restored.npy, restored.png, comparison.png (broken | restored |
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 
+from torchann.commands import _deblur
 from torchann.errors import TorchannError
 
 METHODS = ("gd", "cg", "lbfgs", "adam")
@@ -87,6 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     parser.add_argument("--out", default="torchann-out/restore", metavar="DIR",
                         help="output folder (default: %(default)s)")
+    _deblur.add_arguments(parser)
 
 
 def _png(image, lo, hi) -> bytes:
@@ -212,6 +216,9 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
     regularized, weight, clip = _solver_options(args)
+    if regularized and _is_blur(args):  # colour, tiles, the fast solver: commands/_deblur.py
+        return _deblur.run(args, weight, clip, threads, device, out)
+    _deblur.refuse_options(args)
     if _is_blur(args):
         forward, name, broken, reference, inputs = _blur_inputs(args)
         corruption_file = ""

@@ -102,7 +102,7 @@ def add_arguments(parser):
                        help="standard deviation of each blob (default: 0.3)")
 
     own = parser.add_argument_group("your own data")
-    own.add_argument("--data", metavar="FILE.csv", help="a CSV with a header row")
+    own.add_argument("--data", metavar="FILE", help="a CSV with a header row, or Parquet")
     own.add_argument("--label", help="the label column of --data")
     own.add_argument("--task", choices=("auto", "binary", "multiclass", "regression"),
                      default="auto",
@@ -113,6 +113,10 @@ def add_arguments(parser):
     own.add_argument("--test-size", type=float, default=0.2,
                      help="fraction of --data rows held out, stratified for classes "
                           "(default: 0.2)")
+    own.add_argument("--stream", action="store_true",
+                     help="read --data in batches each epoch instead of into memory (the "
+                          "default for files over 256 MiB); the test rows are chosen by a "
+                          "hash of the row number and --seed")
 
     parser.add_argument("--out", default="torchann-out/train",
                         help="output folder (default: torchann-out/train)")
@@ -174,27 +178,63 @@ def _blob_data(args):
 
 
 def _csv_data(args):
-    from pathlib import Path
 
-    from torchann.classify.tables import Standardizer
-    from torchann.classify.tasks import load_task_csv, split
+    from torchann.classify.dataset import load_in_memory
 
     features = None
     if args.features is not None:
         features = [f.strip() for f in args.features.split(",") if f.strip()]
         if not features:
             raise TorchannError("--features is empty; name the feature columns, e.g. a,b,c")
-    x, raw, features, skipped, task = load_task_csv(args.data, args.label, features, args.task)
-    x_train, x_test, raw_train, raw_test = split(x, raw, task, args.test_size,
-                                                 random_state=args.seed)
-    task.fit_target(raw_train)
-    scaler = Standardizer.fit(x_train)
-    info = {"data": str(Path(args.data).resolve()), "features": features,
-            "label": args.label, "label_map": task.label_map,
-            "standardize": scaler.to_json(), "skipped_columns": skipped,
-            "raw": (x_train, x_test), "scaler": scaler, "raw_test": raw_test}
-    return (scaler.transform(x_train), task.encode(raw_train), scaler.transform(x_test),
-            task.encode(raw_test), info, task)
+    if _streamed(args):
+        return _stream_data(args, features)
+    data = load_in_memory(args.data, args.label, features, args.test_size, args.seed,
+                          task=args.task)
+    info = _table_info(args, data)
+    info["raw_test"] = data.raw_test
+    if data.raw is not None:
+        info.update(raw=data.raw, prepare=data.encoder.transform_array)
+    return data.x_train, data.y_train, data.x_test, data.y_test, info, data.task
+
+
+def _table_info(args, data):
+    from pathlib import Path
+
+    encoder = data.encoder
+    return {"data": str(Path(args.data).resolve()), "features": encoder.output_names,
+            "label": args.label, "label_map": data.task.label_map, "standardize": None,
+            "encoder": encoder.to_json(), "decisions": encoder.decisions,
+            "skipped_columns": [s["name"] for s in encoder.skipped]}
+
+
+def _streamed(args):
+    """Whether --data is streamed: --stream, or a file over STREAM_BYTES."""
+    import os
+
+    from torchann.classify.dataset import STREAM_BYTES
+
+    try:
+        size = os.path.getsize(args.data)
+    except OSError:
+        return args.stream  # reading it names the problem
+    return args.stream or size > STREAM_BYTES
+
+
+def _stream_data(args, features):
+    from torchann.classify.dataset import StreamedTable
+
+    data = StreamedTable(args.data, args.label, features, args.test_size, args.seed,
+                         task=args.task).scan()
+    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+            if data.n_test_kept < data.n_test else "")
+    print(f"Streaming {args.data}: {data.n_rows:,} rows, {data.n_train:,} for training and "
+          f"{data.n_test:,} for testing (row hash, seed {args.seed}), read in windows of "
+          f"{data.window:,} shuffled rows each epoch{kept}")
+    info = _table_info(args, data)
+    info["raw_test"] = data.raw_test
+    info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
+                        "test_evaluated": data.n_test_kept, "window": data.window}
+    return data, None, data.x_test, data.y_test, info, data.task
 
 
 def _network_name(model, config, task):
@@ -265,8 +305,13 @@ def run(args):
                                                     else _blob_data(args))
     if info["data"] != "blobs":
         print(task.describe())
-        if info["skipped_columns"]:
-            print(f"Skipped text columns: {', '.join(info['skipped_columns'])}")
+        for line in info.get("decisions", []):
+            print(f"Data: {line}")
+    streamed = y_train is None
+    if streamed and config["batch_size"] is None:
+        from torchann.classify.dataset import STREAM_BATCH
+
+        config["batch_size"] = STREAM_BATCH  # a full batch is not possible
     threads = args.threads
     if threads is None:
         threads = clf.suggested_threads(*x_train.shape, sum(config["hidden"]))
@@ -297,7 +342,7 @@ def run(args):
               + (f"stopped after epoch {history.epochs - 1}" if history.stopped_early
                  else "ran every epoch") + "; the best epoch's weights are kept")
     test = _task_metrics(model, task, x_test, y_test, info)
-    train = _task_metrics(model, task, x_train, y_train, info)
+    train = None if streamed else _task_metrics(model, task, x_train, y_train, info)
     if task.kind == "binary":
         after = clf.evaluate(model, x_test, y_test)
         c = after.confusion
@@ -307,19 +352,21 @@ def run(args):
     else:
         for line in summary_lines(test):
             print(line)
-    warning = _warn_if_poor(task, test, y_train)
+    warning = _warn_if_poor(task, test, y_test if streamed else y_train)
     if warning:
         print(f"torchann: {warning}", file=sys.stderr)
 
     # everything is computed before anything is written
     files = {"loss.png": figure_png(clf.loss_figure(history))}
-    if x_train.shape[1] == 2 and task.kind == "binary":
-        scaler = info.get("scaler")
+    if streamed:
+        print("data.png and boundary.png are not drawn for streamed data")
+    elif x_train.shape[1] == 2 and task.kind == "binary":
+        prepare = info.get("prepare")
         raw_train, raw_test = info.get("raw", (x_train, x_test))
         axes = info["features"]
 
         def proba(points):
-            points = scaler.transform(points) if scaler else points
+            points = prepare(points) if prepare else points
             return clf.predict_proba(model, points)
 
         files["data.png"] = figure_png(clf.data_figure(raw_train, y_train, raw_test, y_test,
@@ -336,33 +383,38 @@ def run(args):
                   "seed": args.seed, "device": str(device), "threads": threads,
                   "log_every": args.log_every, "task": task.kind}
     if args.data:
-        run_config.update(data=info["data"], label=args.label, test_size=args.test_size)
+        run_config.update(data=info["data"], label=args.label, test_size=args.test_size,
+                          stream=info.get("streamed"))
     else:
         run_config.update(n_train=args.n_train, n_test=args.n_test,
                           cluster_std=args.cluster_std)
     metrics = {
         "task": task.kind, "task_reason": task.reason,
         "test_loss_before": before["loss"], "test_loss_after": after_loss,
-        "n_train": len(y_train), "n_test": len(y_test), "epochs": history.epochs,
+        "n_train": x_train.shape[0], "n_test": len(y_test), "epochs": history.epochs,
         "seconds": seconds, "final_train_loss": history.train_loss[-1],
         "test_loss_log": [[e, loss] for e, loss in history.test_loss], "config": run_config,
     }
     if task.kind == "binary":
-        metrics.update(test_accuracy=after.accuracy, train_accuracy=train["accuracy"],
-                       confusion=after.confusion, per_class=test["per_class"])
+        metrics.update(test_accuracy=after.accuracy,
+                       train_accuracy=train and train["accuracy"], confusion=after.confusion,
+                       per_class=test["per_class"])
     elif task.kind == "multiclass":
-        metrics.update(test_accuracy=test["accuracy"], train_accuracy=train["accuracy"],
+        metrics.update(test_accuracy=test["accuracy"],
+                       train_accuracy=train and train["accuracy"],
                        per_class=test["per_class"], confusion_matrix=test["confusion_matrix"],
                        classes=test["classes"])
     else:
         metrics.update(test_rmse=test["rmse"], test_mae=test["mae"], test_r2=test["r2"],
-                       train_r2=train["r2"], train_rmse=train["rmse"])
+                       train_r2=train and train["r2"], train_rmse=train and train["rmse"])
     if config["early_stopping"] is not None:
         metrics.update(best_epoch=history.best_epoch, stopped_early=history.stopped_early,
                        validation_loss=history.val_loss)
     if warning:
         metrics["warning"] = warning
-    model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize")}
+    metrics["decisions"] = info.get("decisions", [])
+    model_info = {k: info[k] for k in ("data", "features", "label", "label_map", "standardize",
+                                       "encoder") if k in info}
     model_info.update(task.to_json())
     model_info["config"] = run_config
     from torchann.report import Image, Section, render_report

@@ -10,6 +10,7 @@ network its code panel shows (a test executes the code and compares the losses).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -36,6 +37,7 @@ MAX_LAYERS = 6
 MAX_NEURONS = 16
 MIN_POINTS, MAX_POINTS = 10, 1000
 MAX_SPEED = 100
+_SEED_LOCK = threading.Lock()
 
 
 @dataclass
@@ -171,10 +173,11 @@ def build_model(cfg: Config) -> nn.Module:
     """
     from torchann.classify.chapter import NeuralNet
 
-    torch.manual_seed(cfg.seed)
-    if cfg.chapter_shape:
-        return NeuralNet(len(cfg.features), cfg.layers[0])
-    return PlaygroundNet(len(cfg.features), cfg.layers, cfg.act)
+    with _SEED_LOCK:  # torch's global generator is shared by every page's thread
+        torch.default_generator.manual_seed(cfg.seed)  # torch.manual_seed(seed) on a CPU
+        if cfg.chapter_shape:
+            return NeuralNet(len(cfg.features), cfg.layers[0])
+        return PlaygroundNet(len(cfg.features), cfg.layers, cfg.act)
 
 
 def layer_outputs(model, x):

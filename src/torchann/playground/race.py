@@ -210,8 +210,8 @@ class RaceSession(Worker):
         self.shape, self.y, self.reference = shape, y, reference
         self.ref_range = display_range(reference)
         self.data_range = max(float(reference.max() - reference.min()), 1e-12)
-        torch.manual_seed(0)
-        x0 = torch.randn(y.numel())
+        # restore()'s start for seed 0, drawn from a private generator: pages run in threads
+        x0 = torch.randn(y.numel(), generator=torch.Generator().manual_seed(0))
         self.lanes = []
         for lane in ("a", "b"):
             method = getattr(self.cfg, f"{lane}_method")

@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -26,13 +27,28 @@ from torchann.errors import TorchannError
 from torchann.playground import code as pcode
 from torchann.playground.datasets import DOMAIN, load_csv, make_dataset
 
-#: Heatmap resolution (cells per side) and the per-neuron maps' (every other cell).
+#: Heatmap resolution (cells per side); the per-neuron maps take every other cell, or every
+#: fourth when the network has more than :data:`FINE_NEURONS` neurons (smaller frames).
 GRID = 64
 NEURON_STEP = 2
+FINE_NEURONS = 32
 #: At most this many frames per second while training.
 FPS = 30.0
 #: A frame's training stops after this many seconds even if ``speed`` epochs are not done.
 FRAME_BUDGET = 0.05
+
+
+def warm_up() -> None:
+    """Do once what the first page needs, so that its first frame does not wait seconds for
+    imports: scikit-learn's make_blobs, scikit-image's metrics for the race, and one epoch of
+    the chapter's network (the first optimizer step imports parts of torch)."""
+    import skimage.metrics  # noqa: F401
+
+    cfg = pcode.Config()
+    x_train, y_train, _, _ = (torch.from_numpy(a) for a in make_dataset())
+    model = pcode.build_model(cfg)
+    optimizer = pcode.make_optimizer(cfg, model.parameters())
+    pcode.train_epoch(cfg, model, optimizer, nn.BCELoss(), x_train, y_train, None)
 
 
 def b64(array) -> str:
@@ -100,6 +116,7 @@ class Worker:
         self.wake = threading.Event()
         self.running = False
         self.closed = False
+        self.wakeups = 0  # loop iterations: while paused, it stays put
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self):
@@ -117,6 +134,7 @@ class Worker:
 
     def _loop(self):
         while not self.closed:
+            self.wakeups += 1
             while True:
                 try:
                     command, args = self.commands.get_nowait()
@@ -166,6 +184,7 @@ class TrainingSession(Worker):
         self.csv = None  # (bytes, name) of the last uploaded CSV
         self.version = 0
         self.model = None
+        self.epoch = 0
 
     # -- commands ---------------------------------------------------------------------
 
@@ -174,6 +193,10 @@ class TrainingSession(Worker):
         if cfg.dataset == "csv" and self.csv is None:
             raise TorchannError("choose a CSV file to upload first (x1,x2,label)")
         self.version = version
+        if self.cfg is not None and replace(cfg, speed=self.cfg.speed) == self.cfg:
+            self.cfg = cfg  # only the pace changed: keep training where it is
+            self.publish()
+            return
         self.setup(cfg)
 
     def do_csv(self, data: bytes, name: str, cfg: pcode.Config, version: int = 0):
@@ -220,6 +243,7 @@ class TrainingSession(Worker):
         gy, gx = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top
         raw_grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
         self.grid = pcode.features(cfg, raw_grid)
+        self.step = NEURON_STEP if sum(cfg.layers) <= FINE_NEURONS else 2 * NEURON_STEP
         csv_name = self.csv[1] if self.csv else "data.csv"
         self.code = pcode.render_code(cfg, csv_name=csv_name)
         inputs = [_normalized(self.grid[:, i]) for i in range(self.grid.shape[1])]
@@ -228,7 +252,7 @@ class TrainingSession(Worker):
             "code": self.code, "chapter": cfg.chapter_shape, "domain": DOMAIN,
             "train": _points(raw_train, y_train), "test": _points(raw_test, y_test),
             "features": cfg.features, "layers": cfg.layers,
-            "inputs": [b64(m) for m in inputs], "grid": GRID // NEURON_STEP,
+            "inputs": [b64(m) for m in inputs], "grid": GRID // self.step,
         })
         self.publish()
 
@@ -246,8 +270,8 @@ class TrainingSession(Worker):
                 raise TorchannError(f"training diverged at epoch {self.epoch}: the loss is not "
                                     f"finite; lower the learning rate (now {self.cfg.lr:g}) "
                                     "and press reset")
-            if time.perf_counter() - start > FRAME_BUDGET:
-                break
+            if time.perf_counter() - start > FRAME_BUDGET or not self.commands.empty():
+                break  # a frame is due, or the page asked for something: answer it first
 
     def tick(self):
         self.train(self.cfg.speed)
@@ -268,7 +292,7 @@ class TrainingSession(Worker):
             prob = torch.sigmoid(outs[-1]).reshape(GRID, GRID)
             neurons = []
             for layer in outs[:-1]:
-                maps = layer.reshape(GRID, GRID, -1)[::NEURON_STEP, ::NEURON_STEP]
+                maps = layer.reshape(GRID, GRID, -1)[::self.step, ::self.step]
                 neurons += [b64(_normalized(maps[..., j])) for j in range(maps.shape[-1])]
             numbers = {}
             for name, x, y in (("train", self.x_train, self.y_train),

@@ -1,0 +1,115 @@
+"""One column of a table: its kind, its values as numbers, and problems that name a row.
+
+A problem found in a table (a text value in a numeric column, an infinite number) is raised as
+:class:`ValueProblem`, which knows the column and the table's row; :meth:`ValueProblem.at`
+turns it into an error naming the file and the line (CSV) or row (Parquet).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchann.errors import TorchannError
+
+
+class ValueProblem(TorchannError):
+    """A bad value at row ``row`` (0-based, of the table given) of column ``column``."""
+
+    def __init__(self, column, row, text, problem):
+        self.column, self.row, self.text, self.problem = column, int(row), text, problem
+        super().__init__(f"row {self.row + 1}, column {column!r}: {self._what()}")
+
+    def _what(self):
+        if self.text is None:
+            return self.problem
+        if len(self.text) <= 40:
+            return f"{self.text!r} {self.problem}"
+        shown = self.text[:20] + "…" + self.text[-10:]
+        return f"a field of {len(self.text)} characters ({shown!r}) {self.problem}"
+
+    def at(self, path, offset=0) -> TorchannError:
+        """The same problem as an error that names ``path`` and the line of the row."""
+        from torchann.io.tables import row_line, table_columns, table_format
+
+        row = self.row + offset
+        place = f"row {row + 1}"
+        text = self.text
+        if path is not None and table_format(path) == "csv":
+            line, fields = row_line(path, row)
+            if line is not None:
+                place = f"line {line}"
+                names = table_columns(path) if text is not None else []
+                if self.column in names and names.index(self.column) < len(fields):
+                    text = fields[names.index(self.column)].strip()
+        err = ValueProblem(self.column, row, text, self.problem)
+        prefix = f"{path}: " if path is not None else ""
+        return TorchannError(f"{prefix}{place}, column {self.column!r}: {err._what()}")
+
+
+def is_numeric_type(dtype) -> bool:
+    """Whether a pyarrow type holds numbers (integers, floats, decimals, booleans)."""
+    import pyarrow as pa
+
+    return (pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
+            or pa.types.is_decimal(dtype) or pa.types.is_boolean(dtype))
+
+
+def is_text_type(dtype) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or \
+        pa.types.is_dictionary(dtype)
+
+
+def as_float(column) -> np.ndarray:
+    """A numeric (or all-missing) pyarrow column as float64, missing values as NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_null(column.type):
+        return np.full(len(column), np.nan)
+    if pa.types.is_boolean(column.type):
+        column = pc.cast(column, pa.int8())
+    values = pc.cast(column, pa.float64())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values.to_numpy(zero_copy_only=False)
+
+
+def check_finite(name, values, column=None) -> None:
+    """Raise :class:`ValueProblem` for the first infinite value of ``values``."""
+    bad = np.isinf(values)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueProblem(name, row, str(values[row]), "is not a finite number")
+
+
+def is_number(text) -> bool:
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def text_values(column) -> list:
+    """The distinct non-missing values of a text column, as Python strings."""
+    import pyarrow.compute as pc
+
+    return [v for v in pc.unique(column).to_pylist() if v is not None]
+
+
+def numbers_in_text(name, column, always=False):
+    """Raise :class:`ValueProblem` when a text column is mostly numbers with a stray value.
+
+    A text column at least half of whose distinct values are numbers is taken for a numeric
+    column with a typo: the first value that is not a number is named. With ``always``, any
+    value that is not a number is.
+    """
+    distinct = text_values(column)
+    numbers = sum(is_number(v) for v in distinct)
+    if always or (numbers and 2 * numbers >= len(distinct)):
+        values = column.to_pylist()
+        for row, v in enumerate(values):
+            if v is not None and not is_number(v):
+                raise ValueProblem(name, row, v, "is not a number")

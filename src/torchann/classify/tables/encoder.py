@@ -1,0 +1,371 @@
+"""From a table's columns to the network's input: numbers, gaps and categories.
+
+:class:`FeatureEncoder` is fitted on the training rows (a :class:`pyarrow.Table` or record
+batches one after another, so a file bigger than memory works) and decides, column by column:
+
+- a **numeric** column is standardized, ``(x - mean) / scale`` with the mean and the
+  population standard deviation of its values (a constant column gets scale 1);
+- a numeric column with **missing values** gets them replaced by the training median and
+  gains an indicator column ``<name>_missing`` (1 where the value was missing); a value missing
+  only at prediction time is imputed the same way, without an indicator;
+- a **text** column with 2 to :data:`MAX_CATEGORIES` distinct values is one-hot encoded with
+  its sorted vocabulary (``<name>=<value>`` columns); a value not in the vocabulary, or missing,
+  becomes all zeros ("other");
+- a text column with more distinct values, with a different value in every row (an
+  identifier), with one value only, or with nothing but missing values is **skipped**, and so
+  is a column whose values are all missing;
+- a text column most of whose values are numbers is a numeric column with a typo: the value
+  is named in an error.
+
+Every decision is a plain-English line in :attr:`FeatureEncoder.decisions`. The median of a
+column comes from an evenly strided sample of at most :data:`MEDIAN_SAMPLE` values, exact
+below that size. :meth:`FeatureEncoder.to_json` and :meth:`FeatureEncoder.from_json` carry
+the encoder in ``model.json``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchann.classify.tables.columns import (
+    ValueProblem,
+    as_float,
+    check_finite,
+    is_numeric_type,
+    is_text_type,
+    numbers_in_text,
+)
+from torchann.errors import TorchannError
+
+#: Text columns with at most this many distinct values are one-hot encoded.
+MAX_CATEGORIES = 20
+#: The median is taken from at most this many values per column.
+MEDIAN_SAMPLE = 65_536
+
+
+class _Numbers:
+    """Running count, mean, M2 (Chan et al.) and a strided sample of one numeric column."""
+
+    def __init__(self):
+        self.n = self.missing = self.seen = 0
+        self.mean = self.m2 = 0.0
+        self.sample = np.empty(0)
+        self.stride = 1
+
+    def update(self, values):
+        present = values[~np.isnan(values)]
+        self.missing += len(values) - len(present)
+        if len(present):
+            n, mean = len(present), float(present.mean())
+            m2 = float(((present - mean) ** 2).sum())
+            total = self.n + n
+            delta = mean - self.mean
+            self.mean += delta * n / total
+            self.m2 += m2 + delta * delta * self.n * n / total
+            self.n = total
+            first = (-self.seen) % self.stride
+            self.sample = np.concatenate([self.sample, present[first::self.stride]])
+            self.seen += n
+            while len(self.sample) > MEDIAN_SAMPLE:
+                self.sample = self.sample[::2]
+                self.stride *= 2
+
+
+class _Texts:
+    """Value counts of one text column, until it has more than :data:`MAX_CATEGORIES`."""
+
+    def __init__(self):
+        self.counts = {}
+        self.missing = self.rows = 0
+        self.many = False
+
+    def update(self, column):
+        import pyarrow.compute as pc
+
+        self.rows += len(column)
+        self.missing += column.null_count
+        if self.many:
+            return
+        for item in pc.value_counts(column.drop_null()).to_pylist():
+            self.counts[item["values"]] = self.counts.get(item["values"], 0) + item["counts"]
+        if len(self.counts) > MAX_CATEGORIES:
+            self.many, self.counts = True, {}
+
+
+def _columns(table):
+    return list(zip(table.column_names, table.columns))
+
+
+class FeatureEncoder:
+    """Turns the feature columns of a table into a float32 matrix; see the module's text.
+
+    Parameters
+    ----------
+    features : list of str, optional
+        The columns to use (default: every column except ``label``). Named columns that cannot
+        be used are an error, not a skip.
+    label : str, optional
+        The label column, never a feature.
+
+    Attributes
+    ----------
+    columns : list of dict
+        One spec per used column: ``{"name", "kind": "number", "mean", "scale", "median",
+        "indicator"}`` or ``{"name", "kind": "category", "vocabulary"}``.
+    skipped : list of dict
+        ``{"name", "reason"}`` for each column left out.
+    decisions : list of str
+    """
+
+    def __init__(self, features=None, label=None):
+        self.features = None if features is None else list(features)
+        self.label = label
+        self.columns = []
+        self.skipped = []
+        self.decisions = []
+        self._stats = None
+
+    # ----------------------------------------------------------------------- fitting
+
+    def fit(self, data):
+        """Fit on a :class:`pyarrow.Table` or record batch, or an iterable of them.
+
+        Returns ``self``. Raises :class:`ValueProblem` (with the row within all the data
+        given) for a stray text value in a numeric column or an infinite number.
+        """
+        import pyarrow as pa
+
+        parts = [data] if isinstance(data, (pa.Table, pa.RecordBatch)) else data
+        offset = 0
+        for part in parts:
+            self.partial_fit(part, offset)
+            offset += part.num_rows
+        return self.finish()
+
+    def _names(self, table):
+        names = table.column_names
+        if self.features is None:
+            return [n for n in names if n != self.label]
+        absent = [n for n in self.features if n not in names]
+        if absent:
+            raise TorchannError(f"no column {', '.join(map(repr, absent))}; the columns are "
+                                f"{', '.join(names)}")
+        return self.features
+
+    def partial_fit(self, table, offset=0):
+        """Add one table or batch (rows ``offset`` onwards of the data) to the statistics."""
+        if self._stats is None:
+            self._stats = {}
+        for name in self._names(table):
+            column = table.column(name)
+            stats = self._stats.get(name)
+            try:
+                if is_text_type(column.type):
+                    numbers_in_text(name, column)
+                    stats = self._stats.setdefault(name, _Texts())
+                    if not isinstance(stats, _Texts):
+                        raise ValueProblem(name, int(np.argmax(np.asarray(
+                            column.is_valid()))), str(column.drop_null()[0]),
+                            "is not a number")
+                    stats.update(column)
+                elif is_numeric_type(column.type) or str(column.type) == "null":
+                    values = as_float(column)
+                    check_finite(name, values)
+                    if isinstance(stats, _Texts):
+                        stats = self._stats[name] = _Numbers()  # text so far was missing
+                    stats = self._stats.setdefault(name, _Numbers())
+                    stats.update(values)
+                else:
+                    self._stats.setdefault(name, None)
+            except ValueProblem as err:
+                raise ValueProblem(err.column, err.row + offset, err.text, err.problem
+                                   ) from None
+        return self
+
+    def _skip(self, name, reason):
+        self.skipped.append({"name": name, "reason": reason})
+        self.decisions.append(f"{name}: skipped, {reason}")
+
+    def finish(self):
+        """Turn the statistics into the column specs and decisions. Returns ``self``."""
+        self.columns, self.skipped, self.decisions = [], [], []
+        for name, stats in (self._stats or {}).items():
+            if stats is None:
+                self._skip(name, "neither numbers nor text")
+            elif isinstance(stats, _Numbers):
+                self._fit_number(name, stats)
+            else:
+                self._fit_text(name, stats)
+        self._stats = None
+        named = self.features is not None
+        if named and self.skipped:
+            raise TorchannError("--features names columns that cannot be used: "
+                                + "; ".join(f"{s['name']} ({s['reason']})" for s in self.skipped))
+        if not self.columns:
+            raise TorchannError("no usable feature column (numeric, or text with 2 to "
+                                f"{MAX_CATEGORIES} values)" + (f" besides the label "
+                                                                f"{self.label!r}" if self.label
+                                                                else ""))
+        return self
+
+    def _fit_number(self, name, s):
+        if s.n == 0:
+            self._skip(name, "every value is missing")
+            return
+        scale = float(np.sqrt(s.m2 / s.n))
+        scale = scale if scale > 0 and np.isfinite(scale) else 1.0
+        median = float(np.median(s.sample))
+        spec = {"name": name, "kind": "number", "mean": s.mean, "scale": scale,
+                "median": median, "indicator": bool(s.missing)}
+        self.columns.append(spec)
+        if s.missing:
+            self.decisions.append(f"{name}: {s.missing} missing value"
+                                  f"{'s' if s.missing != 1 else ''} filled with the median "
+                                  f"{median:.6g}; indicator column {name}_missing added")
+
+    def _fit_text(self, name, s):
+        present = s.rows - s.missing
+        if present == 0:
+            self._skip(name, "every value is missing")
+        elif s.many:
+            self._skip(name, f"text with more than {MAX_CATEGORIES} distinct values (an "
+                             "identifier or free text)")
+        elif len(s.counts) == 1:
+            self._skip(name, f"text with a single value ({next(iter(s.counts))!r})")
+        elif len(s.counts) == present and present > 2:
+            self._skip(name, f"text with a different value in every row ({present}); an "
+                             "identifier")
+        else:
+            vocabulary = sorted(s.counts)
+            self.columns.append({"name": name, "kind": "category", "vocabulary": vocabulary})
+            gaps = f"; {s.missing} missing as 'other'" if s.missing else ""
+            self.decisions.append(f"{name}: text category, one-hot encoded over "
+                                  f"{len(vocabulary)} values ({', '.join(vocabulary)}); "
+                                  f"unseen values become 'other' (all zeros){gaps}")
+
+    # ----------------------------------------------------------------------- using
+
+    @property
+    def output_names(self) -> list:
+        """The names of the matrix's columns, in order."""
+        names = []
+        for spec in self.columns:
+            if spec["kind"] == "number":
+                names.append(spec["name"])
+                if spec["indicator"]:
+                    names.append(f"{spec['name']}_missing")
+            else:
+                names.extend(f"{spec['name']}={v}" for v in spec["vocabulary"])
+        return names
+
+    @property
+    def input_names(self) -> list:
+        """The table columns the encoder reads."""
+        return [spec["name"] for spec in self.columns]
+
+    @property
+    def numeric_only(self) -> bool:
+        """Whether every output is a standardized number (no indicators, no categories)."""
+        return all(s["kind"] == "number" and not s["indicator"] for s in self.columns)
+
+    def transform(self, table, standardize=True) -> np.ndarray:
+        """Encode a :class:`pyarrow.Table` or record batch; returns float32 ``(N, outputs)``.
+
+        With ``standardize=False`` numbers are imputed but keep their units (float64).
+
+        Raises
+        ------
+        TorchannError
+            A column the encoder needs is absent; :class:`ValueProblem` for a value that is
+            not a number in a numeric column, or is infinite.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        names = table.column_names
+        absent = [n for n in self.input_names if n not in names]
+        if absent:
+            raise TorchannError(f"no column {', '.join(map(repr, absent))}; the columns are "
+                                f"{', '.join(names)}")
+        n = table.num_rows
+        out = np.empty((n, len(self.output_names)),
+                       dtype=np.float32 if standardize else np.float64)
+        j = 0
+        for spec in self.columns:
+            column = table.column(spec["name"])
+            if spec["kind"] == "number":
+                if is_text_type(column.type):
+                    numbers_in_text(spec["name"], column, always=True)
+                    column = pc.cast(column, pa.float64())
+                values = as_float(column)
+                check_finite(spec["name"], values)
+                missing = np.isnan(values)
+                values = np.where(missing, spec["median"], values)
+                out[:, j] = ((values - spec["mean"]) / spec["scale"] if standardize
+                             else values)
+                j += 1
+                if spec["indicator"]:
+                    out[:, j] = missing
+                    j += 1
+            else:
+                vocab = spec["vocabulary"]
+                column = pc.cast(column, pa.string())
+                index = pc.index_in(column, value_set=pa.array(vocab, pa.string()))
+                index = np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.float64)
+                block = np.zeros((n, len(vocab)), dtype=np.float32)
+                known = ~np.isnan(index)
+                block[np.nonzero(known)[0], index[known].astype(np.int64)] = 1.0
+                out[:, j:j + len(vocab)] = block
+                j += len(vocab)
+        return out
+
+    def transform_array(self, x) -> np.ndarray:
+        """Encode raw rows of numbers (one value per input column); numeric encoders only."""
+        x = np.asarray(x, dtype=np.float64)
+        if not all(s["kind"] == "number" for s in self.columns):
+            raise TorchannError("this model has text category columns; give it a table "
+                                "(--csv FILE) rather than numbers")
+        if x.ndim != 2 or x.shape[1] != len(self.columns):
+            raise TorchannError(f"the model takes {len(self.columns)} feature value(s) per "
+                                f"point ({', '.join(self.input_names)}), got {x.shape[-1]}")
+        import pyarrow as pa
+
+        table = pa.table({s["name"]: x[:, i] for i, s in enumerate(self.columns)})
+        return self.transform(table)
+
+    # ----------------------------------------------------------------------- files
+
+    def to_json(self) -> dict:
+        """A JSON-ready description (``model.json``)."""
+        return {"columns": self.columns, "skipped": self.skipped, "decisions": self.decisions}
+
+    @classmethod
+    def from_json(cls, spec):
+        """Rebuild from :meth:`to_json`'s output; raises TorchannError when malformed."""
+        encoder = cls()
+        try:
+            for c in spec["columns"]:
+                if c["kind"] == "number":
+                    col = {"name": str(c["name"]), "kind": "number", "mean": float(c["mean"]),
+                           "scale": float(c["scale"]), "median": float(c["median"]),
+                           "indicator": bool(c["indicator"])}
+                    if not (np.isfinite([col["mean"], col["scale"], col["median"]]).all()
+                            and col["scale"] > 0):
+                        raise ValueError
+                elif c["kind"] == "category":
+                    vocab = [str(v) for v in c["vocabulary"]]
+                    if not vocab:
+                        raise ValueError
+                    col = {"name": str(c["name"]), "kind": "category", "vocabulary": vocab}
+                else:
+                    raise ValueError
+                encoder.columns.append(col)
+            encoder.skipped = list(spec.get("skipped", []))
+            encoder.decisions = [str(d) for d in spec.get("decisions", [])]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise TorchannError("the model's description has an unreadable feature encoder; "
+                                "retrain the model") from None
+        if not encoder.columns:
+            raise TorchannError("the model's description has a feature encoder without "
+                                "columns; retrain the model")
+        return encoder
