@@ -167,6 +167,11 @@ def test_a_link_reproduces_the_experiment(page, server):
     assert "torch.optim.Adam" in code and "reg_rate = 0.01" in code
     assert page.is_checked("#feat-x1sq") and not page.is_checked("#feat-x1")
     assert page.input_value("#act") == "tanh"
+    # a message the server cannot use is answered with an error shown in the page
+    assert page.is_hidden("#error")
+    page.evaluate("window.playground.send({type: 'launch'})")
+    page.wait_for_selector("#error", state="visible")
+    assert "unknown message type" in page.text_content("#error")
 
 
 def test_korean(page, server):
@@ -188,3 +193,16 @@ def test_race_cg_finishes_while_gd_stalls(page, server):
     cg, gd = float(page.text_content("#race-b-psnr")), float(page.text_content("#race-a-psnr"))
     assert cg >= 80 and gd < 45, (cg, gd)
     assert "cg" in page.text_content("#race-why")
+
+
+def test_an_uploaded_csv_becomes_the_data(page, server):
+    rows = "".join(f"{x},{y},{int(x * y > 0)}\n" for x in range(-5, 6) for y in range(-5, 6))
+    page.goto(server)
+    _wait_current(page)
+    page.set_input_files("#csv-file", files=[{"name": "mine.csv", "mimeType": "text/csv",
+                                              "buffer": ("x1,x2,label\n" + rows).encode()}])
+    page.wait_for_function("document.getElementById('code').textContent.includes('mine.csv')")
+    _wait_current(page)
+    assert "load_csv(" in page.text_content("#code")
+    assert page.input_value("#dataset") == "csv"
+    assert page.evaluate("window.playground.state.setup.train.length") == 97  # 80% of 121
