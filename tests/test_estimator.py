@@ -77,3 +77,23 @@ def test_regressor_and_chapter_shape(tmp_path):
     xb, yb = make_blobs(60, centers=2, random_state=0)
     clf = TorchannClassifier(hidden=5, random_state=0).fit(xb, yb)
     assert isinstance(clf.model_, NeuralNet)
+
+
+def test_a_model_trained_by_the_cli_loads_as_an_estimator(tmp_path, iris_frame, capsys):
+    from torchann.cli import main
+
+    x, y = iris_frame
+    csv = tmp_path / "iris.csv"
+    x.assign(species=y).to_csv(csv, index=False)
+    assert main(["train", "--data", str(csv), "--label", "species", "--preset", "fast",
+                 "--epochs", "60", "--log-every", "0", "--out", str(tmp_path / "o")]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(tmp_path / "o" / "model.pt"), "--csv", str(csv)]) == 0
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    cli_labels = [row["label"] for row in rows]
+    clf = TorchannClassifier.load(tmp_path / "o" / "model.pt")
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert list(clf.predict(x)) == cli_labels

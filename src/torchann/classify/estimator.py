@@ -86,7 +86,13 @@ class _TorchannEstimator(BaseEstimator):
 
         check_is_fitted(self, "model_")
         x = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.task_.scores_to_output(predict_scores(self.model_, self.scaler_.transform(x)))
+        encoder = getattr(self, "encoder_", None)  # a model trained by 'torchann train'
+        try:
+            prepared = (encoder.transform_array(x) if encoder is not None
+                        else self.scaler_.transform(x))
+        except TorchannError as err:
+            raise InvalidInput(str(err)) from None
+        return self.task_.scores_to_output(predict_scores(self.model_, prepared))
 
     # ----------------------------------------------------------------- files
 
@@ -144,8 +150,13 @@ class _TorchannEstimator(BaseEstimator):
         if isinstance(est.hidden, list):
             est.hidden = tuple(est.hidden)
         n = loaded.n_features
-        est.n_features_in_ = n
         features = loaded.features
+        encoder = getattr(loaded, "encoder", None)
+        if encoder is not None:  # trained by 'torchann train': its encoder prepares the rows
+            est.encoder_ = encoder
+            features = list(encoder.input_names)
+            n = len(features)
+        est.n_features_in_ = n
         if features and saved.get("named_features", loaded.info.get("data") != "estimator"):
             est.feature_names_in_ = np.array(features, dtype=object)
         est.scaler_ = loaded.standardizer or Standardizer(np.zeros(n), np.ones(n))
