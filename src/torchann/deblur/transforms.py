@@ -97,15 +97,18 @@ def dct2_torch(x: torch.Tensor, inverse: bool = False) -> torch.Tensor:
     return f(f(x).transpose(-1, -2)).transpose(-1, -2)
 
 
-def dct2(x: torch.Tensor, inverse: bool = False) -> torch.Tensor:
-    """Orthonormal 2-D DCT-II (or inverse) over the last two axes: scipy on CPU, torch elsewhere."""
+def dct2(x: torch.Tensor, inverse: bool = False, overwrite: bool = False) -> torch.Tensor:
+    """Orthonormal 2-D DCT-II (or inverse) over the last two axes: scipy on CPU, torch elsewhere.
+
+    ``overwrite=True`` lets scipy reuse ``x``'s memory (for a temporary).
+    """
     if x.device.type != "cpu":
         return dct2_torch(x, inverse)
     import scipy.fft
 
     f = scipy.fft.idctn if inverse else scipy.fft.dctn
     out = f(x.numpy(), type=2, axes=(-2, -1), norm="ortho", workers=torch.get_num_threads(),
-            overwrite_x=False)
+            overwrite_x=overwrite)
     return torch.from_numpy(out)
 
 
@@ -139,10 +142,21 @@ class FourierModel:
         fx = 2 - 2 * np.cos(2 * np.pi * np.arange(w // 2 + 1) / w)
         cdtype = torch.complex64 if dtype == torch.float32 else torch.complex128
         self.spectrum = torch.from_numpy(spectrum).to(device, cdtype)
-        self.abs2 = torch.from_numpy(np.abs(spectrum) ** 2).to(device, dtype)
-        self.lap = torch.from_numpy(fy[:, None] + fx[None, :]).to(device, dtype)
+        self._abs2 = lambda: self.spectrum.abs().square_()
+        self._lap = (torch.from_numpy(fy).to(device, dtype), torch.from_numpy(fx).to(device, dtype))
+        self._den = (None, None)
         self.shape = (h, w)
         self.grad, self.div = grad_periodic, div_periodic
+
+    def denominator(self, rho):
+        """``|A|^2 + rho L`` in the transform domain, computed once per ``rho``."""
+        if self._den[0] != rho:
+            self._den = (None, None)  # free the old one first
+            fy, fx = self._lap
+            den = self._abs2()
+            den.add_(fy[:, None], alpha=rho).add_(fx[None, :], alpha=rho)
+            self._den = (rho, den)
+        return self._den[1]
 
     def forward(self, x):
         return torch.fft.irfft2(torch.fft.rfft2(x) * self.spectrum, s=self.shape)
@@ -157,7 +171,7 @@ class FourierModel:
             rhs = aty_hat.clone()
         else:
             rhs = torch.fft.rfft2(self.div(v)).mul_(-rho).add_(aty_hat)
-        rhs.div_(self.abs2 + rho * self.lap)
+        rhs.div_(self.denominator(rho))
         return torch.fft.irfft2(rhs, s=self.shape)
 
     def residual(self, x, y):
@@ -182,8 +196,10 @@ class CosineModel(FourierModel):
         fy = 2 - 2 * np.cos(np.pi * np.arange(h) / h)
         fx = 2 - 2 * np.cos(np.pi * np.arange(w) / w)
         self.eig = torch.from_numpy(eig).to(device, dtype)
-        self.abs2 = self.eig**2
-        self.lap = torch.from_numpy(fy[:, None] + fx[None, :]).to(device, dtype)
+        del eig
+        self._abs2 = lambda: self.eig.square()
+        self._lap = (torch.from_numpy(fy).to(device, dtype), torch.from_numpy(fx).to(device, dtype))
+        self._den = (None, None)
         self.shape = (h, w)
         self.grad, self.div = grad_neumann, div_neumann
 
@@ -194,9 +210,12 @@ class CosineModel(FourierModel):
         return dct2(y).mul_(self.eig)
 
     def solve(self, aty_hat, rho, v=None):
-        rhs = aty_hat.clone() if v is None else dct2(self.div(v)).mul_(-rho).add_(aty_hat)
-        rhs.div_(self.abs2 + rho * self.lap)
-        return dct2(rhs, inverse=True)
+        if v is None:
+            rhs = aty_hat.clone()
+        else:
+            rhs = dct2(self.div(v), overwrite=True).mul_(-rho).add_(aty_hat)
+        rhs.div_(self.denominator(rho))
+        return dct2(rhs, inverse=True, overwrite=True)
 
 
 def _pad_symmetric(x, ph, pw):

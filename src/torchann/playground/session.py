@@ -75,7 +75,10 @@ class Channel:
         self.dropped = 0
 
     def _wake(self):
-        self.loop.call_soon_threadsafe(self.ready.set)
+        try:
+            self.loop.call_soon_threadsafe(self.ready.set)
+        except RuntimeError:  # the server has stopped; nobody is listening any more
+            pass
 
     def put_message(self, obj) -> None:
         """Queue a reply (JSON-serialisable); replies are never dropped."""
