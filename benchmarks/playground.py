@@ -74,7 +74,7 @@ async def measure(url, pid, config, seconds, changes, idle):
         latencies = []
         for k in range(changes):
             version += 1
-            lr = [0.03, 0.01][k % 2] if not config else [0.01, 0.003][k % 2]
+            lr = [0.01, 0.03][k % 2] if not config else [0.003, 0.01][k % 2]  # a new value
             sent = time.perf_counter()
             await ws.send(json.dumps({"type": "config", "config": {**config, "lr": lr},
                                       "version": version}))

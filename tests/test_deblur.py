@@ -227,7 +227,7 @@ def test_cli_deblurs_a_photograph(tmp_path, capsys):
     line = capsys.readouterr().out
     assert "weight" in line and "auto" in line
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["method"] == "pdhg" and summary["prior"] == "tv"
+    assert summary["method"] == "admm" and summary["prior"] == "tv"
     assert summary["boundary"] == "reflect"
     assert 1e-4 < summary["weight"] < 3e-3
     for name in ("restored.npy", "restored.png", "comparison.png", "loss.png"):

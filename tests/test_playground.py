@@ -49,6 +49,25 @@ def test_page_and_assets_come_from_the_package(client):
     assert client.get("/static/missing.js").status_code == 404
 
 
+def test_every_label_is_in_english_and_korean():
+    from importlib import resources
+
+    static = resources.files("torchann.playground").joinpath("static")
+    page = static.joinpath("index.html").read_text(encoding="utf-8")
+    scripts = "".join(static.joinpath(n).read_text(encoding="utf-8") for n in ASSETS
+                      if n.endswith(".js"))
+    keys = set(re.findall(r'data-i18n="(\w+)"', page))
+    keys |= set(re.findall(r't\((?:state\.)?lang(?:\(\))?, "(\w+)"\)', scripts))
+    strings = static.joinpath("i18n.js").read_text(encoding="utf-8")
+    english, korean = strings.split("\n  ko: {", 1)
+    assert len(keys) > 40
+    for key in sorted(keys):
+        assert re.search(rf"\b{key}: ", english), f"{key} has no English text"
+        match = re.search(rf'\b{key}: "([^"]*)"', korean)
+        assert match, f"{key} has no Korean text"
+        assert re.search("[\uac00-\ud7a3]", match.group(1)), key
+
+
 def _session_loss(cfg, epochs, csv=None):
     channel = FakeChannel()
     session = TrainingSession(channel)

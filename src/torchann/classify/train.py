@@ -417,7 +417,8 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
         classification), stop when the validation loss has not improved for that many
         epochs, and restore the best weights.
     seed : int
-        Seeds the initial weights, the validation split and the minibatch order.
+        Seeds the initial weights, dropout, the validation split and the minibatch order
+        (torch's global generator is left as it was).
     device : str or torch.device
     callback, x_test, y_test, test_every
         As for :func:`fit`.
@@ -444,16 +445,17 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
         except TorchannError as err:
             raise TorchannError(f"--early-stopping holds out {VALIDATION_FRACTION:.0%} of the "
                                 f"training rows for validation, and: {err}") from None
-    torch.manual_seed(seed)
-    model = build_model(x.shape[1], hidden, task.n_out, activation, dropout,
-                        task.kind).to(device)
-    if on_start is not None:
-        on_start(model)
-    result = fit(model, x, y, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
-                 callback=callback, x_test=x_test, y_test=y_test, test_every=test_every,
-                 generator=torch.Generator().manual_seed(seed), task=task,
-                 weight_decay=weight_decay, lr_schedule=lr_schedule, x_val=x_val, y_val=y_val,
-                 patience=early_stopping)
+    with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
+        torch.manual_seed(seed)
+        model = build_model(x.shape[1], hidden, task.n_out, activation, dropout,
+                            task.kind).to(device)
+        if on_start is not None:
+            on_start(model)
+        result = fit(model, x, y, epochs=epochs, lr=lr, optimizer=optimizer,
+                     batch_size=batch_size, callback=callback, x_test=x_test, y_test=y_test,
+                     test_every=test_every, generator=torch.Generator().manual_seed(seed),
+                     task=task, weight_decay=weight_decay, lr_schedule=lr_schedule,
+                     x_val=x_val, y_val=y_val, patience=early_stopping)
     model.eval()
     return model, result
 

@@ -42,9 +42,11 @@ class Progress:
         What a step is called in the interrupt message ("step", "epoch").
     quiet : bool
         Print no log lines (the bar still shows on a terminal).
+    delay : float
+        Seconds before the bar appears, so that a short run draws none (default 0).
     """
 
-    def __init__(self, total, log_every, fmt, what="step", quiet=False, desc=None):
+    def __init__(self, total, log_every, fmt, what="step", quiet=False, desc=None, delay=0.0):
         self.log_every = log_every
         self.fmt = fmt
         self.quiet = quiet
@@ -54,7 +56,8 @@ class Progress:
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=desc, unit=what, leave=False, file=sys.stderr)
+            self.bar = tqdm(total=total, desc=desc, unit=what, leave=False, file=sys.stderr,
+                            delay=delay)
 
     def __call__(self, step: int, loss: float) -> None:
         _last["step"] = step

@@ -11,6 +11,13 @@ The solver minimizes ``1/2 ||A x - y||^2 + lambda R(x)`` with a total-variation 
 Tikhonov prior.
 """
 
+from torchann.deblur.admm import (
+    CHANNEL_MODES,
+    SOLVERS,
+    deblur_image,
+    default_steps,
+    planned_steps,
+)
 from torchann.deblur.kernels import (
     BLUR_KINDS,
     MAX_KERNEL_SIZE,
@@ -34,7 +41,8 @@ from torchann.deblur.solve import (  # noqa: F401  (_grad: benchmarks/deblur.py)
 )
 
 __all__ = [
-    "BLUR_KINDS", "BOUNDARIES", "MAX_KERNEL_SIZE", "PRIORS", "BlurOperator", "auto_weight",
+    "BLUR_KINDS", "BOUNDARIES", "CHANNEL_MODES", "SOLVERS", "deblur_image", "default_steps",
+    "planned_steps", "MAX_KERNEL_SIZE", "PRIORS", "BlurOperator", "auto_weight",
     "blur_operator", "blurred_demo", "check_psf", "deconvolve", "estimate_noise",
     "make_kernel", "parse_blur_spec", "spec_operator",
 ]

@@ -18,7 +18,9 @@ from torchann.io.loaders import (
     load_image_array,
     load_npy_array,
     load_pickle_array,
+    read_input_bytes,
 )
+from torchann.io.pictures import Picture, load_picture, picture_png
 from torchann.io.writers import (
     atomic_write,
     check_not_input,
@@ -36,6 +38,7 @@ from torchann.io.writers import (
 __all__ = [
     "MAX_ELEMENTS", "MIN_IMAGE_SIDE", "SafeArrayUnpickler", "as_image", "atomic_write",
     "check_not_input", "figure_png", "load_array", "load_image_array", "load_npy_array",
-    "load_pickle_array", "prepare_out_dir", "save_bytes", "save_figure", "save_json", "save_npy",
+    "load_pickle_array", "prepare_out_dir", "Picture", "load_picture", "picture_png",
+    "read_input_bytes", "save_bytes", "save_figure", "save_json", "save_npy",
     "save_text", "state_dict_bytes", "written_files",
 ]

@@ -236,6 +236,24 @@ def load_image_array(data: bytes) -> np.ndarray:
     return util.img_as_float64(img)
 
 
+def read_input_bytes(path) -> bytes:
+    """Read an input file's bytes after checking that it is a regular file of a sane size."""
+    path = Path(path)
+    if path.is_dir():
+        raise TorchannError(f"{path} is a folder; give a file")
+    if path.exists() and not path.is_file():
+        raise TorchannError(f"{path} is not a regular file (a device or a pipe); give a file")
+    if not path.is_file():
+        raise TorchannError(f"{path}: no such file; check the path")
+    try:
+        if path.stat().st_size > MAX_ELEMENTS * 8 + 2**20:
+            raise TorchannError(f"{path}: the file is larger than any array a loader accepts "
+                                f"({MAX_ELEMENTS:,} values); refusing to read it")
+        return path.read_bytes()
+    except OSError as err:
+        raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
+
+
 def load_array(path) -> np.ndarray:
     """Load an array from a pickle, ``.npy`` or PNG/JPEG file, safely.
 
@@ -254,19 +272,7 @@ def load_array(path) -> np.ndarray:
         Missing or unreadable file, foreign content, non-numeric or non-finite values.
     """
     path = Path(path)
-    if path.is_dir():
-        raise TorchannError(f"{path} is a folder; give a file")
-    if path.exists() and not path.is_file():
-        raise TorchannError(f"{path} is not a regular file (a device or a pipe); give a file")
-    if not path.is_file():
-        raise TorchannError(f"{path}: no such file; check the path")
-    try:
-        if path.stat().st_size > MAX_ELEMENTS * 8 + 2**20:
-            raise TorchannError(f"{path}: the file is larger than any array a loader accepts "
-                                f"({MAX_ELEMENTS:,} values); refusing to read it")
-        data = path.read_bytes()
-    except OSError as err:
-        raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
+    data = read_input_bytes(path)
     suffix = path.suffix.lower()
     if suffix in _IMAGE_SUFFIXES:
         array = load_image_array(data)

@@ -174,7 +174,7 @@ def build_model(cfg: Config) -> nn.Module:
     from torchann.classify.chapter import NeuralNet
 
     with _SEED_LOCK:  # torch's global generator is shared by every page's thread
-        torch.manual_seed(cfg.seed)
+        torch.default_generator.manual_seed(cfg.seed)  # torch.manual_seed(seed) on a CPU
         if cfg.chapter_shape:
             return NeuralNet(len(cfg.features), cfg.layers[0])
         return PlaygroundNet(len(cfg.features), cfg.layers, cfg.act)

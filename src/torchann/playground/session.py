@@ -27,9 +27,11 @@ from torchann.errors import TorchannError
 from torchann.playground import code as pcode
 from torchann.playground.datasets import DOMAIN, load_csv, make_dataset
 
-#: Heatmap resolution (cells per side) and the per-neuron maps' (every other cell).
+#: Heatmap resolution (cells per side); the per-neuron maps take every other cell, or every
+#: fourth when the network has more than :data:`FINE_NEURONS` neurons (smaller frames).
 GRID = 64
 NEURON_STEP = 2
+FINE_NEURONS = 32
 #: At most this many frames per second while training.
 FPS = 30.0
 #: A frame's training stops after this many seconds even if ``speed`` epochs are not done.
@@ -73,7 +75,10 @@ class Channel:
         self.dropped = 0
 
     def _wake(self):
-        self.loop.call_soon_threadsafe(self.ready.set)
+        try:
+            self.loop.call_soon_threadsafe(self.ready.set)
+        except RuntimeError:  # the server has stopped; nobody is listening any more
+            pass
 
     def put_message(self, obj) -> None:
         """Queue a reply (JSON-serialisable); replies are never dropped."""
@@ -241,6 +246,7 @@ class TrainingSession(Worker):
         gy, gx = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top
         raw_grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
         self.grid = pcode.features(cfg, raw_grid)
+        self.step = NEURON_STEP if sum(cfg.layers) <= FINE_NEURONS else 2 * NEURON_STEP
         csv_name = self.csv[1] if self.csv else "data.csv"
         self.code = pcode.render_code(cfg, csv_name=csv_name)
         inputs = [_normalized(self.grid[:, i]) for i in range(self.grid.shape[1])]
@@ -249,7 +255,7 @@ class TrainingSession(Worker):
             "code": self.code, "chapter": cfg.chapter_shape, "domain": DOMAIN,
             "train": _points(raw_train, y_train), "test": _points(raw_test, y_test),
             "features": cfg.features, "layers": cfg.layers,
-            "inputs": [b64(m) for m in inputs], "grid": GRID // NEURON_STEP,
+            "inputs": [b64(m) for m in inputs], "grid": GRID // self.step,
         })
         self.publish()
 
@@ -289,7 +295,7 @@ class TrainingSession(Worker):
             prob = torch.sigmoid(outs[-1]).reshape(GRID, GRID)
             neurons = []
             for layer in outs[:-1]:
-                maps = layer.reshape(GRID, GRID, -1)[::NEURON_STEP, ::NEURON_STEP]
+                maps = layer.reshape(GRID, GRID, -1)[::self.step, ::self.step]
                 neurons += [b64(_normalized(maps[..., j])) for j in range(maps.shape[-1])]
             numbers = {}
             for name, x, y in (("train", self.x_train, self.y_train),

@@ -32,6 +32,7 @@ checking a forward function), :mod:`~torchann.restore.solvers` (the solvers and
 
 from torchann.restore.chapter import distance_loss, weird_function
 from torchann.restore.corruption import (
+    affine_offset,
     check_affine,
     check_forward,
     exact_solution,
@@ -45,15 +46,19 @@ from torchann.restore.figures import (
     plot_panels,
 )
 from torchann.restore.solvers import (
+    DEFAULT_INIT,
     DIVERGENCE_FACTOR,
+    INITS,
     LBFGS_HISTORY,
     METHODS,
     RestoreResult,
     restore,
+    start_point,
 )
 
 __all__ = [
-    "DIVERGENCE_FACTOR", "LBFGS_HISTORY", "METHODS", "RestoreResult", "check_affine",
+    "DEFAULT_INIT", "DIVERGENCE_FACTOR", "INITS", "LBFGS_HISTORY", "METHODS", "RestoreResult",
+    "affine_offset", "check_affine", "start_point",
     "check_forward", "demo_image", "display_range", "distance_loss", "exact_solution",
     "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "restore",
     "weird_function",

@@ -172,9 +172,13 @@ def exact_solution(broken, forward=weird_function, chunk=50):
     return torch.from_numpy(np.asarray(x, dtype=np.float64))
 
 
+def affine_offset(forward, n, like):
+    """``f(0)`` when ``forward`` is affine, else None.
 
-def check_affine(forward, n, like):
-    """Refuse a forward function that is not affine: ``cg`` would solve the wrong problem."""
+    Affine means ``f(2u - v) = 2 f(u) - f(v)`` on two random points ``u``, ``v``, to a
+    relative gap of 1e-4 (the test ``cg`` has always made). ``--method auto`` uses it to
+    choose ``cg`` or ``gn``.
+    """
     gen = torch.Generator().manual_seed(1234)
     u = torch.randn(n, generator=gen, dtype=like.dtype).to(like.device)
     v = torch.randn(n, generator=gen, dtype=like.dtype).to(like.device)
@@ -182,7 +186,17 @@ def check_affine(forward, n, like):
         f0, fu, fv, fuv = (forward(z) for z in (torch.zeros_like(u), u, v, 2.0 * u - v))
     gap = (fuv - (2.0 * fu - fv)).norm()
     scale = fu.norm() + fv.norm() + f0.norm()
-    if not gap <= 1e-4 * scale:
+    return f0 if gap <= 1e-4 * scale else None
+
+
+def check_affine(forward, n, like):
+    """Refuse a forward function that is not affine: ``cg`` would solve the wrong problem.
+
+    Returns ``f(0)``.
+    """
+    f0 = affine_offset(forward, n, like)
+    if f0 is None:
         raise TorchannError("--method cg needs a linear (or affine) corruption, and this one "
-                            "is not: f(2u - v) differs from 2 f(u) - f(v); use --method lbfgs")
+                            "is not: f(2u - v) differs from 2 f(u) - f(v); use --method gn "
+                            "(or lbfgs)")
     return f0

@@ -1,0 +1,307 @@
+"""Gauss-Newton restoration, CGLS, starts, and honest convergence (section 3.2)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from torchann import restore as lib
+from torchann.errors import TorchannError
+from torchann.restore.convergence import CONDITION_WARN, RESIDUAL_WARN, estimate_condition
+from torchann.restore.least_squares import Linearization, cgls
+
+SIZE = 16
+
+
+def psnr(reference, x):
+    from skimage.metrics import peak_signal_noise_ratio
+
+    reference = np.asarray(reference, dtype=np.float64).reshape(-1)
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return peak_signal_noise_ratio(reference, x, data_range=float(np.ptp(reference)))
+
+
+def squash(x):
+    """A saturating corruption: tanh of each pixel plus a little of its neighbour."""
+    h = x.reshape(SIZE, SIZE)
+    return torch.tanh(4 * (h - 0.5) + (torch.roll(h, 1, 1) - 0.5)).reshape(-1)
+
+
+def pair_sum(x):
+    """Not invertible: pixels 2k and 2k+1 only ever appear as their sum."""
+    s = x[0::2] + x[1::2]
+    return torch.stack((s, s), -1).reshape(-1)
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return lib.demo_image(SIZE).reshape(-1)
+
+
+def small_problem(forward=lib.weird_function, n=64):
+    x_true = torch.randn(n, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    return x_true, forward(x_true)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5])
+def test_gn_on_an_affine_corruption_equals_cg_in_one_step(offset):
+    def forward(x):
+        return lib.weird_function(x) + offset
+
+    _, y = small_problem(forward)
+    cg = lib.restore(y, forward=forward, method="cg", tol=1e-6)
+    gn = lib.restore(y, forward=forward, method="gn", tol=1e-6)
+    assert gn.steps == 1 and gn.stop_reason == "tol"
+    assert gn.extra["jacobian"] == "affine"
+    assert psnr(cg.x, gn.x) > 90
+
+
+def test_cgls_solves_a_small_least_squares_problem():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(30, 12, generator=gen, dtype=torch.float64)
+    b = torch.randn(30, generator=gen, dtype=torch.float64)
+    expected = np.linalg.lstsq(a.numpy(), b.numpy(), rcond=None)[0]
+    solve = cgls(lambda p: a @ p, lambda r: a.T @ r, b, 50,
+                 stop=lambda i, r, s: float(s.norm()) < 1e-12)
+    np.testing.assert_allclose(solve.x.numpy(), expected, atol=1e-9)
+    assert solve.reason in ("stop", "exact")
+
+
+def test_cgls_with_damping_solves_the_damped_problem():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(20, 8, generator=gen, dtype=torch.float64)
+    b = torch.randn(20, generator=gen, dtype=torch.float64)
+    lam = 0.7
+    expected = np.linalg.solve(a.T.numpy() @ a.numpy() + lam * np.eye(8), a.T.numpy() @ b.numpy())
+    solve = cgls(lambda p: a @ p, lambda r: a.T @ r, b, 40, damping=lam)
+    np.testing.assert_allclose(solve.x.numpy(), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["vjp2", "jvp"])
+def test_jacobian_products_are_adjoint_and_match_finite_differences(mode):
+    gen = torch.Generator().manual_seed(2)
+    x = torch.rand(SIZE * SIZE, generator=gen, dtype=torch.float64)
+    v = torch.randn(SIZE * SIZE, generator=gen, dtype=torch.float64)
+    u = torch.randn(SIZE * SIZE, generator=gen, dtype=torch.float64)
+    lin = Linearization(squash, x, mode)
+    jv = lin.j(v)
+    assert float(jv.dot(u)) == pytest.approx(float(v.dot(lin.jt(u))), rel=1e-10)
+    fd = (squash(x + 1e-6 * v) - squash(x - 1e-6 * v)) / 2e-6
+    assert float((jv - fd).norm() / fd.norm()) < 1e-6
+
+
+def test_gn_restores_a_saturating_corruption(photo):
+    y = squash(torch.from_numpy(photo).float())
+    result = lib.restore(y, forward=squash, method="gn")
+    assert psnr(photo, result.x) > 40
+    assert result.converged and result.warning is None and result.stop_reason == "tol"
+    assert result.relative_residual < 1e-5
+    assert result.condition_estimate < CONDITION_WARN
+
+
+def test_gd_from_random_noise_stalls_and_says_so(photo):
+    y = squash(torch.from_numpy(photo).float())
+    result = lib.restore(y, forward=squash, method="gd", steps=200)
+    assert result.relative_residual > RESIDUAL_WARN
+    assert result.converged is False and result.stop_reason == "max_steps"
+    assert "relative residual" in result.warning and "--method gn" in result.warning
+
+
+def test_a_rank_deficient_linear_corruption_is_not_reported_as_restored():
+    _, y = small_problem(pair_sum)
+    result = lib.restore(y, forward=pair_sum, method="cg")
+    assert result.relative_residual < 1e-5  # the data are fitted ...
+    assert result.condition_estimate > CONDITION_WARN  # ... but do not determine x
+    assert result.converged is False
+    assert "not locally invertible" in result.warning
+
+
+def test_a_non_invertible_nonlinear_corruption_is_not_reported_as_restored(photo):
+    def forward(x):
+        return torch.tanh(pair_sum(x))
+
+    y = forward(torch.from_numpy(photo).float())
+    result = lib.restore(y, forward=forward, method="auto")
+    assert result.method == "gn"
+    assert result.converged is False and "not locally invertible" in result.warning
+
+
+def test_an_unreachable_target_ends_stationary_and_unconverged():
+    def forward(x):
+        return x * x + 1.0  # never below 1
+
+    y = torch.full((32,), 0.5)
+    result = lib.restore(y, forward=forward, method="gn")
+    assert result.stop_reason == "stationary"
+    assert result.converged is False and result.relative_residual > RESIDUAL_WARN
+
+
+def test_condition_estimate_is_exact_when_the_steps_span_the_space():
+    d = torch.linspace(1.0, 100.0, 20, dtype=torch.float64)
+    estimate = estimate_condition(lambda v: d * v, lambda u: d * u, d, steps=20)
+    assert estimate == pytest.approx(100.0, rel=1e-6)
+
+
+def test_condition_estimate_is_a_lower_bound():
+    d = torch.logspace(0, 3, 400, dtype=torch.float64)
+    estimate = estimate_condition(lambda v: d * v, lambda u: d * u, d, steps=10)
+    assert 1.0 < estimate <= 1000.0 * (1 + 1e-9)
+
+
+def test_auto_picks_cg_for_an_affine_corruption_and_gn_otherwise(photo):
+    _, y = small_problem()
+    assert lib.restore(y, method="auto").method == "cg"
+    y = squash(torch.from_numpy(photo).float())
+    result = lib.restore(y, forward=squash, method="auto", steps=2)
+    assert result.method == "gn" and result.extra["requested_method"] == "auto"
+
+
+def test_every_result_names_its_stop_reason():
+    _, y = small_problem()
+    assert lib.restore(y, method="gd", steps=5).stop_reason == "max_steps"
+    assert lib.restore(y, method="cg").stop_reason == "tol"
+    assert lib.restore(y, method="adam", steps=5).stop_reason == "max_steps"
+
+
+@pytest.mark.parametrize("init, expected", [("zeros", 0.0), ("mid", 0.5)])
+def test_named_starts(init, expected):
+    y = torch.rand(10)
+    assert torch.equal(lib.start_point(init, y), torch.full_like(y, expected))
+
+
+def test_broken_start_is_the_data_and_random_is_the_chapters_noise():
+    y = torch.rand(10)
+    assert torch.equal(lib.start_point("broken", y), y)
+    start = lib.start_point("random", y, seed=3)
+    torch.manual_seed(3)
+    assert torch.equal(start, torch.randn(10))
+
+
+def test_gd_still_starts_from_the_chapters_random_noise():
+    _, y = small_problem()
+    default = lib.restore(y, method="gd", steps=3)
+    explicit = lib.restore(y, method="gd", steps=3, init="random")
+    assert default.history == explicit.history and default.extra["init"] == "random"
+
+
+def test_an_array_start_is_used():
+    x_true, y = small_problem()
+    result = lib.restore(y, method="gn", init=x_true.numpy())
+    assert result.history[0][1] < 1e-4 and result.extra["init"] == "array"
+
+
+@pytest.mark.parametrize("init, message", [
+    ("noise", "--init noise: use one of random, zeros, broken, mid"),
+    (np.zeros(7), "the start has 7 values but the image has 64"),
+    (np.full(64, np.nan), "NaN or infinite"),
+])
+def test_bad_starts_are_refused(init, message):
+    _, y = small_problem()
+    with pytest.raises(TorchannError, match=message):
+        lib.restore(y, method="gn", init=init)
+
+
+# --------------------------------------------------------------------------- the command
+
+SQUASH_MODULE = f'''
+import torch
+
+
+def squash(x):
+    """tanh of each pixel plus a little of its neighbour ({SIZE}x{SIZE} images)."""
+    h = x.reshape({SIZE}, {SIZE})
+    return torch.tanh(4 * (h - 0.5) + (torch.roll(h, 1, 1) - 0.5)).reshape(-1)
+'''
+
+
+@pytest.fixture()
+def squashed(tmp_path, photo):
+    """(broken.npy, original.npy, corruption spec) for the squash corruption."""
+    module = tmp_path / "my.py"
+    module.write_text(SQUASH_MODULE)
+    broken, original = tmp_path / "y.npy", tmp_path / "x.npy"
+    np.save(broken, squash(torch.from_numpy(photo)).numpy().reshape(SIZE, SIZE))
+    np.save(original, photo.reshape(SIZE, SIZE))
+    return broken, original, f"{module}:squash"
+
+
+def run_cli(args, tmp_path, capsys):
+    from torchann.cli import main
+
+    out = tmp_path / "out"
+    status = main(["restore", *map(str, args), "--quiet", "--out", str(out)])
+    captured = capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text()) if status == 0 else None
+    return status, summary, captured.err, out
+
+
+def test_command_restores_a_nonlinear_corruption_with_no_flags(squashed, tmp_path, capsys):
+    broken, original, spec = squashed
+    status, summary, err, out = run_cli([broken, "--corruption", spec, "--reference", original],
+                                        tmp_path, capsys)
+    assert status == 0, err
+    assert summary["method"] == "gn" and summary["requested_method"] == "auto"
+    assert summary["psnr"] >= 40
+    assert summary["converged"] is True and summary["warning"] is None
+    assert summary["stop_reason"] == "tol" and summary["condition_estimate"] < CONDITION_WARN
+    assert "warning" not in err
+    assert 'class="warning"' not in (out / "report.html").read_text()
+
+
+def test_command_warns_when_the_result_does_not_fit(squashed, tmp_path, capsys):
+    broken, _, spec = squashed
+    status, summary, err, out = run_cli(
+        [broken, "--corruption", spec, "--method", "gd", "--steps", "50"], tmp_path, capsys)
+    assert status == 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("torchann: warning: ")
+    assert "relative residual" in lines[0] and "--method gn" in lines[0]
+    assert summary["converged"] is False and summary["relative_residual"] > RESIDUAL_WARN
+    assert summary["warning"] in lines[0]
+    assert 'class="warning"' in (out / "report.html").read_text()
+    assert (out / "restored.npy").is_file()
+
+
+def test_command_auto_picks_cg_for_the_chapters_function(tmp_path, capsys):
+    status, summary, err, _ = run_cli(["--corruption", "weird"], tmp_path, capsys)
+    assert status == 0, err
+    assert summary["method"] == "cg" and summary["converged"] is True
+
+
+def test_chapters_run_still_defaults_to_gd_from_random_noise(tmp_path, capsys):
+    status, summary, err, _ = run_cli(["--steps", "3"], tmp_path, capsys)
+    assert status == 0, err
+    assert summary["method"] == "gd" and summary["init"] == "random"
+
+
+def test_command_takes_a_start_from_a_file(squashed, tmp_path, capsys, photo):
+    broken, original, spec = squashed
+    status, summary, err, _ = run_cli(
+        [broken, "--corruption", spec, "--init", original, "--reference", original],
+        tmp_path, capsys)
+    assert status == 0, err
+    assert summary["init"] == "array" and summary["steps"] == 0
+
+
+def make_pickle(path):
+    import pickle
+
+    path.write_bytes(pickle.dumps(np.zeros((SIZE, SIZE))))
+    return path
+
+
+@pytest.mark.parametrize("make_init, message", [
+    (lambda d: "noise", "--init noise: use one of random, zeros, broken, mid"),
+    (lambda d: np.save(d / "s.npy", np.zeros(7)) or d / "s.npy", "the start has 7 values"),
+    (lambda d: make_pickle(d / "s.p"), "a .npy file"),
+    (lambda d: np.save(d / "o.npy", np.array([{}], dtype=object)) or d / "o.npy", "dtype object"),
+])
+def test_command_refuses_bad_starts(squashed, tmp_path, capsys, make_init, message):
+    broken, _, spec = squashed
+    status, _, err, out = run_cli([broken, "--corruption", spec, "--init", make_init(tmp_path)],
+                                  tmp_path, capsys)
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("torchann: error: ") and message in lines[0]
+    assert not out.exists()
