@@ -91,10 +91,9 @@ def _heatmap(page):
 def test_autoplay_trains_the_chapters_network_and_exports_it(page, server, tmp_path):
     page.goto(server + "?autoplay=1&speed=20")
     page.wait_for_function("document.getElementById('test-loss').textContent !== '-'")
-    start_loss, start_map = _loss(page), _heatmap(page)
-    assert _epoch(page) < 150
-    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 200",
-                           timeout=60_000)
+    start_epoch, start_loss, start_map = _epoch(page), _loss(page), _heatmap(page)
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > "
+                           f"{max(start_epoch, 0) + 200}", timeout=60_000)
     assert _loss(page) < start_loss
     assert _heatmap(page) != start_map
     assert "class NeuralNet(nn.Module)" in page.text_content("#code")
@@ -117,7 +116,7 @@ def test_autoplay_trains_the_chapters_network_and_exports_it(page, server, tmp_p
     downloads = []
     page.on("download", lambda d: downloads.append(d))
     page.click("#export")
-    for _ in range(100):
+    for _ in range(600):  # a busy machine may take a while
         if len(downloads) == 2:
             break
         page.wait_for_timeout(100)

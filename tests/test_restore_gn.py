@@ -1,5 +1,7 @@
 """Gauss-Newton restoration, CGLS, starts, and honest convergence (section 3.2)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -198,3 +200,108 @@ def test_bad_starts_are_refused(init, message):
     _, y = small_problem()
     with pytest.raises(TorchannError, match=message):
         lib.restore(y, method="gn", init=init)
+
+
+# --------------------------------------------------------------------------- the command
+
+SQUASH_MODULE = f'''
+import torch
+
+
+def squash(x):
+    """tanh of each pixel plus a little of its neighbour ({SIZE}x{SIZE} images)."""
+    h = x.reshape({SIZE}, {SIZE})
+    return torch.tanh(4 * (h - 0.5) + (torch.roll(h, 1, 1) - 0.5)).reshape(-1)
+'''
+
+
+@pytest.fixture()
+def squashed(tmp_path, photo):
+    """(broken.npy, original.npy, corruption spec) for the squash corruption."""
+    module = tmp_path / "my.py"
+    module.write_text(SQUASH_MODULE)
+    broken, original = tmp_path / "y.npy", tmp_path / "x.npy"
+    np.save(broken, squash(torch.from_numpy(photo)).numpy().reshape(SIZE, SIZE))
+    np.save(original, photo.reshape(SIZE, SIZE))
+    return broken, original, f"{module}:squash"
+
+
+def run_cli(args, tmp_path, capsys):
+    from torchann.cli import main
+
+    out = tmp_path / "out"
+    status = main(["restore", *map(str, args), "--quiet", "--out", str(out)])
+    captured = capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text()) if status == 0 else None
+    return status, summary, captured.err, out
+
+
+def test_command_restores_a_nonlinear_corruption_with_no_flags(squashed, tmp_path, capsys):
+    broken, original, spec = squashed
+    status, summary, err, out = run_cli([broken, "--corruption", spec, "--reference", original],
+                                        tmp_path, capsys)
+    assert status == 0, err
+    assert summary["method"] == "gn" and summary["requested_method"] == "auto"
+    assert summary["psnr"] >= 40
+    assert summary["converged"] is True and summary["warning"] is None
+    assert summary["stop_reason"] == "tol" and summary["condition_estimate"] < CONDITION_WARN
+    assert "warning" not in err
+    assert 'class="warning"' not in (out / "report.html").read_text()
+
+
+def test_command_warns_when_the_result_does_not_fit(squashed, tmp_path, capsys):
+    broken, _, spec = squashed
+    status, summary, err, out = run_cli(
+        [broken, "--corruption", spec, "--method", "gd", "--steps", "50"], tmp_path, capsys)
+    assert status == 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("torchann: warning: ")
+    assert "relative residual" in lines[0] and "--method gn" in lines[0]
+    assert summary["converged"] is False and summary["relative_residual"] > RESIDUAL_WARN
+    assert summary["warning"] in lines[0]
+    assert 'class="warning"' in (out / "report.html").read_text()
+    assert (out / "restored.npy").is_file()
+
+
+def test_command_auto_picks_cg_for_the_chapters_function(tmp_path, capsys):
+    status, summary, err, _ = run_cli(["--corruption", "weird"], tmp_path, capsys)
+    assert status == 0, err
+    assert summary["method"] == "cg" and summary["converged"] is True
+
+
+def test_chapters_run_still_defaults_to_gd_from_random_noise(tmp_path, capsys):
+    status, summary, err, _ = run_cli(["--steps", "3"], tmp_path, capsys)
+    assert status == 0, err
+    assert summary["method"] == "gd" and summary["init"] == "random"
+
+
+def test_command_takes_a_start_from_a_file(squashed, tmp_path, capsys, photo):
+    broken, original, spec = squashed
+    status, summary, err, _ = run_cli(
+        [broken, "--corruption", spec, "--init", original, "--reference", original],
+        tmp_path, capsys)
+    assert status == 0, err
+    assert summary["init"] == "array" and summary["steps"] == 0
+
+
+def make_pickle(path):
+    import pickle
+
+    path.write_bytes(pickle.dumps(np.zeros((SIZE, SIZE))))
+    return path
+
+
+@pytest.mark.parametrize("make_init, message", [
+    (lambda d: "noise", "--init noise: use one of random, zeros, broken, mid"),
+    (lambda d: np.save(d / "s.npy", np.zeros(7)) or d / "s.npy", "the start has 7 values"),
+    (lambda d: make_pickle(d / "s.p"), "a .npy file"),
+    (lambda d: np.save(d / "o.npy", np.array([{}], dtype=object)) or d / "o.npy", "dtype object"),
+])
+def test_command_refuses_bad_starts(squashed, tmp_path, capsys, make_init, message):
+    broken, _, spec = squashed
+    status, _, err, out = run_cli([broken, "--corruption", spec, "--init", make_init(tmp_path)],
+                                  tmp_path, capsys)
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("torchann: error: ") and message in lines[0]
+    assert not out.exists()

@@ -40,6 +40,8 @@ figure { margin: 0; border: 1px solid #eee; padding: 0.5rem; background: #fafafa
 figure img { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 0.9rem; color: #444; margin-top: 0.35rem; }
 pre { background: #f5f5f7; padding: 0.8rem; overflow-x: auto; font-size: 0.85rem; }
+div.warning { border: 1px solid #d9a400; background: #fff8e1; padding: 0.6rem 0.9rem;
+              margin: 0.6rem 0 1rem; max-width: 52rem; }
 footer { margin-top: 2.5rem; font-size: 0.8rem; color: #777; }
 """
 
@@ -77,6 +79,8 @@ class Section:
         Shown side by side, wrapping on narrow windows.
     code : str
         Preformatted text (a log, a printed tour), shown after the pictures.
+    warning : str
+        Shown in a box under the heading when not empty (e.g. a result not to be trusted).
     """
 
     heading: str
@@ -84,6 +88,7 @@ class Section:
     numbers: list = field(default_factory=list)
     images: list = field(default_factory=list)
     code: str = ""
+    warning: str = ""
 
 
 def format_value(value) -> str:
@@ -115,6 +120,9 @@ def png_data_uri(png: bytes) -> str:
 def _section_html(section: Section) -> str:
     esc = html.escape
     parts = [f"<section>\n<h2>{esc(section.heading)}</h2>"]
+    if section.warning:
+        parts.append(f'<div class="warning"><strong>Warning:</strong> '
+                     f"{esc(section.warning)}</div>")
     for paragraph in (p.strip() for p in section.text.split("\n\n")):
         if paragraph:
             parts.append(f'<p class="text">{esc(paragraph)}</p>')

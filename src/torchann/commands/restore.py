@@ -2,15 +2,24 @@
 
 With no IMAGE, the built-in demo: scikit-image's camera photograph at 100x100, corrupted by
 the chapter's weird_function; since its original is known, PSNR and SSIM are reported.
-The default method is the chapter's own: gradient descent from random noise (gd, lr 0.8,
-20,000 steps, the loss printed every 1,000). cg, lbfgs and adam reach the same picture
-far sooner; 'cg' needs a linear (or affine) corruption and refuses any other.
+The chapter's run (no --corruption) keeps the chapter's method: gradient descent from
+random noise (gd, lr 0.8, 20,000 steps, the loss printed every 1,000). Whenever
+--corruption is given the default is --method auto: cg when the corruption is linear (or
+affine), gn (Gauss-Newton) otherwise. cg, lbfgs and adam reach the chapter's picture far
+sooner; 'cg' needs a linear (or affine) corruption and refuses any other.
 
-Default steps / lr / tol per method:
-  gd     20000 / 0.8  / none
-  cg      1000 / --   / 1e-6
-  lbfgs   1000 / 1.0  / 1e-5   (a step is one loss-and-gradient evaluation)
-  adam    2000 / 0.01 / none
+Default steps / lr / tol / start per method:
+  gd     20000 / 0.8  / none / random   (the chapter's torch.randn)
+  cg      1000 / --   / 1e-6 / zeros
+  lbfgs   1000 / 1.0  / 1e-5 / mid      (a step is one loss-and-gradient evaluation)
+  adam    2000 / 0.01 / none / mid
+  gn       100 / --   / 1e-5 / mid      (a step is one damped Gauss-Newton step)
+--init random|zeros|broken|mid|FILE.npy changes the start (mid: every pixel 0.5).
+
+A result that does not fit the data (relative residual above 0.02) or that the data do not
+determine (condition estimate above 1e5: the corruption is not locally invertible) is
+still written, with a warning on stderr, "converged": false in summary.json and a warning
+box in report.html.
 
 Deblurring: --corruption blur:gaussian,sigma=2 (or blur:box,size=5, blur:motion,length=9,
 angle=30, or --psf FILE.npy) with --boundary zero|circular|reflect. A blurred photograph
@@ -29,11 +38,12 @@ nothing is written when the run fails or is interrupted.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from torchann.commands import _deblur
 from torchann.errors import TorchannError
 
-METHODS = ("gd", "cg", "lbfgs", "adam")
+METHODS = ("auto", "gd", "cg", "lbfgs", "adam", "gn")
 OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
            "report.html")
 
@@ -47,10 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="height and width of a flat IMAGE that is not square")
     parser.add_argument("--reference", metavar="FILE",
                         help="the original image, to report PSNR and SSIM against")
-    parser.add_argument("--corruption", default="weird", metavar="SPEC",
+    parser.add_argument("--corruption", metavar="SPEC",
                         help="the known corruption: 'weird' (the chapter's weird_function), "
                         "'module:function' or 'path/to/file.py:function', a differentiable "
-                        "torch function of a flat float tensor (default: %(default)s)")
+                        "torch function of a flat float tensor (default: weird)")
     parser.add_argument("--boundary", choices=("zero", "circular", "reflect"), default="reflect",
                         help="how a blur continues beyond the image's edges: zeros, periodic, "
                         "or mirrored, which suits a photograph (default: %(default)s)")
@@ -70,8 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clip", metavar="LO,HI",
                         help="keep every pixel in [LO, HI], e.g. 0,1 (uses the primal-dual "
                         "solver)")
-    parser.add_argument("--method", choices=METHODS, default="gd",
-                        help="solver (default: %(default)s, the chapter's gradient descent)")
+    parser.add_argument("--method", choices=METHODS,
+                        help="solver (default: gd, the chapter's gradient descent, for the "
+                        "chapter's run; auto whenever --corruption is given: cg when it is "
+                        "linear or affine, gn otherwise)")
+    parser.add_argument("--init", metavar="START",
+                        help="the start: random (the chapter's noise), zeros, broken (the "
+                        "corrupted image), mid (every pixel 0.5) or FILE.npy (default: random "
+                        "for gd, zeros for cg, mid for the others)")
     parser.add_argument("--steps", type=int, help="iterations (default: per method, see above)")
     parser.add_argument("--lr", type=float,
                         help="learning rate of gd, lbfgs, adam (default: per method)")
@@ -202,6 +218,7 @@ def run(args) -> int:
     from pathlib import Path
 
     import matplotlib
+    import torch
 
     matplotlib.use("Agg")
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
@@ -210,6 +227,9 @@ def run(args) -> int:
     from torchann import restore as lib
     from torchann.commands._progress import Progress
 
+    given = args.corruption is not None or bool(args.psf)
+    args.corruption = "weird" if args.corruption is None else args.corruption
+    method = args.method or ("auto" if given else "gd")
     threads = runtime.set_threads(args.threads)
     device = runtime.resolve_device(args.device)
     out = Path(args.out)
@@ -227,7 +247,8 @@ def run(args) -> int:
         name, broken, reference, inputs = _load_inputs(args, forward)
         broken = _add_noise(broken, args)
         corruption_file = args.corruption.rpartition(":")[0]
-    inputs = [f for f in inputs if f]
+    init, init_file = _init(args, regularized)
+    inputs = [f for f in inputs + [init_file] if f]
     io.check_not_input([out / f for f in OUTPUTS], inputs + [corruption_file])
 
     if regularized:
@@ -235,19 +256,23 @@ def run(args) -> int:
 
         steps = args.steps if args.steps is not None else 300
     else:
-        steps = args.steps if args.steps is not None else lib.METHODS[args.method]["steps"]
+        if method == "auto":  # choose here, for the progress bar's length
+            flat = torch.as_tensor(broken.reshape(-1), dtype=torch.float32)
+            lib.check_forward(forward, flat)
+            method = "cg" if lib.affine_offset(forward, flat.numel(), flat) is not None else "gn"
+        steps = args.steps if args.steps is not None else lib.METHODS[method]["steps"]
     log_every = args.log_every if args.log_every is not None else max(1, steps // 20)
     with Progress(total=steps, log_every=log_every, fmt="Loss at {step} = {loss}",
-                  quiet=args.quiet, desc="pdhg" if regularized else args.method) as progress:
+                  quiet=args.quiet, desc="pdhg" if regularized else method) as progress:
         if regularized:
             tol = {} if args.tol is None else {"tol": args.tol}
             result = deblur.deconvolve(broken, forward, broken.shape, args.prior, weight, clip,
                                        steps=steps, noise_level=args.noise_level,
                                        device=device, callback=progress, **tol)
         else:
-            result = lib.restore(broken, forward=forward, method=args.method, steps=args.steps,
+            result = lib.restore(broken, forward=forward, method=method, steps=args.steps,
                                  lr=args.lr, seed=args.seed, tol=args.tol, device=device,
-                                 callback=progress)
+                                 callback=progress, init=init)
     restored = result.x.double().numpy().reshape(broken.shape)
 
     summary = {
@@ -257,6 +282,11 @@ def run(args) -> int:
         "relative_residual": result.relative_residual, **result.extra,
         "threads": threads,
     }
+    if args.method is None and not regularized:
+        summary["requested_method"] = "auto" if given else "gd"
+    if result.stop_reason is not None:  # how far to trust it (torchann.restore.convergence)
+        summary.update(converged=result.converged, stop_reason=result.stop_reason,
+                       condition_estimate=result.condition_estimate, warning=result.warning)
     if _is_blur(args):
         summary.update(corruption=f"psf:{args.psf}" if args.psf else args.corruption,
                        boundary=args.boundary)
@@ -293,7 +323,7 @@ def run(args) -> int:
     from torchann.report import Image, Section, render_report
 
     files["report.html"] = render_report("torchann restore", [Section(
-        name, numbers=list(summary.items()),
+        name, numbers=list(summary.items()), warning=result.warning or "",
         images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
     )], subtitle=line).encode("utf-8")
     io.prepare_out_dir(out, inputs)
@@ -302,5 +332,25 @@ def run(args) -> int:
         io.save_bytes(out / file_name, data)
     io.save_json(out / "summary.json", summary)
     print(f"{line}; wrote {out}/")
+    if result.warning:
+        print(f"torchann: warning: {result.warning}", file=sys.stderr)
     return 0
+
+
+def _init(args, regularized):
+    """Return (the --init value for the library, the file it names or None)."""
+    if args.init is None:
+        return None, None
+    if regularized:
+        raise TorchannError("--init sets the start of gd, cg, lbfgs, adam and gn; the "
+                            "regularized solver starts from the data")
+    from torchann import io
+    from torchann.restore import INITS
+
+    if args.init in INITS:
+        return args.init, None
+    if not args.init.lower().endswith(".npy"):
+        raise TorchannError(f"--init {args.init}: use one of {', '.join(INITS)} or a .npy "
+                            "file with one value per pixel")
+    return io.load_array(args.init), args.init
 
