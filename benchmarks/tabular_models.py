@@ -6,7 +6,8 @@
     - multiclass: --rows-other (default 200,000) x 20, make_classification with 5 classes;
     - regression: --rows-other x 20, make_friedman1 (5 informative, nonlinear, noise 1).
     torchann: ``torchann train --data F --label y --preset large`` (hidden 64, Adam lr 0.02,
-    minibatches of 2048, 8 epochs) in a subprocess, timed from start to exit (reading, encoding,
+    minibatches of 2048, 8 epochs, --threads 1 by default) in a subprocess, timed from start
+    to exit (reading, encoding,
     splitting, training, evaluating and writing every output file); the test metric is read
     from its metrics.json.
     Baseline, in this process: pandas.read_csv, train_test_split (20%, stratified for
@@ -25,7 +26,7 @@
     Targets: iris >= 0.93, digits >= 0.95, diabetes R² within 0.03 of the grid's best.
 
 Usage: python benchmarks/tabular_models.py [--rows 1000000] [--rows-other 200000]
-       [--part a|b]
+       [--part a|b] [--threads 1]
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _metric(metrics):
     return metrics["test_r2"] if metrics["task"] == "regression" else metrics["test_accuracy"]
 
 
-def part_a(n_rows, n_other):
+def part_a(n_rows, n_other, threads):
     from sklearn.datasets import make_classification, make_friedman1
 
     tables = [
@@ -138,7 +139,7 @@ def part_a(n_rows, n_other):
             mb = os.path.getsize(path) / 1e6
             del x, y
             t_sec, metrics = torchann_train(path, Path(tmp) / f"out-{task}", "--preset",
-                                            "large", "--task", task)
+                                            "large", "--task", task, "--threads", threads)
             s_sec, s_score = sklearn_end_to_end(path, task)
             what = "R²" if task == "regression" else "accuracy"
             print(f"| {task} ({what}) | {n:,} | {mb:.0f} | {t_sec:.1f} | {s_sec:.1f} | "
@@ -237,13 +238,16 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rows-other", type=int, default=200_000)
     parser.add_argument("--part", choices=("a", "b"))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads of 'torchann train' in (a) (default: 1; on a busy "
+                             "2-core machine two threads spin against each other)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}")
     if args.part in (None, "b"):
         part_b()
     if args.part in (None, "a"):
-        part_a(args.rows, args.rows_other)
+        part_a(args.rows, args.rows_other, args.threads)
 
 
 if __name__ == "__main__":
