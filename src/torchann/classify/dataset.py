@@ -39,8 +39,8 @@ class Prepared:
     n_rows : int
         Rows in the file.
     raw : tuple of ndarray or None
-        ``(train, test)`` features in their own units, when every feature is a plain number
-        (for the figures).
+        ``(train, test)`` features in their own units, when there are exactly two plain
+        numeric features (for the figures).
     raw_test : ndarray
         The test rows' label values as read.
     """
@@ -112,15 +112,23 @@ def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="str
                                                                 random_state=seed)
     decided.fit_target(raw_train)
     encoder = _fit_rows(table, train_rows, label, features, path)
-    train, test = table.take(train_rows), table.take(test_rows)
+    x_train = encoder.transform(table.take(train_rows))
+    x_test = encoder.transform(table.take(test_rows))
+    raw = None
+    if encoder.numeric_only and len(encoder.columns) == 2:  # for the figures
+        raw = (encoder.transform(table.take(train_rows), standardize=False),
+               encoder.transform(table.take(test_rows), standardize=False))
     del table
-    prepared = Prepared(encoder.transform(train), decided.encode(raw_train),
-                        encoder.transform(test), decided.encode(raw_test), encoder, decided,
-                        len(rows), raw_test=raw_test)
-    if encoder.numeric_only:
-        prepared.raw = (encoder.transform(train, standardize=False),
-                        encoder.transform(test, standardize=False))
-    return prepared
+    _release_arrow_memory()
+    return Prepared(x_train, decided.encode(raw_train), x_test, decided.encode(raw_test),
+                    encoder, decided, len(rows), raw=raw, raw_test=raw_test)
+
+
+def _release_arrow_memory():
+    """Give the memory pyarrow's pool no longer uses back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 # --------------------------------------------------------------------------- streaming

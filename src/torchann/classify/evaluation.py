@@ -37,13 +37,21 @@ def loss_on(model, loss_fn, x, y):
         return loss_fn(model(x).squeeze(1), y).item()
 
 
+#: Rows per forward pass when predicting, so that the hidden activations of a large table
+#: never exist all at once.
+PREDICT_CHUNK = 65_536
+
+
 def predict_scores(model, x):
-    """The network's outputs for ``x`` as float64 numpy: shape (N,) or (N, K), eval mode."""
+    """The network's outputs for ``x`` as float64 numpy: shape (N,) or (N, K), eval mode.
+
+    Computed :data:`PREDICT_CHUNK` rows at a time."""
     device = next(model.parameters()).device
     x, _ = as_tensors(x, None, device)
     model.eval()
     with torch.no_grad():
-        out = model(x)
+        out = torch.cat([model(x[i:i + PREDICT_CHUNK])
+                         for i in range(0, max(len(x), 1), PREDICT_CHUNK)])
     out = out.squeeze(1) if out.shape[1] == 1 else out
     return out.double().cpu().numpy()
 

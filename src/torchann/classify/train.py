@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from torchann.classify.evaluation import (  # noqa: F401 (public names stay importable here)
+    PREDICT_CHUNK,
     Evaluation,
     as_tensors,
     evaluate,

@@ -71,8 +71,13 @@ def run(args):
         print(f"torchann playground: warning: listening on {args.host}, not only this "
               "machine; anyone who can reach it can train models and upload files here",
               file=sys.stderr)
-        if args.host in ("0.0.0.0", "::"):
-            hosts |= {f"{socket.gethostname().lower()}:{port}"}
+        if args.host in ("0.0.0.0", "::"):  # every name and address of this machine
+            name = socket.gethostname().lower()
+            try:
+                addresses = socket.gethostbyname_ex(name)[2]
+            except OSError:
+                addresses = []
+            hosts |= {f"{h}:{port}" for h in [name, *addresses]}
     # the event loop hands the GIL to and from the training threads often, so that a page's
     # message is read within a millisecond or so rather than after the default 5 ms slices
     sys.setswitchinterval(0.0005)
