@@ -13,7 +13,7 @@
     with nice; it takes minutes. Targets: <= 1 GB at 1M rows, <= 1.5 GB at 10M rows.
 
 Usage: python benchmarks/tabular.py [--rows 1000000] [--repeat 3] [--big-rows 10000000]
-                                    [--part read|memory|all] [--skip-big]
+                                    [--part read|memory|all] [--skip-big] [--threads N]
 """
 
 from __future__ import annotations
@@ -107,14 +107,16 @@ def peak_rss(argv, nice=0):
     return int(out[0]), int(out[1]) / 1024 ** 2, time.perf_counter() - start
 
 
-def part_memory(folder, csv_path, rows, big_rows, skip_big):
-    print("\n(b) peak RSS of 'torchann train --data FILE --label y --preset large'")
+def part_memory(folder, csv_path, rows, big_rows, skip_big, threads=None):
+    extra = ["--threads", str(threads)] if threads else []
+    print("\n(b) peak RSS of 'torchann train --data FILE --label y --preset large"
+          + (f" --threads {threads}'" if threads else "'"))
     results = []
     if csv_path is None or not csv_path.exists():
         csv_path = write_csv(folder / "table.csv", rows)
     status, gb, seconds = peak_rss(["train", "--data", str(csv_path), "--label", "y",
                                     "--preset", "large", "--log-every", "0",
-                                    "--out", str(folder / "out1")])
+                                    "--out", str(folder / "out1"), *extra])
     results.append((f"{rows:,} rows, in memory", csv_path.stat().st_size, status, gb, seconds,
                     1.0))
     if not skip_big:
@@ -124,7 +126,8 @@ def part_memory(folder, csv_path, rows, big_rows, skip_big):
         try:
             status, gb, seconds = peak_rss(["train", "--data", str(big), "--label", "y",
                                             "--preset", "large", "--log-every", "0",
-                                            "--out", str(folder / "out2")], nice=5)
+                                            "--out", str(folder / "out2"), *extra],
+                                           nice=5)
         finally:
             big.unlink()
         results.append((f"{big_rows:,} rows, streamed", size, status, gb, seconds, 1.5))
@@ -142,6 +145,10 @@ def main():
     parser.add_argument("--big-rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--part", choices=("read", "memory", "all"), default="all")
+    parser.add_argument("--threads", type=int,
+                        help="--threads for 'torchann train' (default: its own choice); on a "
+                             "shared machine 1 avoids threads waiting on each other, and peak "
+                             "RSS does not depend on it")
     parser.add_argument("--skip-big", action="store_true",
                         help="leave out the --big-rows run (minutes, ~2 GB of disk)")
     args = parser.parse_args()
@@ -151,7 +158,8 @@ def main():
         folder = Path(tmp)
         csv_path = part_read(folder, args.rows, args.repeat) if args.part != "memory" else None
         if args.part != "read":
-            part_memory(folder, csv_path, args.rows, args.big_rows, args.skip_big)
+            part_memory(folder, csv_path, args.rows, args.big_rows, args.skip_big,
+                        args.threads)
 
 
 if __name__ == "__main__":

@@ -406,6 +406,24 @@ def _csv(text, *extra, encoding="utf-8"):
     return build
 
 
+def _parquet(damage, columns=None, *extra):
+    """train on a Parquet file of ``_csv_rows``' table with ``columns`` replaced, its bytes
+    passed through ``damage``."""
+    def build(folder):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = {"a": [i % 7 + 0.5 for i in range(20)], "b": [i * 0.3 for i in range(20)],
+                 "y": [i % 2 for i in range(20)], **(columns or {})}
+        buf = io.BytesIO()
+        pq.write_table(pa.table(table), buf)
+        data = buf.getvalue()
+        path = write(folder, "data.parquet", damage(data) if damage else data)
+        return ["train", "--data", str(path), "--label", "y", "--epochs", "2",
+                "--out", str(folder / "out"), *extra]
+    return build
+
+
 def _csv_rows(n=20, header="a,b,y", row=lambda i: f"{i % 7}.5,{i * 0.3:.2f},{i % 2}"):
     return header + "\n" + "\n".join(row(i) for i in range(n)) + "\n"
 
@@ -685,6 +703,12 @@ def _cli_catalogue() -> list[Case]:
     add(Case(csv, "semicolons instead of commas", _csv(_csv_rows().replace(",", ";")),
              ["label"]))
     add(Case(csv, "binary file named .csv", _csv(b"\x00\x01\x02PK\x03\x04" * 50), []))
+    add(Case(csv, "truncated Parquet", _parquet(lambda data: data[:len(data) // 2]),
+             ["Parquet"]))
+    add(Case(csv, "Parquet with a list column as a feature",
+             _parquet(None, {"v": [[1, 2]] * 20}, "--features", "a,v"), ["v"]))
+    add(Case(csv, "Parquet whose label holds one value",
+             _parquet(None, {"y": [1] * 20}), ["distinct"]))
     add(Case(csv, "no such file",
              lambda folder: ["train", "--data", str(folder / "absent.csv"), "--label", "y",
                              "--out", str(folder / "out")], ["no such file"]))

@@ -393,3 +393,23 @@ def test_train_stream_on_the_command_line(tmp_path, capsys):
     assert metrics["n_train"] == stream["train"] and metrics["config"]["batch_size"] == 2048
     assert main(["predict", "--model", str(out / "model.pt"), "--csv", str(data),
                  "--output", str(tmp_path / "p.csv")]) == 0
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_streaming_decides_the_task_as_in_memory(tmp_path, kind):
+    from torchann.classify.dataset import StreamedTable, load_in_memory
+
+    rng = np.random.default_rng(2)
+    n = 500
+    x = rng.normal(size=n)
+    label = (np.digitize(x, [-0.5, 0.5]) if kind == "multiclass"
+             else np.round(3 * x + rng.normal(size=n), 3))
+    path = write_table(tmp_path / "t.csv", pa.table({"x": x, "target": label}))
+    memory = load_in_memory(path, "target", test_size=0.3, seed=1, split="hash")
+    stream = StreamedTable(path, "target", test_size=0.3, seed=1).scan()
+    assert stream.task.kind == memory.task.kind == kind
+    assert stream.task.classes == memory.task.classes
+    if kind == "regression":
+        assert stream.task.target_mean == pytest.approx(memory.task.target_mean)
+        assert stream.task.target_scale == pytest.approx(memory.task.target_scale)
+    assert np.allclose(stream.y_test, memory.y_test)
