@@ -1,4 +1,4 @@
-"""3.3 Training and evaluating a classifier.
+"""3.3 Training a classifier (evaluation lives in :mod:`torchann.classify.evaluation`).
 
 :func:`fit` trains with BCELoss (full batch like the chapter, or in minibatches) and
 :func:`evaluate` reports the loss, the accuracy and the confusion counts. Given a
@@ -20,6 +20,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from torchann.classify.evaluation import (  # noqa: F401 (public names stay importable here)
+    PREDICT_CHUNK,
+    Evaluation,
+    as_tensors,
+    evaluate,
+    loss_on,
+    predict_proba,
+    predict_scores,
+    target_dtype,
+    task_loss,
+)
 from torchann.errors import TorchannError
 
 OPTIMIZERS = ("sgd", "adam", "lbfgs")
@@ -69,20 +80,6 @@ class FitResult:
     val_loss: list = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
-
-
-def _as_tensors(x, y, device, y_dtype=torch.float32):
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32) if not torch.is_tensor(x) else x,
-                        dtype=torch.float32, device=device)
-    if y is None:
-        return x, None
-    y = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y,
-                        dtype=y_dtype, device=device).reshape(-1)
-    return x, y
-
-
-def _y_dtype(task):
-    return torch.int64 if task is not None and task.kind == "multiclass" else torch.float32
 
 
 def make_optimizer(name, params, lr, weight_decay=0.0):
@@ -236,13 +233,13 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     if patience is not None and x_val is None:
         raise TorchannError("early stopping needs a validation split")
     device = next(model.parameters()).device
-    y_dtype = _y_dtype(task)
+    y_dtype = target_dtype(task)
     streamed = hasattr(x, "minibatches")  # a streamed table: minibatches read each epoch
     if streamed and (batch_size is None or optimizer == "lbfgs"):
         raise TorchannError("a streamed table trains in minibatches; give --batch-size and "
                             "an optimizer other than lbfgs")
     if not streamed:
-        x, y = _as_tensors(x, y, device, y_dtype)
+        x, y = as_tensors(x, y, device, y_dtype)
     n_in = in_features(model)
     if len(x.shape) != 2 or x.shape[1] != n_in:
         raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
@@ -257,9 +254,9 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     loss_fn = task.loss_fn() if task is not None else nn.BCELoss()
     baseline = task.baseline_loss if task is not None else math.log(2)
     if x_test is not None:
-        x_test, y_test = _as_tensors(x_test, y_test, device, y_dtype)
+        x_test, y_test = as_tensors(x_test, y_test, device, y_dtype)
     if x_val is not None:
-        x_val, y_val = _as_tensors(x_val, y_val, device, y_dtype)
+        x_val, y_val = as_tensors(x_val, y_val, device, y_dtype)
     result = FitResult()
     best, best_state, waited = math.inf, None, 0
     start = time.perf_counter()
@@ -312,79 +309,6 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
                             f"(highest at epoch {worst}; {what}); lower --lr "
                             f"(now {lr:g})")
     return result
-
-
-def loss_on(model, loss_fn, x, y):
-    """The mean loss of ``model`` on tensors ``(x, y)``, in eval mode, without gradients."""
-    model.eval()
-    with torch.no_grad():
-        return loss_fn(model(x).squeeze(1), y).item()
-
-
-def predict_scores(model, x):
-    """The network's outputs for ``x`` as float64 numpy: shape (N,) or (N, K), eval mode."""
-    device = next(model.parameters()).device
-    x, _ = _as_tensors(x, None, device)
-    model.eval()
-    with torch.no_grad():
-        out = model(x)
-    out = out.squeeze(1) if out.shape[1] == 1 else out
-    return out.double().cpu().numpy()
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-@dataclass
-class Evaluation:
-    """Loss, accuracy and confusion counts of a classifier on labelled data.
-
-    Attributes
-    ----------
-    loss : float
-        Mean binary cross-entropy (not an error rate).
-    accuracy : float
-        Fraction of points whose predicted label (P >= threshold) is right.
-    confusion : dict
-        ``tn``, ``fp``, ``fn``, ``tp`` counts, label 1 being the positive class.
-    """
-
-    loss: float
-    accuracy: float
-    confusion: dict
-
-
-def predict_proba(model, x):
-    """Return P(label = 1) for each row of ``x`` as a float64 numpy vector (eval mode)."""
-    device = next(model.parameters()).device
-    x, _ = _as_tensors(x, None, device)
-    model.eval()
-    with torch.no_grad():
-        return model(x).squeeze(1).double().cpu().numpy()
-
-
-def evaluate(model, x, y, threshold=0.5):
-    """Evaluate ``model`` on ``(x, y)``: BCE loss, accuracy and confusion counts.
-
-    Accuracy and the confusion matrix come from :mod:`sklearn.metrics`.
-
-    Returns
-    -------
-    Evaluation
-    """
-    from sklearn.metrics import accuracy_score, confusion_matrix
-
-    device = next(model.parameters()).device
-    x, y = _as_tensors(x, y, device)
-    model.eval()
-    with torch.no_grad():
-        prob = model(x).squeeze(1)
-        loss = nn.functional.binary_cross_entropy(prob, y).item()
-    truth = y.cpu().numpy().astype(int)
-    pred = (prob.cpu().numpy() >= threshold).astype(int)
-    tn, fp, fn, tp = confusion_matrix(truth, pred, labels=[0, 1]).ravel()
-    return Evaluation(loss=loss, accuracy=float(accuracy_score(truth, pred)),
-                      confusion={"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)})
 
 
 # --------------------------------------------------------------------------- one call
@@ -458,10 +382,3 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
                      x_val=x_val, y_val=y_val, patience=early_stopping)
     model.eval()
     return model, result
-
-
-def task_loss(model, task, x, y):
-    """The mean training loss of ``model`` for ``task`` on ``(x, y)`` (encoded targets)."""
-    device = next(model.parameters()).device
-    x, y = _as_tensors(x, y, device, _y_dtype(task))
-    return loss_on(model, task.loss_fn(), x, y)

@@ -28,11 +28,12 @@ RHO_FACTOR = 16.0
 RELAX = 1.6
 #: Default iterations of ADMM (it starts from the exact Tikhonov solution); twice as many
 #: where the x-step takes conjugate gradient steps
-ADMM_STEPS = 15
+ADMM_STEPS = 10
 #: Conjugate gradient steps per x-step where the x-step has no exact solve
 CG_STEPS = 2
-#: Peak memory of one solve, in multiples of the image's float32 size (measured at 12.6 MP)
-MEMORY_MULTIPLE = 12
+#: Peak memory of one solve above the interpreter, in multiples of the image's float32 size
+#: (measured at 12.6 MP grey; small images cost relatively more: 21x at 4 MP)
+MEMORY_MULTIPLE = 13
 _NOISE_CROP = 1024  # noise is estimated on a central crop at most this wide
 
 
@@ -145,7 +146,7 @@ def _pick_solver(solver, prior, clip):
 
 def default_steps(psf, shape, boundary, solver, tile=None) -> int:
     """Iterations :func:`deblur_image` runs when ``steps`` is not given (per tile, per channel
-    for PDHG): 300 for PDHG, 15 for ADMM with an exact x-step, 30 without."""
+    for PDHG): 300 for PDHG, 10 for ADMM with an exact x-step, 20 without."""
     if solver == "pdhg":
         return 300
     h, w = shape
@@ -193,8 +194,8 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
         ``auto`` is ``admm``, except with ``clip`` or ``prior="none"``, which need ``pdhg``
         (:func:`~torchann.deblur.deconvolve`, channel by channel).
     steps, tol : int, float
-        Most iterations (default: :func:`default_steps`: 15 for ADMM with an exact x-step,
-        30 without, 300 for PDHG) and the relative change of ``x`` below which it stops.
+        Most iterations (default: :func:`default_steps`: 10 for ADMM with an exact x-step,
+        20 without, 300 for PDHG) and the relative change of ``x`` below which it stops.
     noise_level : float, optional
         Noise standard deviation for ``weight="auto"`` (default: estimated).
     clip : (float, float), optional
@@ -225,9 +226,9 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     warm-started. It was kept over the primal-dual (PDHG) solver, which needs 120 to 300
     iterations: from the Tikhonov start ADMM's PSNR is flat after 10 iterations (a 1 MP
     photograph, Gaussian sigma 2, noise 0.01: 29.55, 29.53, 29.48 dB after 10, 15, 30
-    iterations; within 0.1 dB of PDHG's on the 256 x 256 benchmark), so 15 are run. PSNR, not
+    iterations; within 0.1 dB of PDHG's on the 256 x 256 benchmark), so 10 are run. PSNR, not
     the objective, is what plateaus: ``stopped`` says ``"steps"``.
-    Memory: about ``MEMORY_MULTIPLE`` (12) times the image's float32 size at float32, twice
+    Memory: about ``MEMORY_MULTIPLE`` (13) times the image's float32 size at float32, twice
     that at float64, plus the interpreter; with ``tile`` the multiple applies to one tile
     plus two full-size buffers in the working dtype.
     """
