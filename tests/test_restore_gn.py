@@ -305,3 +305,9 @@ def test_command_refuses_bad_starts(squashed, tmp_path, capsys, make_init, messa
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("torchann: error: ") and message in lines[0]
     assert not out.exists()
+
+
+def test_command_refuses_a_start_for_the_regularized_solver(tmp_path, capsys):
+    status, _, err, out = run_cli(["--corruption", "blur:gaussian,sigma=1", "--prior", "tv",
+                                   "--init", "mid"], tmp_path, capsys)
+    assert status == 2 and "--init" in err and not out.exists()

@@ -236,6 +236,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
     regularized, weight, clip = _solver_options(args)
+    init, init_file = _init(args, regularized)
     if regularized and _is_blur(args):  # colour, tiles, the fast solver: commands/_deblur.py
         return _deblur.run(args, weight, clip, threads, device, out)
     _deblur.refuse_options(args)
@@ -247,7 +248,6 @@ def run(args) -> int:
         name, broken, reference, inputs = _load_inputs(args, forward)
         broken = _add_noise(broken, args)
         corruption_file = args.corruption.rpartition(":")[0]
-    init, init_file = _init(args, regularized)
     inputs = [f for f in inputs + [init_file] if f]
     io.check_not_input([out / f for f in OUTPUTS], inputs + [corruption_file])
 

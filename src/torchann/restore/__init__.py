@@ -2,8 +2,10 @@
 
 An image ``x`` was corrupted by a known function, ``y = weird_function(x)``, and only ``y`` is
 left. The chapter recovers ``x`` by gradient descent on the distance ``||f(x) - y||`` starting
-from random noise. This module has the chapter's function and loss, that solver (``gd``), and
-three faster ones (``cg``, ``lbfgs``, ``adam``) behind one entry point, :func:`restore`.
+from random noise. This package has the chapter's function and loss, that solver (``gd``), and
+four faster ones (``cg``, ``lbfgs``, ``adam``, and ``gn`` for nonlinear corruptions) behind
+one entry point, :func:`restore`; ``method="auto"`` picks ``cg`` for an affine corruption
+and ``gn`` otherwise.
 
 Every solver treats the forward function ``f`` as a black box: it only calls it and
 differentiates it with autograd, so a user's own corruption works the same way
@@ -19,14 +21,19 @@ gd      20000   0.8    none    the seed's loop: ``x <- x - lr * grad ||f(x) - y|
 cg      1000    --     1e-6    one CGLS iteration: one call of ``f`` and one vjp
 lbfgs   1000    1.0    1e-5    one evaluation of ``||f(x) - y||^2`` and its gradient
 adam    2000    0.01   none    one Adam step on ``||f(x) - y||``
+gn      100     --     1e-5    one Gauss-Newton step, Levenberg-Marquardt damped, by CGLS
 ======  ======  =====  ======  =========================================================
 
 ``tol`` stops a solver once the relative residual ``||f(x) - y|| / ||y||`` falls below it.
+Every result says whether it converged, why it stopped and how well the data determine it
+(:mod:`~torchann.restore.convergence`).
 
 The code is split along its seams: :mod:`~torchann.restore.chapter` (the chapter's
 ``weird_function`` and ``distance_loss``), :mod:`~torchann.restore.corruption` (loading and
 checking a forward function), :mod:`~torchann.restore.solvers` (the solvers and
-:func:`restore`) and :mod:`~torchann.restore.figures`. Every public name is importable from
+:func:`restore`), :mod:`~torchann.restore.least_squares` (CGLS and Gauss-Newton, shared by
+``cg`` and ``gn``), :mod:`~torchann.restore.convergence` (the condition estimate and the
+warning rule) and :mod:`~torchann.restore.figures`. Every public name is importable from
 ``torchann.restore`` itself.
 """
 
