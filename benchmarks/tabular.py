@@ -96,7 +96,8 @@ def part_read(folder, rows, repeat):
 
 
 def peak_rss(argv, nice=0):
-    """Run ``torchann`` with ``argv`` in a child; return (exit status, peak RSS in GB, s)."""
+    """Run ``torchann`` with ``argv`` in a child; return (exit status, peak RSS in GB
+    (10^9 bytes), wall seconds)."""
     code = ("import resource, subprocess, sys; "
             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
@@ -104,7 +105,7 @@ def peak_rss(argv, nice=0):
            sys.executable, "-m", "torchann", *argv]
     start = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-    return int(out[0]), int(out[1]) / 1024 ** 2, time.perf_counter() - start
+    return int(out[0]), int(out[1]) * 1024 / 1e9, time.perf_counter() - start  # KiB -> GB
 
 
 def part_memory(folder, csv_path, rows, big_rows, skip_big, threads=None):
