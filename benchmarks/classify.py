@@ -34,7 +34,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from torchann.classifier import NeuralNet, chapter_data, evaluate, fit, suggested_threads
+from torchann.classify import NeuralNet, chapter_data, evaluate, fit, suggested_threads
 from torchann.commands.train import PRESETS
 
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from torchann import classifier as clf
-from torchann import tabular
+from torchann import classify as clf
+from torchann import classify as tabular
 from torchann.errors import TorchannError
 
 

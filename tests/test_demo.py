@@ -68,7 +68,7 @@ def test_demo_summary_on_stdout(demo):
 def test_demo_model_loads_in_the_chapters_way(demo):
     import torch
 
-    from torchann.classifier import NeuralNet
+    from torchann.classify import NeuralNet
 
     out, _, summary = demo
     model = NeuralNet(2, 5)

@@ -143,7 +143,7 @@ def damaged_csv(draw):
 
 
 def check_csv(data):
-    from torchann.tabular import load_labelled_csv
+    from torchann.classify import load_labelled_csv
 
     try:
         with no_warnings():
@@ -167,7 +167,7 @@ def test_csv_loader_on_damaged_csv(data):
 
 
 def check_model(data):
-    from torchann.tabular import load_model
+    from torchann.classify import load_model
 
     try:
         with no_warnings():

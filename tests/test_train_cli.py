@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from torchann import classifier as clf
+from torchann import classify as clf
 from torchann.cli import main
-from torchann.tabular import load_model
+from torchann.classify import load_model
 
 FAST = ["--preset", "fast", "--log-every", "0"]
 

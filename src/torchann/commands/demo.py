@@ -199,7 +199,7 @@ def _classifier_part(args, out):
 
     import torch
 
-    from torchann import classifier as clf
+    from torchann import classify as clf
     from torchann.classify.files import load_model, save_model
     from torchann.commands._progress import Progress
     from torchann.report import Section

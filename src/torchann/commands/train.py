@@ -286,7 +286,7 @@ def run(args):
 
     matplotlib.use("Agg")
 
-    from torchann import classifier as clf
+    from torchann import classify as clf
     from torchann.classify.files import save_model
     from torchann.classify.metrics import summary_lines
     from torchann.classify.train import task_loss, train_model
