@@ -18,6 +18,7 @@ from torchann.io.loaders import (
     load_image_array,
     load_npy_array,
     load_pickle_array,
+    open_image,
     read_input_bytes,
 )
 from torchann.io.pictures import Picture, load_picture, picture_png
@@ -38,7 +39,7 @@ from torchann.io.writers import (
 __all__ = [
     "MAX_ELEMENTS", "MIN_IMAGE_SIDE", "SafeArrayUnpickler", "as_image", "atomic_write",
     "check_not_input", "figure_png", "load_array", "load_image_array", "load_npy_array",
-    "load_pickle_array", "prepare_out_dir", "Picture", "load_picture", "picture_png",
+    "load_pickle_array", "open_image", "prepare_out_dir", "Picture", "load_picture", "picture_png",
     "read_input_bytes", "save_bytes", "save_figure", "save_json", "save_npy",
     "save_text", "state_dict_bytes", "written_files",
 ]

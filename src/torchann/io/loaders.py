@@ -191,16 +191,23 @@ def load_npy_array(data: bytes) -> np.ndarray:
     return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
-def load_image_array(data: bytes) -> np.ndarray:
-    """Decode PNG/JPEG bytes to a grayscale float image in [0, 1].
+@contextlib.contextmanager
+def open_image(data: bytes):
+    """Open PNG/JPEG bytes with Pillow, safely, as a context manager yielding the image.
 
     Only Pillow's PNG and JPEG decoders are tried, whatever the bytes claim to be, and the
-    size in the header is checked before any pixel is decoded.
+    size in the header is checked before any pixel is decoded. Decoding the pixels inside
+    the ``with`` block is guarded too: a truncated or corrupt file, and Pillow's warnings,
+    become one :class:`~torchann.errors.TorchannError`.
+
+    Examples
+    --------
+    >>> with open_image(data) as im:  # doctest: +SKIP
+    ...     pixels = np.asarray(im.convert("RGB"))
     """
     import warnings
 
     from PIL import Image
-    from skimage import color, util
 
     if not data:
         raise TorchannError("the image file is empty")
@@ -209,7 +216,7 @@ def load_image_array(data: bytes) -> np.ndarray:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             im = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
-            width, height = im.size
+            width, height = im.size  # read from the header; no pixel decoded yet
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TorchannError("the image declares more pixels than a loader accepts "
                                 f"({MAX_ELEMENTS:,} at most); refusing to decode it") from None
@@ -219,16 +226,26 @@ def load_image_array(data: bytes) -> np.ndarray:
             raise TorchannError(f"the image is {width}x{height} pixels, more than the "
                                 f"{MAX_ELEMENTS:,} a loader accepts; refusing to decode it")
         try:
-            if im.mode in ("1", "L", "I;16", "I;16B", "I;16L"):
-                img = np.asarray(im)
-            elif im.mode == "I":  # 16-bit PNG on older Pillow
-                img = np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
-            elif im.mode == "LA":
-                img = np.asarray(im.convert("L"))
-            else:
-                img = np.asarray(im.convert("RGB"))
+            yield im
+        except TorchannError:
+            raise
         except Exception:
             raise TorchannError("the image is truncated or corrupt; check the file") from None
+
+
+def load_image_array(data: bytes) -> np.ndarray:
+    """Decode PNG/JPEG bytes to a grayscale float image in [0, 1] (see :func:`open_image`)."""
+    from skimage import color, util
+
+    with open_image(data) as im:
+        if im.mode in ("1", "L", "I;16", "I;16B", "I;16L"):
+            img = np.asarray(im)
+        elif im.mode == "I":  # 16-bit PNG on older Pillow
+            img = np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+        elif im.mode == "LA":
+            img = np.asarray(im.convert("L"))
+        else:
+            img = np.asarray(im.convert("RGB"))
     if img.ndim == 3:
         img = color.rgb2gray(img)
     if img.ndim != 2:

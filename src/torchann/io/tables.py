@@ -192,13 +192,34 @@ def _checked_csv(path, table):
 # --------------------------------------------------------------------------- reading
 
 
+def _parquet_error(path, err):
+    return TorchannError(f"{path}: not a readable Parquet file ({str(err)[:200]})")
+
+
 def _parquet_file(path):
     import pyarrow.parquet as pq
 
     try:
         return pq.ParquetFile(path)
     except Exception as err:  # ArrowInvalid, OSError: truncated footer, not Parquet at all
-        raise TorchannError(f"{path}: not a readable Parquet file ({str(err)[:200]})") from None
+        raise _parquet_error(path, err) from None
+
+
+def _open(path, columns=None):
+    """Check ``path`` and its column names without reading the data.
+
+    Returns
+    -------
+    (Path, pyarrow.parquet.ParquetFile or None, list of str, list of str or None)
+        The path; the open Parquet file (``None`` for a CSV); the column names; the names of
+        ``columns`` that the file has (``None``: all).
+    """
+    path = _check_input(path)
+    parquet = _parquet_file(path) if table_format(path) == "parquet" else None
+    names = list(parquet.schema_arrow.names) if parquet is not None else _header(path)
+    _check_names(path, names)
+    keep = None if columns is None else [c for c in columns if c in names]
+    return path, parquet, names, keep
 
 
 def read_table(path, columns=None):
@@ -224,22 +245,15 @@ def read_table(path, columns=None):
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    path = _check_input(path)
-    if table_format(path) == "parquet":
-        pf = _parquet_file(path)
-        _check_names(path, pf.schema_arrow.names)
-        keep = None if columns is None else [c for c in columns if c in pf.schema_arrow.names]
+    path, parquet, names, keep = _open(path, columns)
+    if parquet is not None:
         try:
-            table = pf.read(columns=keep)
+            table = parquet.read(columns=keep)
         except Exception as err:
-            raise TorchannError(f"{path}: not a readable Parquet file ({str(err)[:200]})"
-                                ) from None
+            raise _parquet_error(path, err) from None
         if table.num_rows == 0:
             raise TorchannError(f"{path}: no data rows")
         return table
-    names = _header(path)
-    _check_names(path, names)
-    keep = None if columns is None else [c for c in columns if c in names]
     try:
         table = pc.read_csv(path, *_csv_options(columns=keep))
     except (pa.ArrowInvalid, pa.ArrowException) as err:
@@ -251,13 +265,7 @@ def read_table(path, columns=None):
 
 def table_columns(path) -> list:
     """The column names of a CSV or Parquet file, checked, without reading the data."""
-    path = _check_input(path)
-    if table_format(path) == "parquet":
-        names = list(_parquet_file(path).schema_arrow.names)
-    else:
-        names = _header(path)
-    _check_names(path, names)
-    return names
+    return _open(path)[2]
 
 
 def _stream_types(path, names, columns):
@@ -303,20 +311,13 @@ def iter_batches(path, columns=None, batch_rows=65_536):
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    path = _check_input(path)
-    if table_format(path) == "parquet":
-        pf = _parquet_file(path)
-        _check_names(path, pf.schema_arrow.names)
-        keep = None if columns is None else [c for c in columns if c in pf.schema_arrow.names]
+    path, parquet, names, keep = _open(path, columns)
+    if parquet is not None:
         try:
-            yield from pf.iter_batches(batch_size=batch_rows, columns=keep)
+            yield from parquet.iter_batches(batch_size=batch_rows, columns=keep)
         except (pa.ArrowException, OSError) as err:
-            raise TorchannError(f"{path}: not a readable Parquet file ({str(err)[:200]})"
-                                ) from None
+            raise _parquet_error(path, err) from None
         return
-    names = _header(path)
-    _check_names(path, names)
-    keep = None if columns is None else [c for c in columns if c in names]
     types = _stream_types(path, names, keep)
     try:
         reader = pc.open_csv(path, *_csv_options(types, keep, block_size=8 << 20))
