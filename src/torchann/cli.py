@@ -15,14 +15,17 @@ import sys
 
 from torchann import __version__
 from torchann.commands import COMMANDS
-from torchann.errors import TorchannError
+from torchann.errors import TorchannError, as_flags
 
 PROG = "torchann"
 
 
 def fail(message: str) -> int:
-    """Print a user's mistake as the one line the CLI promises and return status 2."""
-    text = " ".join(str(message).split())
+    """Print a user's mistake as the one line the CLI promises and return status 2.
+
+    The library's backticked parameter names become flags (:func:`torchann.errors.as_flags`).
+    """
+    text = as_flags(" ".join(str(message).split()))
     print(f"{PROG}: error: {text}", file=sys.stderr)
     return 2
 

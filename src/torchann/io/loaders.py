@@ -332,13 +332,13 @@ def as_image(array, shape=None, min_side=MIN_IMAGE_SIDE) -> np.ndarray:
     array = np.asarray(array)
     if shape is not None:
         if len(shape) != 2:
-            raise TorchannError(f"--shape takes two numbers, H and W, not {len(shape)}")
+            raise TorchannError(f"`shape` takes two numbers, H and W, not {len(shape)}")
         h, w = (int(s) for s in shape)
         if h <= 0 or w <= 0:
-            raise TorchannError(f"--shape {h} {w}: both sizes must be positive")
+            raise TorchannError(f"`shape={h} {w}`: both sizes must be positive")
         if array.size != h * w:
-            raise TorchannError(f"--shape {h} {w} needs {h * w} values but the data has "
-                                f"{array.size}; give the right --shape")
+            raise TorchannError(f"`shape={h} {w}` needs {h * w} values but the data has "
+                                f"{array.size}; give the right `shape`")
         image = array.reshape(h, w)
     elif array.ndim == 2:
         image = array
@@ -346,7 +346,7 @@ def as_image(array, shape=None, min_side=MIN_IMAGE_SIDE) -> np.ndarray:
         side = math.isqrt(array.size)
         if side * side != array.size:
             raise TorchannError(f"a flat vector of {array.size} values is not a square image; "
-                                "give its size with --shape H W")
+                                "give its size with `shape=H W`")
         image = array.reshape(side, side)
     else:
         raise TorchannError(f"the data has shape {array.shape}; "

@@ -137,7 +137,7 @@ def load_picture(path, grey: bool = False, shape=None) -> Picture:
 
         array = picture.array
         picture.array = rgb2gray(array)
-        picture.notes.append(f"converted from {array.shape[2]} channels to grey (--grey)")
+        picture.notes.append(f"converted from {array.shape[2]} channels to grey, as asked")
     as_image(picture.array if picture.array.ndim == 2 else picture.array[..., 0])
     return picture
 

@@ -150,15 +150,15 @@ def prepare_out_dir(out, inputs=()) -> Path:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
+        raise TorchannError(f"`out={out}` is a file, not a folder; choose a folder name")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise TorchannError(f"cannot create the output folder {out}: {err.strerror}; "
-                            "choose another --out") from None
+                            "choose another `out`") from None
     effective = os.access in os.supports_effective_ids  # root may still be refused
     if not os.access(out, os.W_OK | os.X_OK, effective_ids=effective):
-        raise TorchannError(f"the output folder {out} is not writable; choose another --out")
+        raise TorchannError(f"the output folder {out} is not writable; choose another `out`")
     return out
 
 
@@ -168,4 +168,4 @@ def check_not_input(outputs, inputs) -> None:
     for p in outputs:
         if Path(p).resolve() in ins:
             raise TorchannError(f"the output {p} would overwrite an input file; "
-                                "choose another --out or --output")
+                                "choose another `out` or `output`")
