@@ -205,7 +205,7 @@ def _parquet_file(path):
         raise _parquet_error(path, err) from None
 
 
-def _open(path, columns=None):
+def _opened(path, columns=None):
     """Check ``path`` and its column names without reading the data.
 
     Returns
@@ -245,7 +245,7 @@ def read_table(path, columns=None):
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    path, parquet, names, keep = _open(path, columns)
+    path, parquet, names, keep = _opened(path, columns)
     if parquet is not None:
         try:
             table = parquet.read(columns=keep)
@@ -265,7 +265,7 @@ def read_table(path, columns=None):
 
 def table_columns(path) -> list:
     """The column names of a CSV or Parquet file, checked, without reading the data."""
-    return _open(path)[2]
+    return _opened(path)[2]
 
 
 def _stream_types(path, names, columns):
@@ -311,7 +311,7 @@ def iter_batches(path, columns=None, batch_rows=65_536):
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    path, parquet, names, keep = _open(path, columns)
+    path, parquet, names, keep = _opened(path, columns)
     if parquet is not None:
         try:
             yield from parquet.iter_batches(batch_size=batch_rows, columns=keep)
