@@ -5,7 +5,7 @@ Sections
 - :mod:`torchann.tensors`    3.1 tensors and autograd, a live tour
 - :mod:`torchann.restore`    3.2 restoring an image corrupted by a known function
 - :mod:`torchann.deblur`     3.2, beyond the seed: deblurring real photographs
-- :mod:`torchann.classify` 3.3 a first neural network
+- :mod:`torchann.classify`   3.3 a first neural network
 
 Importing the package is cheap: torch is imported by the section modules only.
 """
