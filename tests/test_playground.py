@@ -21,7 +21,7 @@ from playground_helpers import ORIGIN, FakeChannel, send, until
 from starlette.testclient import TestClient
 
 from torchann.classify.chapter import NeuralNet
-from torchann.playground.code import Config, PlaygroundNet, render_code
+from torchann.playground.code import Config, render_code
 from torchann.playground.datasets import load_csv, make_dataset
 from torchann.playground.server import create_app
 from torchann.playground.session import TrainingSession
@@ -251,8 +251,10 @@ def test_export_of_a_deeper_network_loads_into_its_class(client):
         pt, info = _export(ws)
     state = torch.load(io.BytesIO(pt), weights_only=True)
     assert sorted(state) == [f"linear_{i}.{p}" for i in (1, 2, 3) for p in ("bias", "weight")]
-    model = PlaygroundNet(3, info["hidden_sizes"], info["activation"])
-    model.load_state_dict(state)
+    panel = info["code"][info["code"].index("class NeuralNet"):info["code"].index("model = ")]
+    namespace = {"nn": torch.nn}
+    exec(compile(panel, "<panel>", "exec"), namespace)
+    namespace["NeuralNet"](3).load_state_dict(state)
     assert info["format"] == "torchann-playground" and "class NeuralNet" in info["code"]
 
 

@@ -2,9 +2,10 @@
 
 :class:`Config` holds every setting, checked against hard caps before anything is allocated.
 :func:`render_code` writes the chapter-style program (``class NeuralNet(nn.Module)``, the
-loop, ``BCELoss``) for a configuration, and :func:`build_model`, :func:`make_optimizer` and
-:func:`train_epoch` do exactly what that program does, step for step, so the page trains the
-network its code panel shows (a test executes the code and compares the losses).
+loop, ``BCELoss``) for a configuration; :func:`build_model` builds the library's network for
+it, and :func:`make_optimizer` and :func:`train_epoch` do exactly what that program does,
+step for step, so the page trains the network its code panel shows (a test executes the
+code and compares the losses).
 """
 
 from __future__ import annotations
@@ -135,66 +136,20 @@ def _integer(name, value, lo, hi):
 # --------------------------------------------------------------------------- the network
 
 
-class PlaygroundNet(nn.Module):
-    """The chapter's network grown to any depth: ``linear_1`` ... ``linear_k`` -> sigmoid.
-
-    The layers are created in the order the code panel's ``NeuralNet`` creates them, so the
-    same seed gives the same initial weights, and the ``state_dict`` keys are the same.
-    """
-
-    def __init__(self, input_size, hidden_sizes, activation="relu"):
-        super().__init__()
-        sizes = [input_size, *hidden_sizes, 1]
-        self.n_linear = len(sizes) - 1
-        for i in range(self.n_linear):
-            setattr(self, f"linear_{i + 1}", nn.Linear(sizes[i], sizes[i + 1]))
-        name = ACTIVATIONS[activation]
-        self.activation = getattr(nn, name)() if name else nn.Identity()
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, input_tensor):
-        return self.sigmoid(self.layer_outputs(input_tensor)[-1])
-
-    def layer_outputs(self, x):
-        """Each hidden layer's activations, then the output layer's pre-sigmoid value."""
-        outs = []
-        for i in range(self.n_linear):
-            x = getattr(self, f"linear_{i + 1}")(x)
-            if i < self.n_linear - 1:
-                x = self.activation(x)
-            outs.append(x)
-        return outs
-
-
 def build_model(cfg: Config) -> nn.Module:
     """Seed torch with ``cfg.seed`` and build the network of the code panel.
 
-    The chapter's shape gives the chapter's own :class:`~torchann.classify.chapter.NeuralNet`.
+    The network is the library's (:func:`torchann.classify.mlp.build_model`): the chapter's
+    own :class:`~torchann.classify.chapter.NeuralNet` for one ReLU layer, otherwise an
+    :class:`~torchann.classify.mlp.MLP` whose layers are created in the order the code
+    panel's ``NeuralNet`` creates ``linear_1``, ``linear_2``, ..., so the same seed gives the
+    same initial weights.
     """
-    from torchann.classify.chapter import NeuralNet
+    from torchann.classify.mlp import build_model as build_network
 
     with _SEED_LOCK:  # torch's global generator is shared by every page's thread
         torch.default_generator.manual_seed(cfg.seed)  # torch.manual_seed(seed) on a CPU
-        if cfg.chapter_shape:
-            return NeuralNet(len(cfg.features), cfg.layers[0])
-        return PlaygroundNet(len(cfg.features), cfg.layers, cfg.act)
-
-
-def layer_outputs(model, x):
-    """Hidden activations per layer and the final pre-sigmoid output, for any of our nets."""
-    if isinstance(model, PlaygroundNet):
-        return model.layer_outputs(x)
-    hidden = model.relu(model.linear_1(x))
-    return [hidden, model.linear_2(hidden)]
-
-
-def linear_layers(model):
-    """The ``nn.Linear`` layers in order (``linear_1``, ``linear_2``, ...)."""
-    layers, i = [], 1
-    while hasattr(model, f"linear_{i}"):
-        layers.append(getattr(model, f"linear_{i}"))
-        i += 1
-    return layers
+        return build_network(len(cfg.features), cfg.layers, 1, cfg.act)
 
 
 def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:

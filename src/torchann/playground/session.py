@@ -291,7 +291,7 @@ class TrainingSession(Worker):
         model = self.model
         model.eval()
         with torch.no_grad():
-            outs = pcode.layer_outputs(model, self.grid)
+            outs = model.layer_outputs(self.grid)
             prob = torch.sigmoid(outs[-1]).reshape(GRID, GRID)
             neurons = []
             for layer in outs[:-1]:
@@ -304,9 +304,9 @@ class TrainingSession(Worker):
                 numbers[name + "_loss"] = float(self.criterion(p, y))
                 numbers[name + "_acc"] = float(((p >= 0.5).float() == y).float().mean())
             weights = [np.round(layer.weight.numpy(), 4).tolist()
-                       for layer in pcode.linear_layers(model)]
+                       for layer in model.linear_layers()]
             biases = [np.round(layer.bias.numpy(), 4).tolist()
-                      for layer in pcode.linear_layers(model)]
+                      for layer in model.linear_layers()]
         return {"type": "frame", "version": self.version, "epoch": self.epoch,
                 "running": self.running, **numbers, "heat": b64(prob.numpy() * 255.0 + 0.5),
                 "neurons": neurons, "weights": weights, "biases": biases,
@@ -331,10 +331,14 @@ def export_model(cfg, model, epoch, code_text):
     The chapter's shape gives the chapter's format: ``NeuralNet(2, hidden)`` loads the
     ``.pt`` and ``torchann predict`` reads the pair.
     """
+    from collections import OrderedDict
+
     from torchann.io import state_dict_bytes
 
-    state = model.state_dict()
-    state = type(state)((k, v.detach().cpu().clone()) for k, v in state.items())
+    state = OrderedDict()  # the code panel's NeuralNet names its layers linear_1, linear_2, ...
+    for i, layer in enumerate(model.linear_layers(), 1):
+        state[f"linear_{i}.weight"] = layer.weight.detach().cpu().clone()
+        state[f"linear_{i}.bias"] = layer.bias.detach().cpu().clone()
     info = {"format": "torchann-classifier" if cfg.chapter_shape else "torchann-playground",
             "input_size": len(cfg.features),
             "features": list(cfg.features), "standardize": None, "epoch": epoch,
