@@ -3,9 +3,9 @@
 :class:`Config` holds every setting, checked against hard caps before anything is allocated.
 :func:`render_code` writes the chapter-style program (``class NeuralNet(nn.Module)``, the
 loop, ``BCELoss``) for a configuration; :func:`build_model` builds the library's network for
-it, and :func:`make_optimizer` and :func:`train_epoch` do exactly what that program does,
-step for step, so the page trains the network its code panel shows (a test executes the
-code and compares the losses).
+it and :func:`make_trainer` sets up the library's training loop to do exactly what that
+program does, step for step, so the page trains the network its code panel shows (a test
+executes the code and compares the losses).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from torchann.classify.train import PLAIN_NAMES as OPTIMIZERS
 from torchann.errors import TorchannError
 
 FEATURES = {  # name: (code expression on x, function)
@@ -29,7 +30,6 @@ FEATURES = {  # name: (code expression on x, function)
     "sinx2": ("torch.sin(x[:, 1])", lambda x: torch.sin(x[:, 1])),
 }
 ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": None}
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "lbfgs": "LBFGS"}
 REGULARIZATIONS = ("none", "l1", "l2")
 DATASET_NAMES = ("xor", "circle", "gauss", "spiral", "csv")
 
@@ -159,48 +159,17 @@ def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
     return torch.stack([FEATURES[f][1](x) for f in cfg.features], dim=1)
 
 
-def make_optimizer(cfg: Config, params):
-    """The optimizer of the code panel."""
-    if cfg.opt == "lbfgs":
-        return torch.optim.LBFGS(params, lr=cfg.lr)
-    return getattr(torch.optim, OPTIMIZERS[cfg.opt])(params, lr=cfg.lr)
+def make_trainer(cfg: Config, model, x_train, y_train):
+    """The library's step-wise trainer (:class:`torchann.classify.train.Trainer`) set up to
+    run the code panel's loop: its optimizer as the panel writes it, its batches, its L1 or
+    L2 penalty on the weights, and its minibatch order (a generator seeded with ``cfg.seed``).
+    """
+    from torchann.classify.train import Trainer
 
-
-def penalty(cfg: Config, model):
-    """The L1 or L2 penalty on the weights (not the biases), or None."""
-    if cfg.reg == "none":
-        return None
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    if cfg.reg == "l1":
-        return cfg.rate * sum(p.abs().sum() for p in weights)
-    return cfg.rate * sum(p.pow(2).sum() for p in weights)
-
-
-def train_epoch(cfg, model, optimizer, criterion, x_train, y_train, generator):
-    """One epoch exactly as the code panel's loop runs it; returns the last batch's BCE loss."""
-    model.train()
-    if cfg.opt == "lbfgs":
-        def closure():
-            optimizer.zero_grad()
-            train_loss = criterion(model(x_train).squeeze(1), y_train)
-            reg = penalty(cfg, model)
-            (train_loss if reg is None else train_loss + reg).backward()
-            return train_loss
-        return float(optimizer.step(closure))
-    if cfg.full_batch:
-        batches = [None]
-    else:
-        permutation = torch.randperm(len(x_train), generator=generator)
-        batches = [permutation[s:s + cfg.batch] for s in range(0, len(x_train), cfg.batch)]
-    for batch in batches:
-        xb, yb = (x_train, y_train) if batch is None else (x_train[batch], y_train[batch])
-        optimizer.zero_grad()
-        train_output = model(xb)
-        train_loss = criterion(train_output.squeeze(1), yb)
-        reg = penalty(cfg, model)
-        (train_loss if reg is None else train_loss + reg).backward()
-        optimizer.step()
-    return float(train_loss.detach())
+    return Trainer(model, x_train, y_train, lr=cfg.lr, optimizer=cfg.opt, plain=True,
+                   batch_size=None if cfg.full_batch else cfg.batch,
+                   penalty_kind=None if cfg.reg == "none" else cfg.reg, penalty_rate=cfg.rate,
+                   generator=torch.Generator().manual_seed(cfg.seed))
 
 
 # --------------------------------------------------------------------------- the code panel

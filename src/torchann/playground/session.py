@@ -21,7 +21,6 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from torch import nn
 
 from torchann.errors import TorchannError
 from torchann.playground import code as pcode
@@ -46,9 +45,7 @@ def warm_up() -> None:
 
     cfg = pcode.Config()
     x_train, y_train, _, _ = (torch.from_numpy(a) for a in make_dataset())
-    model = pcode.build_model(cfg)
-    optimizer = pcode.make_optimizer(cfg, model.parameters())
-    pcode.train_epoch(cfg, model, optimizer, nn.BCELoss(), x_train, y_train, None)
+    pcode.make_trainer(cfg, pcode.build_model(cfg), x_train, y_train).epoch()
 
 
 def b64(array) -> str:
@@ -238,9 +235,8 @@ class TrainingSession(Worker):
         self.x_train, self.x_test = pcode.features(cfg, raw_train), pcode.features(cfg, raw_test)
         self.y_train, self.y_test = y_train, y_test
         self.model = pcode.build_model(cfg)
-        self.optimizer = pcode.make_optimizer(cfg, self.model.parameters())
-        self.criterion = nn.BCELoss()
-        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.trainer = pcode.make_trainer(cfg, self.model, self.x_train, self.y_train)
+        self.criterion = self.trainer.loss_fn
         self.epoch = 0
         axis = torch.linspace(-DOMAIN, DOMAIN, GRID)
         gy, gx = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top
@@ -264,8 +260,7 @@ class TrainingSession(Worker):
         start = time.perf_counter()
         for _ in range(epochs):
             try:
-                loss = pcode.train_epoch(self.cfg, self.model, self.optimizer, self.criterion,
-                                         self.x_train, self.y_train, self.generator)
+                loss = self.trainer.epoch()
             except RuntimeError:  # BCELoss refuses NaN probabilities: the weights are gone
                 loss = math.nan
             self.epoch += 1
