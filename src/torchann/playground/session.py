@@ -24,7 +24,7 @@ import torch
 
 from torchann.errors import TorchannError
 from torchann.playground import code as pcode
-from torchann.playground.datasets import DOMAIN, load_csv, make_dataset
+from torchann.playground.datasets import DOMAIN, csv_model_info, load_csv, make_dataset
 
 #: Heatmap resolution (cells per side); the per-neuron maps take every other cell, or every
 #: fourth when the network has more than :data:`FINE_NEURONS` neurons (smaller frames).
@@ -217,7 +217,8 @@ class TrainingSession(Worker):
     def do_export(self):
         if self.model is None:
             raise TorchannError("nothing to export yet")
-        pt, info = export_model(self.cfg, self.model, self.epoch, self.code)
+        pt, info = export_model(self.cfg, self.model, self.epoch, self.code,
+                                self.csv[0] if self.csv else None)
         self.channel.put_message({"type": "export", "pt": base64.b64encode(pt).decode(),
                                   "json": json.dumps(info, indent=2, ensure_ascii=False)})
 
@@ -320,27 +321,28 @@ def _points(x, y):
             zip(x.tolist(), y.tolist())]
 
 
-def export_model(cfg, model, epoch, code_text):
-    """``model.pt`` bytes (a plain state_dict) and the ``model.json`` description.
+def export_model(cfg, model, epoch, code_text, csv_data=None):
+    """``model.pt`` bytes and the ``model.json`` description, as ``torchann train`` writes
+    them (:func:`torchann.classify.files.model_files`).
 
     The chapter's shape gives the chapter's format: ``NeuralNet(2, hidden)`` loads the
-    ``.pt`` and ``torchann predict`` reads the pair.
+    ``.pt``. ``torchann predict`` reads the pair; for a model trained on an uploaded CSV
+    (``csv_data``) with the features x1, x2, the description holds the page's scaling and
+    label mapping, so that predictions from the raw file agree with the page.
     """
-    from collections import OrderedDict
-
+    from torchann.classify.files import model_files
     from torchann.io import state_dict_bytes
 
-    state = OrderedDict()  # the code panel's NeuralNet names its layers linear_1, linear_2, ...
-    for i, layer in enumerate(model.linear_layers(), 1):
-        state[f"linear_{i}.weight"] = layer.weight.detach().cpu().clone()
-        state[f"linear_{i}.bias"] = layer.bias.detach().cpu().clone()
     info = {"format": "torchann-classifier" if cfg.chapter_shape else "torchann-playground",
-            "input_size": len(cfg.features),
-            "features": list(cfg.features), "standardize": None, "epoch": epoch,
-            "playground": cfg.to_dict(), "code": code_text}
-    if cfg.chapter_shape:
-        info["hidden_size"] = cfg.layers[0]
-    else:
-        info["hidden_sizes"] = list(cfg.layers)
-        info["activation"] = cfg.act
+            "features": list(cfg.features), "standardize": None}
+    if cfg.dataset == "csv":
+        described = csv_model_info(csv_data)
+        if cfg.features == ["x1", "x2"]:
+            info.update(described)
+        else:  # the inputs are computed from the scaled columns: only the labels carry over
+            info["label_map"] = described["label_map"]
+    info.update(epoch=epoch, playground=cfg.to_dict(), code=code_text)
+    if not cfg.chapter_shape:
+        info.update(hidden_sizes=list(cfg.layers), activation=cfg.act)
+    state, info = model_files(model, info, "model.json")
     return state_dict_bytes(state), info
