@@ -10,7 +10,6 @@ executes the code and compares the losses).
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import asdict, dataclass, field
 
@@ -19,6 +18,7 @@ from torch import nn
 
 from torchann.classify.train import PLAIN_NAMES as OPTIMIZERS
 from torchann.errors import TorchannError
+from torchann.playground.settings import choice, integer, number, parse
 
 FEATURES = {  # name: (code expression on x, function)
     "x1": ("x[:, 0]", lambda x: x[:, 0]),
@@ -68,33 +68,15 @@ class Config:
     @classmethod
     def from_dict(cls, data) -> Config:
         """Check a settings object from the page; raise :class:`TorchannError` when unusable."""
-        if not isinstance(data, dict):
-            raise TorchannError("settings must be a JSON object")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise TorchannError(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
-        cfg = cls(**data)
-        cfg.dataset = _choice("dataset", cfg.dataset, DATASET_NAMES)
-        cfg.act = _choice("act", cfg.act, ACTIVATIONS)
-        cfg.opt = _choice("opt", cfg.opt, OPTIMIZERS)
-        cfg.reg = _choice("reg", cfg.reg, REGULARIZATIONS)
-        cfg.noise = _number("noise", cfg.noise, 0.0, 2.0)
-        cfg.ratio = _number("ratio", cfg.ratio, 0.1, 0.9)
-        cfg.lr = _number("lr", cfg.lr, 1e-5, 10.0)
-        cfg.rate = _number("rate", cfg.rate, 0.0, 1.0)
-        cfg.n = _integer("n", cfg.n, MIN_POINTS, MAX_POINTS)
-        cfg.batch = _integer("batch", cfg.batch, 0, MAX_POINTS)
-        cfg.seed = _integer("seed", cfg.seed, 0, 2**31 - 1)
-        cfg.speed = _integer("speed", cfg.speed, 1, MAX_SPEED)
-        if not isinstance(cfg.layers, list) or len(cfg.layers) > MAX_LAYERS:
-            raise TorchannError(f"layers must be a list of 0 to {MAX_LAYERS} widths")
-        cfg.layers = [_integer("neurons", w, 1, MAX_NEURONS) for w in cfg.layers]
-        if (not isinstance(cfg.features, list) or not cfg.features
-                or len(cfg.features) > len(FEATURES)):
-            raise TorchannError(f"features must be a non-empty list of {', '.join(FEATURES)}")
-        chosen = {_choice("feature", f, FEATURES) for f in cfg.features}
-        cfg.features = [f for f in FEATURES if f in chosen]  # canonical order
-        return cfg
+        return parse(cls, data, [
+            ("dataset", choice("dataset", DATASET_NAMES)), ("act", choice("act", ACTIVATIONS)),
+            ("opt", choice("opt", OPTIMIZERS)), ("reg", choice("reg", REGULARIZATIONS)),
+            ("noise", number("noise", 0.0, 2.0)), ("ratio", number("ratio", 0.1, 0.9)),
+            ("lr", number("lr", 1e-5, 10.0)), ("rate", number("rate", 0.0, 1.0)),
+            ("n", integer("n", MIN_POINTS, MAX_POINTS)),
+            ("batch", integer("batch", 0, MAX_POINTS)), ("seed", integer("seed", 0, 2**31 - 1)),
+            ("speed", integer("speed", 1, MAX_SPEED)), ("layers", _layers),
+            ("features", _features)])
 
     def to_dict(self) -> dict:
         """The settings as plain JSON types."""
@@ -112,25 +94,17 @@ class Config:
         return self.batch == 0 or self.batch >= n_train or self.opt == "lbfgs"
 
 
-def _choice(name, value, allowed):
-    if not isinstance(value, str) or value not in allowed:
-        raise TorchannError(f"{name} {str(value)[:40]!r}: use one of {', '.join(allowed)}")
-    return value
+def _layers(value):
+    if not isinstance(value, list) or len(value) > MAX_LAYERS:
+        raise TorchannError(f"layers must be a list of 0 to {MAX_LAYERS} widths")
+    return [integer("neurons", 1, MAX_NEURONS)(w) for w in value]
 
 
-def _number(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TorchannError(f"{name} must be a number")
-    value = float(value)
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise TorchannError(f"{name} {value:g} is out of range; use {lo:g} to {hi:g}")
-    return value
-
-
-def _integer(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise TorchannError(f"{name} {str(value)[:40]}: use a whole number from {lo} to {hi}")
-    return value
+def _features(value):
+    if not isinstance(value, list) or not value or len(value) > len(FEATURES):
+        raise TorchannError(f"features must be a non-empty list of {', '.join(FEATURES)}")
+    chosen = {choice("feature", FEATURES)(f) for f in value}
+    return [f for f in FEATURES if f in chosen]  # canonical order
 
 
 # --------------------------------------------------------------------------- the network
