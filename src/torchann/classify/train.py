@@ -104,7 +104,7 @@ def make_optimizer(name, params, lr, weight_decay=0.0, plain=False):
         except (RuntimeError, TypeError, ValueError):
             return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "lbfgs" and weight_decay:
-        raise TorchannError("--weight-decay works with --optimizer sgd or adam, not lbfgs")
+        raise TorchannError("weight_decay works with optimizer sgd or adam, not lbfgs")
     if name == "lbfgs":
         return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
                                  line_search_fn="strong_wolfe")
@@ -129,19 +129,18 @@ def check_settings(**values):
     for name, value in values.items():
         if name == "weight_decay":
             if not (math.isfinite(value) and value >= 0):
-                raise TorchannError(f"--weight-decay {value}: must be 0 or a positive number")
+                raise TorchannError(f"weight_decay {value}: must be 0 or a positive number")
         elif name == "lr_schedule":
             if value not in (None, "constant", "cosine"):
-                raise TorchannError(f"--lr-schedule {value}: use constant or cosine")
+                raise TorchannError(f"lr_schedule {value}: use constant or cosine")
         elif value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"--{name.replace('_', '-')} {value}: must be a positive "
-                                "number")
+            raise TorchannError(f"{name} {value}: must be a positive number")
 
 
 def diverged(epoch, loss, lr):
     """The error of a run whose loss stopped being finite at ``epoch``."""
     return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
-                         f"lower --lr (now {lr:g})")
+                         f"lower lr (now {lr:g})")
 
 
 def minibatches(x, y, batch_size, generator, device):
@@ -208,7 +207,7 @@ class Trainer:
         self.device = next(model.parameters()).device
         if hasattr(x, "minibatches"):  # a streamed table: minibatches read each epoch
             if batch_size is None or optimizer == "lbfgs":
-                raise TorchannError("a streamed table trains in minibatches; give --batch-size "
+                raise TorchannError("a streamed table trains in minibatches; give batch_size "
                                     "and an optimizer other than lbfgs")
         else:
             x, y = as_tensors(x, y, self.device, target_dtype(task))
@@ -217,7 +216,7 @@ class Trainer:
             raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
                                 f"(N, {n_in})")
         if optimizer == "lbfgs" and batch_size is not None:
-            raise TorchannError("--optimizer lbfgs works on the full batch; drop --batch-size")
+            raise TorchannError("optimizer lbfgs works on the full batch; drop batch_size")
         self.x, self.y = x, y
         self.opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, plain)
         self.schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=epochs)
@@ -347,7 +346,7 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         Non-positive epochs/lr/batch size, an unknown optimizer or schedule, or divergence: a
         loss that stops being finite, or ends :data:`SATURATION` times above where it
         started (BCELoss clamps its logarithms, so a saturated sigmoid gives a large finite
-        loss). The message names the epoch and advises a lower ``--lr``.
+        loss). The message names the epoch and advises a lower ``lr``.
     """
     check_settings(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
                    weight_decay=weight_decay, lr_schedule=lr_schedule)
@@ -401,7 +400,7 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         what = ("the sigmoid saturated" if task is None or task.kind == "binary"
                 else "the outputs ran away")
         raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
-                            f"(highest at epoch {worst}; {what}); lower --lr "
+                            f"(highest at epoch {worst}; {what}); lower lr "
                             f"(now {lr:g})")
     return result
 
@@ -455,14 +454,14 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
 
     x_val = y_val = None
     if early_stopping is not None and hasattr(x, "minibatches"):
-        raise TorchannError("--early-stopping needs the table in memory; drop --stream or "
-                            "use a file under 256 MiB")
+        raise TorchannError("early_stopping needs the table in memory, not a streamed "
+                            "table; read it whole (a file under 256 MiB)")
     if early_stopping is not None:
         check_settings(early_stopping=early_stopping)
         try:
             x, x_val, y, y_val = split(x, y, task, VALIDATION_FRACTION, random_state=seed)
         except TorchannError as err:
-            raise TorchannError(f"--early-stopping holds out {VALIDATION_FRACTION:.0%} of the "
+            raise TorchannError(f"early_stopping holds out {VALIDATION_FRACTION:.0%} of the "
                                 f"training rows for validation, and: {err}") from None
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
         torch.manual_seed(seed)
