@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from torchann.classify.train import PLAIN_NAMES as OPTIMIZERS
+from torchann.classify.trainer import PLAIN_NAMES as OPTIMIZERS
 from torchann.errors import TorchannError
 from torchann.playground.settings import choice, integer, number, parse
 
@@ -134,11 +134,11 @@ def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
 
 
 def make_trainer(cfg: Config, model, x_train, y_train):
-    """The library's step-wise trainer (:class:`torchann.classify.train.Trainer`) set up to
+    """The library's step-wise trainer (:class:`torchann.classify.trainer.Trainer`) set up to
     run the code panel's loop: its optimizer as the panel writes it, its batches, its L1 or
     L2 penalty on the weights, and its minibatch order (a generator seeded with ``cfg.seed``).
     """
-    from torchann.classify.train import Trainer
+    from torchann.classify.trainer import Trainer
 
     return Trainer(model, x_train, y_train, lr=cfg.lr, optimizer=cfg.opt, plain=True,
                    batch_size=None if cfg.full_batch else cfg.batch,
