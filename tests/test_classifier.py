@@ -119,7 +119,7 @@ def test_fit_rejects_bad_settings(blobs, kwargs):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_divergence_is_reported_with_advice(blobs, optimizer):
     torch.manual_seed(0)
-    with pytest.raises(TorchannError, match=r"diverged.*lower --lr"):
+    with pytest.raises(TorchannError, match=r"diverged.*lower lr"):
         clf.fit(clf.NeuralNet(2, 5), blobs[0], blobs[1], epochs=50, lr=1e3,
                 optimizer=optimizer)
 
@@ -128,7 +128,7 @@ def test_non_finite_loss_names_the_epoch(blobs):
     model = clf.NeuralNet(2, 5)
     with torch.no_grad():
         model.linear_2.bias.fill_(float("nan"))
-    with pytest.raises(TorchannError, match=r"epoch 0.*--lr"):
+    with pytest.raises(TorchannError, match=r"epoch 0.*lower lr"):
         clf.fit(model, blobs[0], blobs[1], epochs=5, lr=0.03)
 
 
@@ -294,3 +294,34 @@ def test_split_needs_enough_rows():
     y = np.array([0, 1] * 5)
     x_train, x_test, y_train, y_test = tabular.stratified_split(x, y, 0.4, random_state=0)
     assert len(y_test) == 4 and sorted(y_test.tolist()) == [0, 0, 1, 1]
+
+
+def test_fit_is_the_step_wise_trainer_run_to_the_end(blobs):
+    from torchann.classify.train import Trainer
+
+    torch.manual_seed(0)
+    fitted = clf.NeuralNet(2, 5)
+    losses = clf.fit(fitted, blobs[0], blobs[1], epochs=30, lr=0.1).train_loss
+    torch.manual_seed(0)
+    stepped = clf.NeuralNet(2, 5)
+    trainer = Trainer(stepped, blobs[0], blobs[1], lr=0.1)
+    assert [trainer.epoch() for _ in range(30)] == losses and trainer.epochs_done == 30
+    for a, b in zip(fitted.state_dict().values(), stepped.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_an_l1_penalty_shrinks_the_weights_and_is_left_out_of_the_loss(blobs):
+    from torchann.classify.mlp import MLP
+    from torchann.classify.train import Trainer
+
+    norms = {}
+    for kind in (None, "l1"):
+        torch.manual_seed(0)
+        model = MLP(2, (8,), output_activation="sigmoid")
+        trainer = Trainer(model, blobs[0], blobs[1], lr=0.1, optimizer="adam",
+                          penalty_kind=kind, penalty_rate=0.01)
+        for _ in range(200):
+            loss = trainer.epoch()
+        assert loss == pytest.approx(clf.evaluate(model, blobs[0], blobs[1]).loss, abs=0.05)
+        norms[kind] = sum(layer.weight.abs().sum().item() for layer in model.linear_layers())
+    assert norms["l1"] < 0.8 * norms[None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
 import io
 import json
 import os
@@ -21,7 +22,7 @@ from playground_helpers import ORIGIN, FakeChannel, send, until
 from starlette.testclient import TestClient
 
 from torchann.classify.chapter import NeuralNet
-from torchann.playground.code import Config, PlaygroundNet, render_code
+from torchann.playground.code import Config, render_code
 from torchann.playground.datasets import load_csv, make_dataset
 from torchann.playground.server import create_app
 from torchann.playground.session import TrainingSession
@@ -243,17 +244,68 @@ def test_export_is_the_chapters_state_dict(client, tmp_path):
     assert p[0] < 0.5 < p[1]  # the chapter's labels: (1, 1) is 0, (-1, 1) is 1
 
 
-def test_export_of_a_deeper_network_loads_into_its_class(client):
+def test_export_of_a_deeper_network_is_the_librarys_model_pair(client, tmp_path):
+    from torchann.classify.files import load_model
+
     with client.websocket_connect("/ws", headers=ORIGIN) as ws:
         send(ws, type="config", config={"layers": [4, 3], "act": "tanh",
                                         "features": ["x1", "x2", "x1x2"]}, version=1)
         until(ws, lambda m: m["type"] == "frame")
         pt, info = _export(ws)
     state = torch.load(io.BytesIO(pt), weights_only=True)
-    assert sorted(state) == [f"linear_{i}.{p}" for i in (1, 2, 3) for p in ("bias", "weight")]
-    model = PlaygroundNet(3, info["hidden_sizes"], info["activation"])
-    model.load_state_dict(state)
+    assert sorted(state) == ["hidden.0.linear.bias", "hidden.0.linear.weight",
+                             "hidden.1.linear.bias", "hidden.1.linear.weight",
+                             "output.bias", "output.weight"]
     assert info["format"] == "torchann-playground" and "class NeuralNet" in info["code"]
+    assert info["architecture"]["hidden"] == [4, 3] == info["hidden_sizes"]
+    (tmp_path / "model.pt").write_bytes(pt)
+    (tmp_path / "model.json").write_text(json.dumps(info))
+    loaded = load_model(tmp_path / "model.pt")
+    assert loaded.n_features == 3 and loaded.model.activation_name == "tanh"
+
+
+@pytest.mark.parametrize("settings", [{"layers": [5]}, {"layers": [4, 3], "act": "tanh"}])
+def test_a_csv_model_exported_from_the_page_predicts_as_the_page(tmp_path, settings):
+    from torchann.classify.files import load_model
+    from torchann.cli import main
+    from torchann.playground.datasets import read_points
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(80, 2)) * [10, 0.1] + [100, 5]
+    label = np.where((x[:, 0] > 100) == (x[:, 1] > 5), "yes", "no")
+    text = "a,b,label\n" + "".join(f"{p},{q},{r}\n" for (p, q), r in zip(x, label))
+    session = TrainingSession(FakeChannel())
+    session.csv = (text.encode(), "mine.csv")
+    session.setup(Config.from_dict({"dataset": "csv", "lr": 0.3, **settings}))
+    session.train(200)
+    pt, info = _export_of(session)
+    assert info["features"] == ["a", "b"] and info["label"] == "label"
+    assert info["label_map"] == {"no": 0, "yes": 1}
+    (tmp_path / "model.pt").write_bytes(pt)
+    (tmp_path / "model.json").write_text(json.dumps(info))
+    raw, _, _, _ = read_points(text.encode())
+    lo, hi = raw.min(0), raw.max(0)
+    scaled = torch.tensor((raw - lo) / (hi - lo) * 4.0 - 2.0, dtype=torch.float32)
+    with torch.no_grad():
+        page = session.model(scaled).squeeze(1).numpy()
+    assert 0.02 < page.mean() < 0.98  # not a constant guess
+    loaded = load_model(tmp_path / "model.pt")
+    np.testing.assert_allclose(loaded.predict(raw), page, atol=1e-5)
+    (tmp_path / "mine.csv").write_text(text)
+    assert main(["predict", "--model", str(tmp_path / "model.pt"), "--csv",
+                 str(tmp_path / "mine.csv"), "--output", str(tmp_path / "out.csv")]) == 0
+    with open(tmp_path / "out.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    np.testing.assert_allclose([float(r["probability"]) for r in rows], page, atol=1e-5)
+    assert [r["predicted_label"] for r in rows] == ["yes" if p >= 0.5 else "no" for p in page]
+
+
+def _export_of(session):
+    """What the page downloads when export is pressed in ``session``."""
+    from torchann.playground.session import export_model
+
+    return export_model(session.cfg, session.model, session.epoch, session.code,
+                        session.csv[0])
 
 
 def test_race_takes_the_chapters_pickle_format(client):

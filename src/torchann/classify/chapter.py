@@ -3,7 +3,8 @@
 - :func:`make_blob_data` draws the points (``make_blobs`` around :data:`CENTERS`) and
   :func:`label_map` turns the four clusters into two labels (an XOR layout);
 - :class:`NeuralNet` is ``linear_1`` -> ReLU -> ``linear_2`` -> Sigmoid, with the chapter's
-  layer names, so its ``state_dict`` keys are the chapter's;
+  layer names, so its ``state_dict`` keys are the chapter's; it is the one-hidden-layer case
+  of the network family (:class:`~torchann.classify.mlp.Network`);
 - :func:`vis_data` plots points as the chapter does.
 """
 
@@ -14,6 +15,7 @@ import math
 import numpy as np
 from torch import nn
 
+from torchann.classify.mlp import Network
 from torchann.errors import TorchannError
 
 #: The chapter's four cluster centers; clusters 0 and 1 get label 0, clusters 2 and 3 label 1.
@@ -68,7 +70,7 @@ def make_blob_data(n_samples, cluster_std=0.3, random_state=None):
     if n_samples < 1:
         raise TorchannError(f"the number of points must be positive, not {n_samples}")
     if not (math.isfinite(cluster_std) and cluster_std > 0):
-        raise TorchannError(f"--cluster-std {cluster_std}: must be a positive number")
+        raise TorchannError(f"cluster_std {cluster_std}: must be a positive number")
     x, y = make_blobs(n_samples=n_samples, n_features=2, centers=[list(c) for c in CENTERS],
                       cluster_std=cluster_std, shuffle=True, random_state=random_state)
     return x.astype(np.float32), label_map(y).astype(np.float32)
@@ -100,7 +102,7 @@ def chapter_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
 # --------------------------------------------------------------------------- model
 
 
-class NeuralNet(nn.Module):
+class NeuralNet(Network):
     """The chapter's classifier: ``linear_1`` -> ReLU -> ``linear_2`` -> Sigmoid.
 
     Parameters
@@ -132,6 +134,16 @@ class NeuralNet(nn.Module):
         linear2 = self.linear_2(relu)
         return self.sigmoid(linear2)
 
+    def layer_outputs(self, input_tensor):
+        """The hidden layer's activations, then ``linear_2``'s raw score (before the sigmoid)."""
+        relu = self.relu(self.linear_1(input_tensor))
+        return [relu, self.linear_2(relu)]
+
+    def architecture(self):
+        """A JSON-ready description for ``model.json``."""
+        return {"kind": "NeuralNet", "n_in": self.linear_1.in_features,
+                "hidden": [self.linear_1.out_features], "n_out": 1, "activation": "relu",
+                "dropout": 0.0, "output_activation": "sigmoid"}
 
 
 # --------------------------------------------------------------------------- figures

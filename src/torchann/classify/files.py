@@ -19,7 +19,8 @@ regression, the target's ``mean`` and ``scale``, and ``predict`` rebuilds the ne
 :func:`load_model` reads ``model.pt`` with ``torch.load(weights_only=True)``, infers the sizes
 from the weight shapes and checks keys and shapes. Without ``model.json`` it is taken for the
 chapter's model (raw features, labels 0/1), unless the ``.pt`` itself says that a sidecar with
-standardization belongs to it. :func:`save_model` writes both files atomically.
+standardization belongs to it. :func:`save_model` writes both files atomically;
+:func:`model_files` gives their contents in memory (the playground's export).
 """
 
 from __future__ import annotations
@@ -52,6 +53,39 @@ def sidecar_path(model_path) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
+def model_files(model, info, sidecar_name="model.json") -> tuple:
+    """What :func:`save_model` writes, in memory: the state_dict and the description.
+
+    Parameters
+    ----------
+    model : NeuralNet or MLP
+    info : dict
+        The description, with ``format``, ``input_size``, ``hidden_size`` (the first hidden
+        layer) and ``architecture`` added in front (keys of ``info`` win).
+        ``standardize`` (``{"mean": [...], "scale": [...]}`` or ``None``), ``features``,
+        ``label`` and ``label_map`` are read back by :func:`load_model`.
+    sidecar_name : str
+        The description's file name, recorded in the state_dict's metadata when the model
+        cannot be used without it (standardized or encoded inputs, a network that is not the
+        chapter's).
+
+    Returns
+    -------
+    state : OrderedDict
+        The model's state_dict on the CPU, for ``torch.save``.
+    info : dict
+        The description, for ``model.json``.
+    """
+    state = model.state_dict()
+    state = type(state)((k, v.detach().cpu()) for k, v in state.items())
+    spec = architecture(model)
+    if info.get("standardize") or info.get("encoder") or spec["kind"] != "NeuralNet":
+        state._metadata = {"": {"version": 1, _SIDECAR_KEY: sidecar_name}}
+    info = {"format": MODEL_FORMAT, "input_size": spec["n_in"],
+            "hidden_size": (spec["hidden"] or [0])[0], "architecture": spec, **info}
+    return state, info
+
+
 def save_model(path, model, info) -> tuple:
     """Save ``model``'s state_dict to ``path`` and ``info`` to its sidecar, both atomically.
 
@@ -61,10 +95,7 @@ def save_model(path, model, info) -> tuple:
         The ``.pt`` file.
     model : NeuralNet or MLP
     info : dict
-        Written to the sidecar, with ``format``, ``input_size``, ``hidden_size`` (the first
-        hidden layer) and ``architecture`` added.
-        ``standardize`` (``{"mean": [...], "scale": [...]}`` or ``None``), ``features``,
-        ``label`` and ``label_map`` are read back by :func:`load_model`.
+        Written to the sidecar as :func:`model_files` completes it.
 
     Returns
     -------
@@ -75,13 +106,7 @@ def save_model(path, model, info) -> tuple:
     side = sidecar_path(path)
     if side.resolve() == path.resolve():
         raise TorchannError(f"{path}: the model file must not end in .json")
-    state = model.state_dict()
-    state = type(state)((k, v.detach().cpu()) for k, v in state.items())
-    spec = architecture(model)
-    if info.get("standardize") or info.get("encoder") or spec["kind"] != "NeuralNet":
-        state._metadata = {"": {"version": 1, _SIDECAR_KEY: side.name}}
-    info = {"format": MODEL_FORMAT, "input_size": spec["n_in"],
-            "hidden_size": (spec["hidden"] or [0])[0], "architecture": spec, **info}
+    state, info = model_files(model, info, side.name)
     with atomic_write(path) as tmp:
         torch.save(state, tmp)
     save_json(side, info)

@@ -1,8 +1,13 @@
-"""3.3 beyond the chapter: a general multilayer perceptron, and the choice between it and NeuralNet.
+"""3.3 beyond the chapter: the network family, and the choice between its two shapes.
 
-:class:`MLP` stacks any number of hidden layers (``Linear`` -> activation -> optional dropout)
-and one output layer. Its ``state_dict`` keys say what they are: ``hidden.0.linear.weight``,
-``hidden.0.linear.bias``, ``hidden.1.linear.weight``, ..., ``output.weight``, ``output.bias``.
+:class:`Network` is what every network of the family has: its linear layers in order
+(:meth:`~Network.linear_layers`) and each layer's output (:meth:`~Network.layer_outputs`,
+what the playground draws as neuron maps). The chapter's
+:class:`~torchann.classify.chapter.NeuralNet` is its one-hidden-layer case with the chapter's
+names; :class:`MLP` stacks any number of hidden layers (``Linear`` -> activation -> optional
+dropout) and one output layer. Its ``state_dict`` keys say what they are:
+``hidden.0.linear.weight``, ``hidden.0.linear.bias``, ``hidden.1.linear.weight``, ...,
+``output.weight``, ``output.bias``.
 
 :func:`build_model` returns the chapter's own :class:`~torchann.classify.chapter.NeuralNet`
 when the network asked for is the chapter's shape (one hidden layer, ReLU, no dropout, a
@@ -17,14 +22,39 @@ import math
 
 from torch import nn
 
-from torchann.classify.chapter import NeuralNet
 from torchann.errors import TorchannError
 
-#: Hidden-layer activations by name.
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+#: Hidden-layer activations by name (``linear``: none, the layers stay linear).
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+               "linear": nn.Identity}
 #: Widest hidden layer and deepest network accepted (beyond these a typo is likelier).
 MAX_WIDTH = 65536
 MAX_DEPTH = 64
+
+
+class Network(nn.Module):
+    """The family's common ground: linear layers, an activation between them, one output.
+
+    Subclasses give :meth:`layer_outputs` and :meth:`architecture`; ``forward`` applies the
+    output activation (a sigmoid for a binary classifier) to the last of the layer outputs.
+    """
+
+    def linear_layers(self):
+        """The ``nn.Linear`` layers from input to output, in the order they were created."""
+        return [m for m in self.modules() if isinstance(m, nn.Linear)]
+
+    @property
+    def n_in(self):
+        """Number of input features."""
+        return self.linear_layers()[0].in_features
+
+    def layer_outputs(self, x):  # pragma: no cover - overridden
+        """Each hidden layer's activations, then the output layer's raw scores."""
+        raise NotImplementedError
+
+    def architecture(self):  # pragma: no cover - overridden
+        """A JSON-ready description for ``model.json`` (:func:`from_architecture`)."""
+        raise NotImplementedError
 
 
 class HiddenLayer(nn.Module):
@@ -40,7 +70,7 @@ class HiddenLayer(nn.Module):
         return self.dropout(self.activation(self.linear(x)))
 
 
-class MLP(nn.Module):
+class MLP(Network):
     """A multilayer perceptron: hidden layers, then one linear output layer.
 
     Parameters
@@ -51,7 +81,7 @@ class MLP(nn.Module):
         Width of each hidden layer, e.g. ``(64, 32)``; empty for a linear model.
     n_out : int
         Outputs: 1 for a binary classifier or a regression, the number of classes otherwise.
-    activation : {"relu", "tanh", "sigmoid", "gelu"}
+    activation : {"relu", "tanh", "sigmoid", "gelu", "linear"}
         Activation after every hidden layer.
     dropout : float
         Dropout probability after every hidden layer's activation (0: none), in [0, 1).
@@ -72,11 +102,11 @@ class MLP(nn.Module):
         check_network(hidden, activation, dropout)
         if output_activation not in (None, "sigmoid"):
             raise TorchannError(f"unknown output activation {output_activation!r}")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_out = int(n_out)
         self.widths = tuple(int(h) for h in hidden)
         self.activation_name, self.dropout_p = activation, float(dropout)
         self.output_activation = output_activation
-        sizes = (self.n_in, *self.widths)
+        sizes = (int(n_in), *self.widths)
         self.hidden = nn.ModuleList(HiddenLayer(a, b, activation, dropout)
                                     for a, b in zip(sizes[:-1], sizes[1:]))
         self.output = nn.Linear(sizes[-1], self.n_out)
@@ -87,6 +117,20 @@ class MLP(nn.Module):
             x = layer(x)
         return self.sigmoid(self.output(x))
 
+    def layer_outputs(self, x):
+        """Each hidden layer's activations, then the output layer's raw scores."""
+        outs = []
+        for layer in self.hidden:
+            x = layer(x)
+            outs.append(x)
+        return [*outs, self.output(x)]
+
+    def architecture(self):
+        """A JSON-ready description for ``model.json`` (:func:`from_architecture`)."""
+        return {"kind": "MLP", "n_in": self.n_in, "hidden": list(self.widths),
+                "n_out": self.n_out, "activation": self.activation_name,
+                "dropout": self.dropout_p, "output_activation": self.output_activation}
+
 
 def check_network(hidden, activation="relu", dropout=0.0):
     """Refuse hidden sizes, an activation or a dropout that cannot build a network.
@@ -94,19 +138,19 @@ def check_network(hidden, activation="relu", dropout=0.0):
     Raises
     ------
     TorchannError
-        The message names the option (``--hidden``, ``--activation``, ``--dropout``).
+        The message names the parameter (``hidden``, ``activation``, ``dropout``).
     """
     hidden = tuple(hidden)
     if len(hidden) > MAX_DEPTH:
-        raise TorchannError(f"--hidden has {len(hidden)} layers; at most {MAX_DEPTH}")
+        raise TorchannError(f"hidden has {len(hidden)} layers; at most {MAX_DEPTH}")
     for h in hidden:
         if isinstance(h, bool) or not float(h).is_integer() or not 1 <= h <= MAX_WIDTH:
-            raise TorchannError(f"--hidden {h}: must be a positive number, a whole layer width "
-                                f"from 1 to {MAX_WIDTH}, e.g. --hidden 64,32")
+            raise TorchannError(f"hidden {h}: must be a positive number, a whole layer width "
+                                f"from 1 to {MAX_WIDTH}, e.g. hidden 64,32")
     if activation not in ACTIVATIONS:
-        raise TorchannError(f"--activation {activation}: use one of {', '.join(ACTIVATIONS)}")
+        raise TorchannError(f"activation {activation}: use one of {', '.join(ACTIVATIONS)}")
     if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
-        raise TorchannError(f"--dropout {dropout}: must be at least 0 and below 1, e.g. 0.1")
+        raise TorchannError(f"dropout {dropout}: must be at least 0 and below 1, e.g. 0.1")
 
 
 def parse_hidden(text):
@@ -121,10 +165,10 @@ def parse_hidden(text):
     try:
         widths = tuple(int(p) for p in parts)
     except ValueError:
-        raise TorchannError(f"--hidden {text}: give layer widths as whole numbers separated by "
-                            "commas, e.g. --hidden 64,32") from None
+        raise TorchannError(f"hidden {text}: give layer widths as whole numbers separated by "
+                            "commas, e.g. hidden 64,32") from None
     if not widths:
-        raise TorchannError("--hidden is empty; give layer widths, e.g. --hidden 64,32")
+        raise TorchannError("hidden is empty; give layer widths, e.g. hidden 64,32")
     check_network(widths)
     return widths
 
@@ -152,6 +196,8 @@ def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="bin
     -------
     torch.nn.Module
     """
+    from torchann.classify.chapter import NeuralNet
+
     hidden = tuple(hidden)
     check_network(hidden, activation, dropout)
     if is_chapter_shape(hidden, activation, dropout, task):
@@ -162,18 +208,12 @@ def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="bin
 
 def in_features(model):
     """Number of input features of a NeuralNet or an MLP."""
-    return model.linear_1.in_features if isinstance(model, NeuralNet) else model.n_in
+    return model.n_in
 
 
 def architecture(model):
     """A JSON-ready description of ``model`` for ``model.json``."""
-    if isinstance(model, NeuralNet):
-        return {"kind": "NeuralNet", "n_in": model.linear_1.in_features,
-                "hidden": [model.linear_1.out_features], "n_out": 1, "activation": "relu",
-                "dropout": 0.0, "output_activation": "sigmoid"}
-    return {"kind": "MLP", "n_in": model.n_in, "hidden": list(model.widths),
-            "n_out": model.n_out, "activation": model.activation_name,
-            "dropout": model.dropout_p, "output_activation": model.output_activation}
+    return model.architecture()
 
 
 def from_architecture(spec):
@@ -184,6 +224,8 @@ def from_architecture(spec):
     TorchannError
         A description that is not one (unknown kind, missing or impossible sizes).
     """
+    from torchann.classify.chapter import NeuralNet
+
     try:
         kind = spec["kind"]
         n_in, n_out = int(spec["n_in"]), int(spec["n_out"])

@@ -6,6 +6,9 @@
 (CrossEntropyLoss) or a regression (MSELoss) the same way, with optional weight decay, a
 cosine learning-rate schedule and early stopping on a validation split.
 
+Each epoch is one :meth:`~torchann.classify.trainer.Trainer.epoch` of the one training loop
+(:mod:`torchann.classify.trainer`), whose names stay importable here.
+
 A loss is not an error rate: an untrained sigmoid classifier sits near ln 2 ~ 0.693 whatever
 its accuracy, so accuracy is reported on its own.
 """
@@ -18,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
 from torchann.classify.evaluation import (  # noqa: F401 (public names stay importable here)
     PREDICT_CHUNK,
@@ -31,9 +33,15 @@ from torchann.classify.evaluation import (  # noqa: F401 (public names stay impo
     target_dtype,
     task_loss,
 )
+from torchann.classify.trainer import (  # noqa: F401 (public names stay importable here)
+    OPTIMIZERS,
+    Trainer,
+    check_settings,
+    diverged,
+    make_optimizer,
+)
 from torchann.errors import TorchannError
 
-OPTIMIZERS = ("sgd", "adam", "lbfgs")
 #: Below this many multiply-adds per epoch (rows x features x hidden), one CPU thread is
 #: faster: with tiny matrices more threads only wait on each other.
 SMALL_WORK = 1_000_000
@@ -80,91 +88,6 @@ class FitResult:
     val_loss: list = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
-
-
-def make_optimizer(name, params, lr, weight_decay=0.0):
-    """Build the optimizer called ``name`` (``sgd``, ``adam`` or ``lbfgs``) with rate ``lr``.
-
-    ``lbfgs`` takes one L-BFGS iteration per ``step`` (with a strong-Wolfe line search), so one
-    epoch is one iteration. ``weight_decay`` is an L2 penalty added to the gradients (SGD and
-    Adam; L-BFGS refuses it).
-    """
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    if name == "adam":
-        params = list(params)
-        try:  # the fused kernel is a third faster on small models; not every device has it
-            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
-        except (RuntimeError, TypeError, ValueError):
-            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "lbfgs" and weight_decay:
-        raise TorchannError("--weight-decay works with --optimizer sgd or adam, not lbfgs")
-    if name == "lbfgs":
-        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
-                                 line_search_fn="strong_wolfe")
-    raise TorchannError(f"unknown optimizer {name!r}; use one of {', '.join(OPTIMIZERS)}")
-
-
-def _check_positive(**values):
-    for name, value in values.items():
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"--{name.replace('_', '-')} {value}: must be a positive number")
-
-
-def _diverged(epoch, loss, lr):
-    return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
-                         f"lower --lr (now {lr:g})")
-
-
-def _full_batch_epoch(model, opt, loss_fn, x, y, callback, epoch):
-    """The chapter's epoch: forward, report the loss, backward, step. Returns the loss."""
-    opt.zero_grad()
-    out = loss_fn(model(x).squeeze(1), y)
-    loss = out.item()
-    if math.isfinite(loss):
-        if callback is not None:
-            callback(epoch, loss)
-        out.backward()
-        opt.step()
-    return loss
-
-
-def _lbfgs_epoch(model, opt, loss_fn, x, y):
-    """One L-BFGS iteration on the full batch. Returns the loss before it."""
-    def closure():
-        opt.zero_grad()
-        out = loss_fn(model(x).squeeze(1), y)
-        out.backward()
-        return out
-    return opt.step(closure).item()
-
-
-def _minibatches(x, y, batch_size, generator, device):
-    """``(x, y)`` minibatches of one epoch: slices of one permuted index (no DataLoader), or
-    the batches of a streamed table (an object with ``minibatches``)."""
-    if hasattr(x, "minibatches"):
-        yield from x.minibatches(batch_size, generator, device)
-        return
-    n = x.shape[0]
-    order = torch.randperm(n, generator=generator).to(x.device)
-    for i in range(0, n, batch_size):
-        idx = order[i:i + batch_size]
-        yield x[idx], y[idx]
-
-
-def _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator):
-    """One pass over the rows in a random order, ``batch_size`` at a time. Returns the mean
-    loss."""
-    device = next(model.parameters()).device
-    total, count = torch.zeros((), device=device), 0
-    for xb, yb in _minibatches(x, y, batch_size, generator, device):
-        opt.zero_grad(set_to_none=True)
-        out = loss_fn(model(xb).squeeze(1), yb)
-        out.backward()
-        opt.step()
-        total += out.detach() * yb.shape[0]
-        count += yb.shape[0]
-    return total.item() / count
 
 
 def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
@@ -221,37 +144,22 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         Non-positive epochs/lr/batch size, an unknown optimizer or schedule, or divergence: a
         loss that stops being finite, or ends :data:`SATURATION` times above where it
         started (BCELoss clamps its logarithms, so a saturated sigmoid gives a large finite
-        loss). The message names the epoch and advises a lower ``--lr``.
+        loss). The message names the epoch and advises a lower ``lr``.
     """
-    from torchann.classify.mlp import in_features
-
-    _check_positive(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience)
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise TorchannError(f"--weight-decay {weight_decay}: must be 0 or a positive number")
-    if lr_schedule not in (None, "constant", "cosine"):
-        raise TorchannError(f"--lr-schedule {lr_schedule}: use constant or cosine")
+    check_settings(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
+                   weight_decay=weight_decay, lr_schedule=lr_schedule)
     if patience is not None and x_val is None:
         raise TorchannError("early stopping needs a validation split")
-    device = next(model.parameters()).device
-    y_dtype = target_dtype(task)
+    device, y_dtype = next(model.parameters()).device, target_dtype(task)
     streamed = hasattr(x, "minibatches")  # a streamed table: minibatches read each epoch
-    if streamed and (batch_size is None or optimizer == "lbfgs"):
-        raise TorchannError("a streamed table trains in minibatches; give --batch-size and "
-                            "an optimizer other than lbfgs")
-    if not streamed:
-        x, y = as_tensors(x, y, device, y_dtype)
-    n_in = in_features(model)
-    if len(x.shape) != 2 or x.shape[1] != n_in:
-        raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
-                            f"(N, {n_in})")
-    n = x.shape[0]
-    full_batch = (batch_size is None or batch_size >= n) and not streamed
-    if optimizer == "lbfgs" and not full_batch:
-        raise TorchannError("--optimizer lbfgs works on the full batch; drop --batch-size")
-    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
-    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-                if lr_schedule == "cosine" else None)
-    loss_fn = task.loss_fn() if task is not None else nn.BCELoss()
+    if not streamed and batch_size is not None:
+        x, y = as_tensors(x, y, device, y_dtype)  # to count its rows
+    full_batch = not streamed and (batch_size is None or x.ndim and batch_size >= len(x))
+    trainer = Trainer(model, x, y, lr=lr, optimizer=optimizer, task=task,
+                      batch_size=None if full_batch else batch_size, generator=generator,
+                      weight_decay=weight_decay, lr_schedule=lr_schedule, epochs=epochs,
+                      callback=callback)
+    loss_fn = trainer.loss_fn
     baseline = task.baseline_loss if task is not None else math.log(2)
     if x_test is not None:
         x_test, y_test = as_tensors(x_test, y_test, device, y_dtype)
@@ -261,25 +169,9 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     best, best_state, waited = math.inf, None, 0
     start = time.perf_counter()
     for epoch in range(epochs):
-        model.train()
-        chapter_loop = full_batch and optimizer != "lbfgs"  # it logs before its step
-        try:
-            if optimizer == "lbfgs":
-                loss = _lbfgs_epoch(model, opt, loss_fn, x, y)
-            elif full_batch:
-                loss = _full_batch_epoch(model, opt, loss_fn, x, y, callback, epoch)
-            else:
-                loss = _minibatch_epoch(model, opt, loss_fn, x, y, batch_size, generator)
-        except RuntimeError:  # BCELoss refuses NaN probabilities: the weights are gone
-            if all(torch.isfinite(p).all() for p in model.parameters()):
-                raise
-            loss = float("nan")
+        loss = trainer.epoch()
         if not math.isfinite(loss):
-            raise _diverged(epoch, loss, lr)
-        if schedule is not None:
-            schedule.step()
-        if callback is not None and not chapter_loop:
-            callback(epoch, loss)
+            raise diverged(epoch, loss, lr)
         result.train_loss.append(loss)
         result.epochs = epoch + 1
         if x_test is not None and (epoch % test_every == 0 or epoch == epochs - 1):
@@ -299,14 +191,14 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     if best_state is not None:
         model.load_state_dict(best_state)
     if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise _diverged(result.epochs - 1, "finite but the weights are not", lr)
+        raise diverged(result.epochs - 1, "finite but the weights are not", lr)
     first, last = result.train_loss[0], result.train_loss[-1]
     if last > SATURATION * max(first, baseline):
         worst = int(np.argmax(result.train_loss))
         what = ("the sigmoid saturated" if task is None or task.kind == "binary"
                 else "the outputs ran away")
         raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
-                            f"(highest at epoch {worst}; {what}); lower --lr "
+                            f"(highest at epoch {worst}; {what}); lower lr "
                             f"(now {lr:g})")
     return result
 
@@ -360,14 +252,14 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
 
     x_val = y_val = None
     if early_stopping is not None and hasattr(x, "minibatches"):
-        raise TorchannError("--early-stopping needs the table in memory; drop --stream or "
-                            "use a file under 256 MiB")
+        raise TorchannError("early_stopping needs the table in memory, not a streamed "
+                            "table; read it whole (a file under 256 MiB)")
     if early_stopping is not None:
-        _check_positive(early_stopping=early_stopping)
+        check_settings(early_stopping=early_stopping)
         try:
             x, x_val, y, y_val = split(x, y, task, VALIDATION_FRACTION, random_state=seed)
         except TorchannError as err:
-            raise TorchannError(f"--early-stopping holds out {VALIDATION_FRACTION:.0%} of the "
+            raise TorchannError(f"early_stopping holds out {VALIDATION_FRACTION:.0%} of the "
                                 f"training rows for validation, and: {err}") from None
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
         torch.manual_seed(seed)

@@ -2,21 +2,23 @@
 
 :class:`Config` holds every setting, checked against hard caps before anything is allocated.
 :func:`render_code` writes the chapter-style program (``class NeuralNet(nn.Module)``, the
-loop, ``BCELoss``) for a configuration, and :func:`build_model`, :func:`make_optimizer` and
-:func:`train_epoch` do exactly what that program does, step for step, so the page trains the
-network its code panel shows (a test executes the code and compares the losses).
+loop, ``BCELoss``) for a configuration; :func:`build_model` builds the library's network for
+it and :func:`make_trainer` sets up the library's training loop to do exactly what that
+program does, step for step, so the page trains the network its code panel shows (a test
+executes the code and compares the losses).
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
+from torchann.classify.trainer import PLAIN_NAMES as OPTIMIZERS
 from torchann.errors import TorchannError
+from torchann.playground.settings import choice, integer, number, parse
 
 FEATURES = {  # name: (code expression on x, function)
     "x1": ("x[:, 0]", lambda x: x[:, 0]),
@@ -28,7 +30,6 @@ FEATURES = {  # name: (code expression on x, function)
     "sinx2": ("torch.sin(x[:, 1])", lambda x: torch.sin(x[:, 1])),
 }
 ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": None}
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "lbfgs": "LBFGS"}
 REGULARIZATIONS = ("none", "l1", "l2")
 DATASET_NAMES = ("xor", "circle", "gauss", "spiral", "csv")
 
@@ -67,33 +68,15 @@ class Config:
     @classmethod
     def from_dict(cls, data) -> Config:
         """Check a settings object from the page; raise :class:`TorchannError` when unusable."""
-        if not isinstance(data, dict):
-            raise TorchannError("settings must be a JSON object")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise TorchannError(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
-        cfg = cls(**data)
-        cfg.dataset = _choice("dataset", cfg.dataset, DATASET_NAMES)
-        cfg.act = _choice("act", cfg.act, ACTIVATIONS)
-        cfg.opt = _choice("opt", cfg.opt, OPTIMIZERS)
-        cfg.reg = _choice("reg", cfg.reg, REGULARIZATIONS)
-        cfg.noise = _number("noise", cfg.noise, 0.0, 2.0)
-        cfg.ratio = _number("ratio", cfg.ratio, 0.1, 0.9)
-        cfg.lr = _number("lr", cfg.lr, 1e-5, 10.0)
-        cfg.rate = _number("rate", cfg.rate, 0.0, 1.0)
-        cfg.n = _integer("n", cfg.n, MIN_POINTS, MAX_POINTS)
-        cfg.batch = _integer("batch", cfg.batch, 0, MAX_POINTS)
-        cfg.seed = _integer("seed", cfg.seed, 0, 2**31 - 1)
-        cfg.speed = _integer("speed", cfg.speed, 1, MAX_SPEED)
-        if not isinstance(cfg.layers, list) or len(cfg.layers) > MAX_LAYERS:
-            raise TorchannError(f"layers must be a list of 0 to {MAX_LAYERS} widths")
-        cfg.layers = [_integer("neurons", w, 1, MAX_NEURONS) for w in cfg.layers]
-        if (not isinstance(cfg.features, list) or not cfg.features
-                or len(cfg.features) > len(FEATURES)):
-            raise TorchannError(f"features must be a non-empty list of {', '.join(FEATURES)}")
-        chosen = {_choice("feature", f, FEATURES) for f in cfg.features}
-        cfg.features = [f for f in FEATURES if f in chosen]  # canonical order
-        return cfg
+        return parse(cls, data, [
+            ("dataset", choice("dataset", DATASET_NAMES)), ("act", choice("act", ACTIVATIONS)),
+            ("opt", choice("opt", OPTIMIZERS)), ("reg", choice("reg", REGULARIZATIONS)),
+            ("noise", number("noise", 0.0, 2.0)), ("ratio", number("ratio", 0.1, 0.9)),
+            ("lr", number("lr", 1e-5, 10.0)), ("rate", number("rate", 0.0, 1.0)),
+            ("n", integer("n", MIN_POINTS, MAX_POINTS)),
+            ("batch", integer("batch", 0, MAX_POINTS)), ("seed", integer("seed", 0, 2**31 - 1)),
+            ("speed", integer("speed", 1, MAX_SPEED)), ("layers", _layers),
+            ("features", _features)])
 
     def to_dict(self) -> dict:
         """The settings as plain JSON types."""
@@ -111,90 +94,36 @@ class Config:
         return self.batch == 0 or self.batch >= n_train or self.opt == "lbfgs"
 
 
-def _choice(name, value, allowed):
-    if not isinstance(value, str) or value not in allowed:
-        raise TorchannError(f"{name} {str(value)[:40]!r}: use one of {', '.join(allowed)}")
-    return value
+def _layers(value):
+    if not isinstance(value, list) or len(value) > MAX_LAYERS:
+        raise TorchannError(f"layers must be a list of 0 to {MAX_LAYERS} widths")
+    return [integer("neurons", 1, MAX_NEURONS)(w) for w in value]
 
 
-def _number(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TorchannError(f"{name} must be a number")
-    value = float(value)
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise TorchannError(f"{name} {value:g} is out of range; use {lo:g} to {hi:g}")
-    return value
-
-
-def _integer(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise TorchannError(f"{name} {str(value)[:40]}: use a whole number from {lo} to {hi}")
-    return value
+def _features(value):
+    if not isinstance(value, list) or not value or len(value) > len(FEATURES):
+        raise TorchannError(f"features must be a non-empty list of {', '.join(FEATURES)}")
+    chosen = {choice("feature", FEATURES)(f) for f in value}
+    return [f for f in FEATURES if f in chosen]  # canonical order
 
 
 # --------------------------------------------------------------------------- the network
 
 
-class PlaygroundNet(nn.Module):
-    """The chapter's network grown to any depth: ``linear_1`` ... ``linear_k`` -> sigmoid.
-
-    The layers are created in the order the code panel's ``NeuralNet`` creates them, so the
-    same seed gives the same initial weights, and the ``state_dict`` keys are the same.
-    """
-
-    def __init__(self, input_size, hidden_sizes, activation="relu"):
-        super().__init__()
-        sizes = [input_size, *hidden_sizes, 1]
-        self.n_linear = len(sizes) - 1
-        for i in range(self.n_linear):
-            setattr(self, f"linear_{i + 1}", nn.Linear(sizes[i], sizes[i + 1]))
-        name = ACTIVATIONS[activation]
-        self.activation = getattr(nn, name)() if name else nn.Identity()
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, input_tensor):
-        return self.sigmoid(self.layer_outputs(input_tensor)[-1])
-
-    def layer_outputs(self, x):
-        """Each hidden layer's activations, then the output layer's pre-sigmoid value."""
-        outs = []
-        for i in range(self.n_linear):
-            x = getattr(self, f"linear_{i + 1}")(x)
-            if i < self.n_linear - 1:
-                x = self.activation(x)
-            outs.append(x)
-        return outs
-
-
 def build_model(cfg: Config) -> nn.Module:
     """Seed torch with ``cfg.seed`` and build the network of the code panel.
 
-    The chapter's shape gives the chapter's own :class:`~torchann.classify.chapter.NeuralNet`.
+    The network is the library's (:func:`torchann.classify.mlp.build_model`): the chapter's
+    own :class:`~torchann.classify.chapter.NeuralNet` for one ReLU layer, otherwise an
+    :class:`~torchann.classify.mlp.MLP` whose layers are created in the order the code
+    panel's ``NeuralNet`` creates ``linear_1``, ``linear_2``, ..., so the same seed gives the
+    same initial weights.
     """
-    from torchann.classify.chapter import NeuralNet
+    from torchann.classify.mlp import build_model as build_network
 
     with _SEED_LOCK:  # torch's global generator is shared by every page's thread
         torch.default_generator.manual_seed(cfg.seed)  # torch.manual_seed(seed) on a CPU
-        if cfg.chapter_shape:
-            return NeuralNet(len(cfg.features), cfg.layers[0])
-        return PlaygroundNet(len(cfg.features), cfg.layers, cfg.act)
-
-
-def layer_outputs(model, x):
-    """Hidden activations per layer and the final pre-sigmoid output, for any of our nets."""
-    if isinstance(model, PlaygroundNet):
-        return model.layer_outputs(x)
-    hidden = model.relu(model.linear_1(x))
-    return [hidden, model.linear_2(hidden)]
-
-
-def linear_layers(model):
-    """The ``nn.Linear`` layers in order (``linear_1``, ``linear_2``, ...)."""
-    layers, i = [], 1
-    while hasattr(model, f"linear_{i}"):
-        layers.append(getattr(model, f"linear_{i}"))
-        i += 1
-    return layers
+        return build_network(len(cfg.features), cfg.layers, 1, cfg.act)
 
 
 def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
@@ -204,48 +133,17 @@ def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
     return torch.stack([FEATURES[f][1](x) for f in cfg.features], dim=1)
 
 
-def make_optimizer(cfg: Config, params):
-    """The optimizer of the code panel."""
-    if cfg.opt == "lbfgs":
-        return torch.optim.LBFGS(params, lr=cfg.lr)
-    return getattr(torch.optim, OPTIMIZERS[cfg.opt])(params, lr=cfg.lr)
+def make_trainer(cfg: Config, model, x_train, y_train):
+    """The library's step-wise trainer (:class:`torchann.classify.trainer.Trainer`) set up to
+    run the code panel's loop: its optimizer as the panel writes it, its batches, its L1 or
+    L2 penalty on the weights, and its minibatch order (a generator seeded with ``cfg.seed``).
+    """
+    from torchann.classify.trainer import Trainer
 
-
-def penalty(cfg: Config, model):
-    """The L1 or L2 penalty on the weights (not the biases), or None."""
-    if cfg.reg == "none":
-        return None
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    if cfg.reg == "l1":
-        return cfg.rate * sum(p.abs().sum() for p in weights)
-    return cfg.rate * sum(p.pow(2).sum() for p in weights)
-
-
-def train_epoch(cfg, model, optimizer, criterion, x_train, y_train, generator):
-    """One epoch exactly as the code panel's loop runs it; returns the last batch's BCE loss."""
-    model.train()
-    if cfg.opt == "lbfgs":
-        def closure():
-            optimizer.zero_grad()
-            train_loss = criterion(model(x_train).squeeze(1), y_train)
-            reg = penalty(cfg, model)
-            (train_loss if reg is None else train_loss + reg).backward()
-            return train_loss
-        return float(optimizer.step(closure))
-    if cfg.full_batch:
-        batches = [None]
-    else:
-        permutation = torch.randperm(len(x_train), generator=generator)
-        batches = [permutation[s:s + cfg.batch] for s in range(0, len(x_train), cfg.batch)]
-    for batch in batches:
-        xb, yb = (x_train, y_train) if batch is None else (x_train[batch], y_train[batch])
-        optimizer.zero_grad()
-        train_output = model(xb)
-        train_loss = criterion(train_output.squeeze(1), yb)
-        reg = penalty(cfg, model)
-        (train_loss if reg is None else train_loss + reg).backward()
-        optimizer.step()
-    return float(train_loss.detach())
+    return Trainer(model, x_train, y_train, lr=cfg.lr, optimizer=cfg.opt, plain=True,
+                   batch_size=None if cfg.full_batch else cfg.batch,
+                   penalty_kind=None if cfg.reg == "none" else cfg.reg, penalty_rate=cfg.rate,
+                   generator=torch.Generator().manual_seed(cfg.seed))
 
 
 # --------------------------------------------------------------------------- the code panel

@@ -100,24 +100,25 @@ def make_dataset(name="xor", n=100, noise=0.3, ratio=0.8, seed=0):
     return _split(np.clip(x, -DOMAIN, DOMAIN), y, ratio, rng)
 
 
-def load_csv(data: bytes, ratio=0.8, seed=0):
-    """Read a 2-feature CSV (``x1,x2,label``, header optional), scale it and split it.
-
-    The two feature columns are scaled linearly into [-2, 2]; the label column must hold
-    exactly two distinct values, the smaller (or first, for text) becoming 0.
+def read_points(data: bytes):
+    """Read a 2-feature CSV (``x1,x2,label``, header optional) as it is, unscaled.
 
     Parameters
     ----------
     data : bytes
         The file's contents (at most :data:`MAX_CSV_BYTES`).
-    ratio : float
-        Fraction of the rows used for training.
-    seed : int
-        Seeds the shuffle before the split.
 
     Returns
     -------
-    x_train, y_train, x_test, y_test : ndarray of float32
+    x : ndarray of float64, shape (N, 2)
+        The two feature columns.
+    y : ndarray of float64, shape (N,)
+        Labels 0/1: the label column must hold exactly two distinct values, the smaller (or
+        first, for text) becoming 0.
+    classes : list of str
+        The two label values, for 0 and 1.
+    header : list of str or None
+        The three column names, when the file has a header.
     """
     if len(data) > MAX_CSV_BYTES:
         raise TorchannError(f"the CSV is {len(data):,} bytes; the playground takes at most "
@@ -130,8 +131,9 @@ def load_csv(data: bytes, ratio=0.8, seed=0):
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip()
                                                                                  for c in r)]
+    header = None
     if rows and not _is_number(rows[0][0] if rows[0] else ""):
-        rows = rows[1:]  # a header
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
     if len(rows) > MAX_CSV_ROWS:
         raise TorchannError(f"the CSV has {len(rows):,} rows; the playground takes at most "
                             f"{MAX_CSV_ROWS:,}")
@@ -154,11 +156,57 @@ def load_csv(data: bytes, ratio=0.8, seed=0):
     if len(values) != 2:
         raise TorchannError(f"the label column holds {len(values)} distinct values; "
                             "the playground needs exactly two")
-    x = np.asarray(feats, dtype=np.float64)
-    lo, hi = x.min(0), x.max(0)
-    x = (x - lo) / np.where(hi > lo, hi - lo, 1.0) * 4.0 - 2.0
     y = np.asarray([values.index(v) for v in labels], dtype=np.float64)
+    if header is not None and len(header) != 3:
+        header = None
+    return np.asarray(feats, dtype=np.float64), y, values, header
+
+
+def csv_scaling(x):
+    """``(lo, width)`` of each column: a CSV's features are scaled by
+    ``(x - lo) / width * 4 - 2`` into [-2, 2] (a constant column: width 1)."""
+    lo, hi = x.min(0), x.max(0)
+    return lo, np.where(hi > lo, hi - lo, 1.0)
+
+
+def load_csv(data: bytes, ratio=0.8, seed=0):
+    """Read a 2-feature CSV (``x1,x2,label``, header optional), scale it and split it.
+
+    The two feature columns are scaled linearly into [-2, 2] (:func:`csv_scaling`); the
+    label column must hold exactly two distinct values, the smaller (or first, for text)
+    becoming 0 (:func:`read_points`).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's contents (at most :data:`MAX_CSV_BYTES`).
+    ratio : float
+        Fraction of the rows used for training.
+    seed : int
+        Seeds the shuffle before the split.
+
+    Returns
+    -------
+    x_train, y_train, x_test, y_test : ndarray of float32
+    """
+    x, y, _, _ = read_points(data)
+    lo, width = csv_scaling(x)
+    x = (x - lo) / width * 4.0 - 2.0
     return _split(x, y, ratio, np.random.default_rng(seed))
+
+
+def csv_model_info(data: bytes):
+    """What a model trained on this CSV needs in its ``model.json`` to predict from the raw
+    file as the page does: the scaling as a standardization (``(x - mean) / scale`` with
+    ``mean = lo + width / 2`` and ``scale = width / 4``), the label mapping
+    ``{label value: 0/1}``, and the column names when the file has a header."""
+    x, _, classes, header = read_points(data)
+    lo, width = csv_scaling(x)
+    info = {"standardize": {"mean": (lo + width / 2).tolist(), "scale": (width / 4).tolist()},
+            "label_map": {value: i for i, value in enumerate(classes)}}
+    if header is not None:
+        info.update(features=header[:2], label=header[2])
+    return info
 
 
 def _is_number(text):

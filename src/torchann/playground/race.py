@@ -41,28 +41,21 @@ class RaceConfig:
     @classmethod
     def from_dict(cls, data) -> RaceConfig:
         """Check the race settings from the page."""
-        if not isinstance(data, dict):
-            raise TorchannError("race settings must be a JSON object")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise TorchannError(f"unknown race setting(s): {', '.join(sorted(map(str, unknown)))}")
-        cfg = cls(**data)
-        for lane in ("a", "b"):
-            method = getattr(cfg, f"{lane}_method")
-            if not isinstance(method, str) or method not in METHODS:
-                raise TorchannError(f"method {str(method)[:40]!r}: use one of {', '.join(METHODS)}")
-            lr = getattr(cfg, f"{lane}_lr")
-            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-                    math.isfinite(lr) and 0 < lr <= 100):
-                raise TorchannError(f"learning rate {str(lr)[:40]}: use a number above 0, "
-                                    "at most 100")
-            setattr(cfg, f"{lane}_lr", float(lr))
-        for name, top in (("steps", MAX_STEPS), ("speed", MAX_SPEED)):
-            value = getattr(cfg, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-                raise TorchannError(f"{name} {str(value)[:40]}: use a whole number from 1 "
-                                    f"to {top}")
-        return cfg
+        from torchann.playground.settings import choice, integer, parse
+
+        method, lr = choice("method", METHODS), cls.check_lr
+        return parse(cls, data, [("a_method", method), ("a_lr", lr), ("b_method", method),
+                                 ("b_lr", lr), ("steps", integer("steps", 1, MAX_STEPS)),
+                                 ("speed", integer("speed", 1, MAX_SPEED))], "race setting")
+
+    @staticmethod
+    def check_lr(lr):
+        """A lane's learning rate: a number above 0, at most 100."""
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
+                math.isfinite(lr) and 0 < lr <= 100):
+            raise TorchannError(f"learning rate {str(lr)[:40]}: use a number above 0, "
+                                "at most 100")
+        return float(lr)
 
 
 # --------------------------------------------------------------------------- solvers

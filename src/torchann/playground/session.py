@@ -21,11 +21,10 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from torch import nn
 
 from torchann.errors import TorchannError
 from torchann.playground import code as pcode
-from torchann.playground.datasets import DOMAIN, load_csv, make_dataset
+from torchann.playground.datasets import DOMAIN, csv_model_info, load_csv, make_dataset
 
 #: Heatmap resolution (cells per side); the per-neuron maps take every other cell, or every
 #: fourth when the network has more than :data:`FINE_NEURONS` neurons (smaller frames).
@@ -46,9 +45,7 @@ def warm_up() -> None:
 
     cfg = pcode.Config()
     x_train, y_train, _, _ = (torch.from_numpy(a) for a in make_dataset())
-    model = pcode.build_model(cfg)
-    optimizer = pcode.make_optimizer(cfg, model.parameters())
-    pcode.train_epoch(cfg, model, optimizer, nn.BCELoss(), x_train, y_train, None)
+    pcode.make_trainer(cfg, pcode.build_model(cfg), x_train, y_train).epoch()
 
 
 def b64(array) -> str:
@@ -220,7 +217,8 @@ class TrainingSession(Worker):
     def do_export(self):
         if self.model is None:
             raise TorchannError("nothing to export yet")
-        pt, info = export_model(self.cfg, self.model, self.epoch, self.code)
+        pt, info = export_model(self.cfg, self.model, self.epoch, self.code,
+                                self.csv[0] if self.csv else None)
         self.channel.put_message({"type": "export", "pt": base64.b64encode(pt).decode(),
                                   "json": json.dumps(info, indent=2, ensure_ascii=False)})
 
@@ -238,9 +236,8 @@ class TrainingSession(Worker):
         self.x_train, self.x_test = pcode.features(cfg, raw_train), pcode.features(cfg, raw_test)
         self.y_train, self.y_test = y_train, y_test
         self.model = pcode.build_model(cfg)
-        self.optimizer = pcode.make_optimizer(cfg, self.model.parameters())
-        self.criterion = nn.BCELoss()
-        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.trainer = pcode.make_trainer(cfg, self.model, self.x_train, self.y_train)
+        self.criterion = self.trainer.loss_fn
         self.epoch = 0
         axis = torch.linspace(-DOMAIN, DOMAIN, GRID)
         gy, gx = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top
@@ -264,8 +261,7 @@ class TrainingSession(Worker):
         start = time.perf_counter()
         for _ in range(epochs):
             try:
-                loss = pcode.train_epoch(self.cfg, self.model, self.optimizer, self.criterion,
-                                         self.x_train, self.y_train, self.generator)
+                loss = self.trainer.epoch()
             except RuntimeError:  # BCELoss refuses NaN probabilities: the weights are gone
                 loss = math.nan
             self.epoch += 1
@@ -291,7 +287,7 @@ class TrainingSession(Worker):
         model = self.model
         model.eval()
         with torch.no_grad():
-            outs = pcode.layer_outputs(model, self.grid)
+            outs = model.layer_outputs(self.grid)
             prob = torch.sigmoid(outs[-1]).reshape(GRID, GRID)
             neurons = []
             for layer in outs[:-1]:
@@ -304,9 +300,9 @@ class TrainingSession(Worker):
                 numbers[name + "_loss"] = float(self.criterion(p, y))
                 numbers[name + "_acc"] = float(((p >= 0.5).float() == y).float().mean())
             weights = [np.round(layer.weight.numpy(), 4).tolist()
-                       for layer in pcode.linear_layers(model)]
+                       for layer in model.linear_layers()]
             biases = [np.round(layer.bias.numpy(), 4).tolist()
-                      for layer in pcode.linear_layers(model)]
+                      for layer in model.linear_layers()]
         return {"type": "frame", "version": self.version, "epoch": self.epoch,
                 "running": self.running, **numbers, "heat": b64(prob.numpy() * 255.0 + 0.5),
                 "neurons": neurons, "weights": weights, "biases": biases,
@@ -325,23 +321,28 @@ def _points(x, y):
             zip(x.tolist(), y.tolist())]
 
 
-def export_model(cfg, model, epoch, code_text):
-    """``model.pt`` bytes (a plain state_dict) and the ``model.json`` description.
+def export_model(cfg, model, epoch, code_text, csv_data=None):
+    """``model.pt`` bytes and the ``model.json`` description, as ``torchann train`` writes
+    them (:func:`torchann.classify.files.model_files`).
 
     The chapter's shape gives the chapter's format: ``NeuralNet(2, hidden)`` loads the
-    ``.pt`` and ``torchann predict`` reads the pair.
+    ``.pt``. ``torchann predict`` reads the pair; for a model trained on an uploaded CSV
+    (``csv_data``) with the features x1, x2, the description holds the page's scaling and
+    label mapping, so that predictions from the raw file agree with the page.
     """
+    from torchann.classify.files import model_files
     from torchann.io import state_dict_bytes
 
-    state = model.state_dict()
-    state = type(state)((k, v.detach().cpu().clone()) for k, v in state.items())
     info = {"format": "torchann-classifier" if cfg.chapter_shape else "torchann-playground",
-            "input_size": len(cfg.features),
-            "features": list(cfg.features), "standardize": None, "epoch": epoch,
-            "playground": cfg.to_dict(), "code": code_text}
-    if cfg.chapter_shape:
-        info["hidden_size"] = cfg.layers[0]
-    else:
-        info["hidden_sizes"] = list(cfg.layers)
-        info["activation"] = cfg.act
+            "features": list(cfg.features), "standardize": None}
+    if cfg.dataset == "csv":
+        described = csv_model_info(csv_data)
+        if cfg.features == ["x1", "x2"]:
+            info.update(described)
+        else:  # the inputs are computed from the scaled columns: only the labels carry over
+            info["label_map"] = described["label_map"]
+    info.update(epoch=epoch, playground=cfg.to_dict(), code=code_text)
+    if not cfg.chapter_shape:
+        info.update(hidden_sizes=list(cfg.layers), activation=cfg.act)
+    state, info = model_files(model, info, "model.json")
     return state_dict_bytes(state), info
