@@ -119,7 +119,7 @@ def test_fit_rejects_bad_settings(blobs, kwargs):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_divergence_is_reported_with_advice(blobs, optimizer):
     torch.manual_seed(0)
-    with pytest.raises(TorchannError, match=r"diverged.*lower lr"):
+    with pytest.raises(TorchannError, match=r"diverged.*lower `lr`"):
         clf.fit(clf.NeuralNet(2, 5), blobs[0], blobs[1], epochs=50, lr=1e3,
                 optimizer=optimizer)
 
@@ -128,7 +128,7 @@ def test_non_finite_loss_names_the_epoch(blobs):
     model = clf.NeuralNet(2, 5)
     with torch.no_grad():
         model.linear_2.bias.fill_(float("nan"))
-    with pytest.raises(TorchannError, match=r"epoch 0.*lower lr"):
+    with pytest.raises(TorchannError, match=r"epoch 0.*lower `lr`"):
         clf.fit(model, blobs[0], blobs[1], epochs=5, lr=0.03)
 
 

@@ -142,15 +142,15 @@ def check_network(hidden, activation="relu", dropout=0.0):
     """
     hidden = tuple(hidden)
     if len(hidden) > MAX_DEPTH:
-        raise TorchannError(f"hidden has {len(hidden)} layers; at most {MAX_DEPTH}")
+        raise TorchannError(f"`hidden` has {len(hidden)} layers; at most {MAX_DEPTH}")
     for h in hidden:
         if isinstance(h, bool) or not float(h).is_integer() or not 1 <= h <= MAX_WIDTH:
-            raise TorchannError(f"hidden {h}: must be a positive number, a whole layer width "
-                                f"from 1 to {MAX_WIDTH}, e.g. hidden 64,32")
+            raise TorchannError(f"`hidden={h}`: must be a positive number, a whole layer width "
+                                f"from 1 to {MAX_WIDTH}, e.g. `hidden=64,32`")
     if activation not in ACTIVATIONS:
-        raise TorchannError(f"activation {activation}: use one of {', '.join(ACTIVATIONS)}")
+        raise TorchannError(f"`activation={activation}`: use one of {', '.join(ACTIVATIONS)}")
     if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
-        raise TorchannError(f"dropout {dropout}: must be at least 0 and below 1, e.g. 0.1")
+        raise TorchannError(f"`dropout={dropout}`: must be at least 0 and below 1, e.g. 0.1")
 
 
 def parse_hidden(text):
@@ -165,10 +165,10 @@ def parse_hidden(text):
     try:
         widths = tuple(int(p) for p in parts)
     except ValueError:
-        raise TorchannError(f"hidden {text}: give layer widths as whole numbers separated by "
-                            "commas, e.g. hidden 64,32") from None
+        raise TorchannError(f"`hidden={text}`: give layer widths as whole numbers separated by "
+                            "commas, e.g. `hidden=64,32`") from None
     if not widths:
-        raise TorchannError("hidden is empty; give layer widths, e.g. hidden 64,32")
+        raise TorchannError("`hidden` is empty; give layer widths, e.g. `hidden=64,32`")
     check_network(widths)
     return widths
 

@@ -198,7 +198,7 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         what = ("the sigmoid saturated" if task is None or task.kind == "binary"
                 else "the outputs ran away")
         raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
-                            f"(highest at epoch {worst}; {what}); lower lr "
+                            f"(highest at epoch {worst}; {what}); lower `lr` "
                             f"(now {lr:g})")
     return result
 
@@ -252,14 +252,14 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
 
     x_val = y_val = None
     if early_stopping is not None and hasattr(x, "minibatches"):
-        raise TorchannError("early_stopping needs the table in memory, not a streamed "
-                            "table; read it whole (a file under 256 MiB)")
+        raise TorchannError("`early_stopping` needs the table in memory; drop `stream` or use "
+                            "a file under 256 MiB")
     if early_stopping is not None:
         check_settings(early_stopping=early_stopping)
         try:
             x, x_val, y, y_val = split(x, y, task, VALIDATION_FRACTION, random_state=seed)
         except TorchannError as err:
-            raise TorchannError(f"early_stopping holds out {VALIDATION_FRACTION:.0%} of the "
+            raise TorchannError(f"`early_stopping` holds out {VALIDATION_FRACTION:.0%} of the "
                                 f"training rows for validation, and: {err}") from None
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
         torch.manual_seed(seed)

@@ -43,7 +43,7 @@ def make_optimizer(name, params, lr, weight_decay=0.0, plain=False):
         except (RuntimeError, TypeError, ValueError):
             return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "lbfgs" and weight_decay:
-        raise TorchannError("weight_decay works with optimizer sgd or adam, not lbfgs")
+        raise TorchannError("`weight_decay` works with `optimizer=sgd` or adam, not lbfgs")
     if name == "lbfgs":
         return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
                                  line_search_fn="strong_wolfe")
@@ -68,18 +68,18 @@ def check_settings(**values):
     for name, value in values.items():
         if name == "weight_decay":
             if not (math.isfinite(value) and value >= 0):
-                raise TorchannError(f"weight_decay {value}: must be 0 or a positive number")
+                raise TorchannError(f"`weight_decay={value}`: must be 0 or a positive number")
         elif name == "lr_schedule":
             if value not in (None, "constant", "cosine"):
-                raise TorchannError(f"lr_schedule {value}: use constant or cosine")
+                raise TorchannError(f"`lr_schedule={value}`: use constant or cosine")
         elif value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"{name} {value}: must be a positive number")
+            raise TorchannError(f"`{name}={value}`: must be a positive number")
 
 
 def diverged(epoch, loss, lr):
     """The error of a run whose loss stopped being finite at ``epoch``."""
     return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
-                         f"lower lr (now {lr:g})")
+                         f"lower `lr` (now {lr:g})")
 
 
 def minibatches(x, y, batch_size, generator, device):
@@ -146,7 +146,7 @@ class Trainer:
         self.device = next(model.parameters()).device
         if hasattr(x, "minibatches"):  # a streamed table: minibatches read each epoch
             if batch_size is None or optimizer == "lbfgs":
-                raise TorchannError("a streamed table trains in minibatches; give batch_size "
+                raise TorchannError("a streamed table trains in minibatches; give `batch_size` "
                                     "and an optimizer other than lbfgs")
         else:
             x, y = as_tensors(x, y, self.device, target_dtype(task))
@@ -155,7 +155,7 @@ class Trainer:
             raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
                                 f"(N, {n_in})")
         if optimizer == "lbfgs" and batch_size is not None:
-            raise TorchannError("optimizer lbfgs works on the full batch; drop batch_size")
+            raise TorchannError("`optimizer=lbfgs` works on the full batch; drop `batch_size`")
         self.x, self.y = x, y
         self.opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, plain)
         self.schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=epochs)
