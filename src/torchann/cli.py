@@ -15,7 +15,7 @@ import sys
 
 from torchann import __version__
 from torchann.commands import COMMANDS
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError
 
 PROG = "torchann"
 
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     written_before = _written_count()
     try:
         return int(args._module.run(args) or 0)
+    except ParameterError as err:  # the library's parameter names, as this CLI's flags
+        return fail(err.worded(lambda name: "--" + name.replace("_", "-")))
     except TorchannError as err:
         return fail(str(err))
     except KeyboardInterrupt:

@@ -37,22 +37,14 @@ data.png, boundary.png (both only for 2 features), loss.png, metrics.json and re
 from __future__ import annotations
 
 import argparse
-import math
 
 from torchann.errors import TorchannError
-
-#: Configurations by name, chosen by measurement with benchmarks/classify.py: ``seed`` is the
-#: chapter's, ``fast`` the recommended one for small data like the chapter's, ``large`` the one
-#: for many rows (minibatches of 2048).
-PRESETS = {
-    "seed": {"hidden": 5, "optimizer": "sgd", "lr": 0.03, "epochs": 2000, "batch_size": None},
-    "fast": {"hidden": 32, "optimizer": "adam", "lr": 0.1, "epochs": 10, "batch_size": None},
-    "large": {"hidden": 64, "optimizer": "adam", "lr": 0.02, "epochs": 8, "batch_size": 2048},
-}
 
 
 def add_arguments(parser):
     """Add this subcommand's options to parser."""
+    from torchann.classify.presets import PRESETS
+
     def preset_help(text, key):
         return (f"{text} (default: {PRESETS['seed'][key]}; "
                 + "; ".join(f"{p}: {PRESETS[p][key]}" for p in PRESETS if p != "seed") + ")")
@@ -125,33 +117,14 @@ def add_arguments(parser):
 
 def _config(args):
     """The run's configuration: the preset, overridden by the options given."""
-    from torchann.classify.mlp import check_network, parse_hidden
+    from torchann.classify.presets import resolve_config
 
-    config = dict(PRESETS[args.preset])
-    for key in config:
-        if getattr(args, key) is not None:
-            config[key] = getattr(args, key)
-    for key in ("epochs", "lr", "batch_size"):
-        value = config[key]
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"--{key.replace('_', '-')} {value}: must be a positive number")
-    hidden = config["hidden"]
-    config["hidden"] = parse_hidden(hidden) if isinstance(hidden, str) else (int(hidden),)
-    check_network(config["hidden"], args.activation, args.dropout)
-    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
-        raise TorchannError(f"--weight-decay {args.weight_decay}: must be 0 or a positive "
-                            "number, e.g. 0.0001")
-    if args.weight_decay and config["optimizer"] == "lbfgs":
-        raise TorchannError("--weight-decay works with --optimizer sgd or adam, not lbfgs")
-    if args.early_stopping is not None and args.early_stopping < 1:
-        raise TorchannError(f"--early-stopping {args.early_stopping}: the patience must be a "
-                            "positive number of epochs")
+    config = resolve_config(args.preset, **{k: getattr(args, k) for k in (
+        "hidden", "optimizer", "lr", "epochs", "batch_size", "activation", "dropout",
+        "weight_decay", "early_stopping", "lr_schedule")})
     if args.data is None and args.task not in ("auto", "binary"):
         raise TorchannError(f"--task {args.task} needs --data FILE.csv; the chapter's blobs "
                             "are binary")
-    config.update(activation=args.activation, dropout=args.dropout,
-                  weight_decay=args.weight_decay, early_stopping=args.early_stopping,
-                  lr_schedule=args.lr_schedule)
     if args.log_every < 0:
         raise TorchannError(f"--log-every {args.log_every}: must be 0 (never) or positive")
     if args.data is None and (args.label or args.features):
