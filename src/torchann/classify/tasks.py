@@ -185,6 +185,112 @@ class Task:
             return (output >= threshold).astype(np.int64)
         return output.argmax(axis=1)
 
+    # ----------------------------------------------------------------- results
+
+    def evaluate(self, model, x, y, threshold=0.5):
+        """Metrics of ``model`` on ``(x, y)`` (targets encoded by :meth:`encode`).
+
+        Classification: :func:`~torchann.classify.metrics.classification_metrics`, and for
+        binary also ``confusion``, the ``tn``/``fp``/``fn``/``tp`` counts (label 1 positive);
+        regression: :func:`~torchann.classify.metrics.regression_metrics` in the label's units.
+        """
+        from torchann.classify.evaluation import predict_scores
+        from torchann.classify.metrics import classification_metrics, regression_metrics
+
+        out = self.scores_to_output(predict_scores(model, x))
+        if self.kind == "regression":
+            return regression_metrics(y * self.target_scale + self.target_mean, out)
+        metrics = classification_metrics(y, self.output_to_index(out, threshold), self.classes)
+        if self.kind == "binary":
+            (tn, fp), (fn, tp) = metrics["confusion_matrix"]
+            metrics["confusion"] = {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
+        return metrics
+
+    def metrics_fields(self, test, train=None):
+        """The task's entries of ``metrics.json`` from :meth:`evaluate`'s test and training
+        metrics (``train`` is ``None`` when the training rows were streamed)."""
+        if self.kind == "binary":
+            return {"test_accuracy": test["accuracy"],
+                    "train_accuracy": train and train["accuracy"],
+                    "confusion": test["confusion"], "per_class": test["per_class"]}
+        if self.kind == "multiclass":
+            return {"test_accuracy": test["accuracy"],
+                    "train_accuracy": train and train["accuracy"],
+                    "per_class": test["per_class"],
+                    "confusion_matrix": test["confusion_matrix"], "classes": test["classes"]}
+        return {"test_rmse": test["rmse"], "test_mae": test["mae"], "test_r2": test["r2"],
+                "train_r2": train and train["r2"], "train_rmse": train and train["rmse"]}
+
+    def summary_lines(self, test):
+        """The lines that say how :meth:`evaluate`'s test metrics came out."""
+        from torchann.classify.metrics import summary_lines
+
+        if self.kind != "binary":
+            return summary_lines(test)
+        c = test["confusion"]
+        n = sum(c.values())
+        return [f"Test accuracy: {test['accuracy']:.1%} ({round(test['accuracy'] * n)}/{n}); "
+                f"confusion (label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, "
+                f"tp {c['tp']}"]
+
+    def report_numbers(self, test):
+        """``(name, text)`` pairs for a report page, from :meth:`evaluate`'s test metrics."""
+        if self.kind == "regression":
+            return [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
+                    ("test MAE", f"{test['mae']:.4g}")]
+        if self.kind == "binary":
+            return [("test accuracy", f"{test['accuracy']:.1%}"),
+                    ("confusion (label 1 positive)",
+                     ", ".join(f"{k} {v}" for k, v in test["confusion"].items()))]
+        return [("test accuracy", f"{test['accuracy']:.1%}"),
+                ("confusion matrix (rows true)", "; ".join(
+                    " ".join(map(str, row)) for row in test["confusion_matrix"]))]
+
+    def poor_result(self, test, y_train):
+        """What makes the test result no better than a know-nothing guess, or ``None``.
+
+        A regression whose R² is below 0 (worse than predicting the mean); a classifier no
+        more accurate than always answering the most common class of ``y_train``.
+        """
+        if self.kind == "regression":
+            if test["r2"] < 0:
+                return f"the test R² is {test['r2']:.3f}, worse than predicting the mean"
+            return None
+        majority = np.unique(np.asarray(y_train), return_counts=True)[1].max() / len(y_train)
+        if test["accuracy"] <= majority:
+            return (f"the test accuracy {test['accuracy']:.1%} is no better than always "
+                    f"answering the most common class ({majority:.1%})")
+        return None
+
+    def format_prediction(self, output):
+        """One point's output (a row of :meth:`scores_to_output`) as a line of text:
+        P(class 1), the most probable class and its probability, or the number."""
+        if self.kind == "binary":
+            return f"{output:.6f}"
+        if self.kind == "multiclass":
+            best = int(np.argmax(output))
+            return f"{self.classes[best]} (probability {output[best]:.6f})"
+        return f"{output:.8g}"
+
+    def prediction_columns(self, output, threshold=0.5, label_of=None):
+        """Columns for a table of predictions: ``{"prediction": values}`` (regression), or
+        ``{"probability": ..., "label": ...}``, the label as text (binary: ``label_of``
+        maps the 0/1 decision at ``threshold`` to the original value; multiclass: the most
+        probable class with its probability)."""
+        output = np.asarray(output)
+        if self.kind == "regression":
+            return {"prediction": np.asarray(output, dtype=np.float64)}
+        if self.kind == "binary":
+            prob = output
+            label_of = label_of or (lambda index: index)
+            labels = [label_of(int(p >= threshold)) for p in prob]
+        else:
+            best = output.argmax(axis=1)
+            prob = output[np.arange(len(output)), best]
+            labels = [self.classes[i] for i in best]
+        return {"probability": np.asarray(prob, dtype=np.float64),
+                "label": [str(v) for v in labels]}
+
     def to_json(self):
         return {"task": self.kind, "classes": self.classes,
                 "target": None if self.kind != "regression" else
@@ -347,49 +453,3 @@ def split(x, y, task, test_size=0.2, random_state=None):
         stratify = None
     return train_test_split(x, y, test_size=test_size, stratify=stratify,
                             random_state=random_state)
-
-
-def load_task_csv(path, label, features=None, task="auto"):
-    """Read a CSV or Parquet file for any task: the features, the label and the decided task.
-
-    Parameters
-    ----------
-    path : str or Path
-    label : str
-        The label column.
-    features : list of str, optional
-        Feature columns; default every other column the
-        :class:`~torchann.classify.tables.FeatureEncoder` can use (the rest are skipped with
-        a reason).
-    task : {"auto", "binary", "multiclass", "regression"}
-
-    Returns
-    -------
-    x : ndarray of float64, shape (N, F)
-        Encoded features in their own units (gaps imputed, indicator and one-hot columns).
-    y : ndarray, shape (N,)
-        The label values as read (numbers or text).
-    features : list of str
-        The names of ``x``'s columns.
-    skipped : list of str
-    task : Task
-
-    Raises
-    ------
-    TorchannError
-        What reading or encoding the table refuses, a missing label column or value, and
-        what :func:`decide_task` refuses.
-    """
-    from torchann.classify.tables import ValueProblem, fit_encoder, read_labelled
-
-    table, raw = read_labelled(path, label, features)
-    try:
-        decided = decide_task(raw, task, label)
-    except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
-    encoder = fit_encoder(table, label, features, path)
-    try:
-        x = encoder.transform(table, standardize=False)
-    except ValueProblem as err:
-        raise err.at(path) from None
-    return x, raw, encoder.output_names, [s["name"] for s in encoder.skipped], decided
