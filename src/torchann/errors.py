@@ -13,26 +13,38 @@ class TorchannError(Exception):
 class ParameterError(TorchannError):
     """A bad parameter value, worded with the library's parameter names (``lr``, ``epochs``).
 
-    ``names`` lists the parameters the message mentions, so that a face can put its own
-    words for them: the CLI turns ``lr`` into ``--lr`` (:meth:`worded`).
+    The message names each parameter as ``{name}``, so that a face can put its own words for
+    them: ``str(err)`` says ``lr``, and the CLI says ``--lr`` (:meth:`worded`).
 
     Examples
     --------
-    >>> err = ParameterError("weight_decay works with optimizer sgd or adam", "weight_decay",
-    ...                      "optimizer")
+    >>> err = ParameterError("{weight_decay} works with {optimizer} sgd or adam",
+    ...                      "weight_decay", "optimizer")
+    >>> str(err)
+    'weight_decay works with optimizer sgd or adam'
     >>> err.worded(lambda name: "--" + name.replace("_", "-"))
     '--weight-decay works with --optimizer sgd or adam'
     """
 
-    def __init__(self, message, *names):
-        super().__init__(message)
-        self.names = names
+    def __init__(self, template, *names):
+        self.template, self.names = template, names
+        super().__init__(self.worded(str))
 
     def worded(self, word):
-        """The message with each of ``names`` replaced by ``word(name)``."""
-        import re
-
-        message = str(self)
+        """The message with each ``{name}`` replaced by ``word(name)``."""
+        message = self.template
         for name in self.names:
-            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", word(name), message)
+            message = message.replace("{" + name + "}", word(name))
         return message
+
+    def prefixed(self, prefix):
+        """The same error, its message after ``prefix`` (e.g. the file it is about)."""
+        return ParameterError(prefix + self.template, *self.names)
+
+
+def prefixed(err, prefix):
+    """``err`` (a :class:`TorchannError`) with its message after ``prefix``, a
+    :class:`ParameterError` staying one."""
+    if isinstance(err, ParameterError):
+        return err.prefixed(prefix)
+    return TorchannError(f"{prefix}{err}")

@@ -18,7 +18,7 @@ from torchann.classify.tables import (
     hash_split,
     read_labelled,
 )
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError, prefixed
 
 #: Files larger than this many bytes are streamed (``--stream`` forces it for any size).
 STREAM_BYTES = 256 << 20
@@ -67,7 +67,7 @@ def _fit_rows(table, rows, label, features, path) -> FeatureEncoder:
     except ValueProblem as err:
         raise ValueProblem(err.column, rows[err.row], err.text, err.problem).at(path) from None
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
+        raise prefixed(err, f"{path}: ") from None
 
 
 def decide(values, task, label, path):
@@ -77,7 +77,7 @@ def decide(values, task, label, path):
     try:
         return decide_task(values, task, label)
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
+        raise prefixed(err, f"{path}: ") from None
 
 
 def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="stratified",
@@ -249,8 +249,8 @@ class StreamedTable:
         check_label_column(names, self.label, self.path)
         if self.features is not None:
             if self.label in self.features:
-                raise TorchannError(f"--features names the label column {self.label!r}; "
-                                    "leave it out")
+                raise ParameterError(f"{{features}} names the label column {self.label!r}; "
+                                     "leave it out", "features")
             absent = [n for n in self.features if n not in names]
             if absent:
                 raise TorchannError(f"{self.path}: no column {', '.join(map(repr, absent))}; "
@@ -285,7 +285,7 @@ class StreamedTable:
         try:
             self.encoder = encoder.finish()
         except TorchannError as err:
-            raise TorchannError(f"{self.path}: {err}") from None
+            raise prefixed(err, f"{self.path}: ") from None
         self.task = decide(_label_sample(labels), self.asked, self.label, self.path)
         if self.task.kind == "regression":
             self.task.target_mean = target.mean

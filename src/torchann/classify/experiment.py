@@ -124,16 +124,16 @@ def check_request(request):
     """Refuse a request whose data parameters do not fit together (see :class:`Experiment`)."""
     data, task = request["data"], request["task"]
     if data is None and task not in ("auto", "binary"):
-        raise ParameterError(f"task {task} needs data FILE.csv; the chapter's blobs are "
+        raise ParameterError(f"{{task}} {task} needs {{data}} FILE.csv; the chapter's blobs are "
                              "binary", "task", "data")
     if request["log_every"] < 0:
-        raise ParameterError(f"log_every {request['log_every']}: must be 0 (never) or "
+        raise ParameterError(f"{{log_every}} {request['log_every']}: must be 0 (never) or "
                              "positive", "log_every")
     if data is None and (request["label"] or request["features"]):
-        raise ParameterError("label and features need data FILE.csv", "label", "features",
+        raise ParameterError("{label} and {features} need {data} FILE.csv", "label", "features",
                              "data")
     if data is not None and not request["label"]:
-        raise ParameterError("data needs label COLUMN, the column to predict", "data", "label")
+        raise ParameterError("{data} needs {label} COLUMN, the column to predict", "data", "label")
 
 
 def feature_list(features):
@@ -143,7 +143,7 @@ def feature_list(features):
     names = features.split(",") if isinstance(features, str) else list(features)
     names = [str(f).strip() for f in names if str(f).strip()]
     if not names:
-        raise ParameterError("features is empty; name the feature columns, e.g. a,b,c",
+        raise ParameterError("{features} is empty; name the feature columns, e.g. a,b,c",
                              "features")
     return names
 
@@ -170,7 +170,7 @@ def blob_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
 
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if value < 1:
-            raise ParameterError(f"{name} {value}: must be positive", name)
+            raise ParameterError(f"{{{name}}} {value}: must be positive", name)
     x_train, y_train, x_test, y_test = chapter_data(seed, n_train, n_test, cluster_std)
     info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
             "label_map": None, "standardize": None}
@@ -254,7 +254,7 @@ class Experiment:
         request = {**(request or {}), **parameters}
         unknown = sorted(set(request) - set(REQUEST))
         if unknown:
-            raise ParameterError(f"unknown parameter {unknown[0]!r}", unknown[0])
+            raise ParameterError(f"unknown parameter {{{unknown[0]}}}", unknown[0])
         self.request = req = {**REQUEST, **request}
         self.config = resolve_config(req["preset"], **{k: req[k] for k in _TRAINING})
         check_request(req)

@@ -12,13 +12,13 @@ import math
 
 import numpy as np
 
-from torchann.errors import ParameterError, TorchannError
+from torchann.errors import ParameterError, TorchannError, prefixed
 
 
 def check_threshold(threshold):
     """Refuse a binary decision threshold outside (0, 1)."""
     if not 0 < threshold < 1:
-        raise ParameterError(f"threshold {threshold}: must be between 0 and 1", "threshold")
+        raise ParameterError(f"{{threshold}} {threshold}: must be between 0 and 1", "threshold")
 
 
 def check_values(values):
@@ -49,7 +49,7 @@ def predict_point(loaded, values):
     n = len(encoder.columns) if encoder is not None else loaded.n_features
     if encoder is not None and not encoder.numeric_only:
         raise ParameterError("this model was trained on a table with text categories or "
-                             "gaps; give it a table with csv FILE", "csv")
+                             "gaps; give it a table with {csv} FILE", "csv")
     if len(values) != n:
         names = f" ({', '.join(loaded.features)})" if loaded.features else ""
         raise TorchannError(f"the model takes {n} feature values{names}, got {len(values)}")
@@ -70,9 +70,9 @@ def _feature_names(loaded, table, features):
     else:
         raise ParameterError(f"the model takes {n} features but {table.path} has "
                              f"{len(table.header)} columns and the model has no model.json "
-                             "naming them; choose them with features", "features")
+                             "naming them; choose them with {features}", "features")
     if len(names) != n:
-        raise ParameterError(f"features names {len(names)} columns; the model takes {n}",
+        raise ParameterError(f"{{features}} names {len(names)} columns; the model takes {n}",
                              "features")
     return names
 
@@ -122,7 +122,7 @@ def predict_rows(loaded, table, features=None, threshold=0.5):
         except ValueProblem as err:
             raise err.at(table.path) from None
         except TorchannError as err:
-            raise TorchannError(f"{table.path}: {err}") from None
+            raise prefixed(err, f"{table.path}: ") from None
     else:
         out = loaded.predict(feature_matrix(table, _feature_names(loaded, table, features)))
     columns = loaded.task.prediction_columns(out, threshold, loaded.label_of)

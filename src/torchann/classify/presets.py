@@ -63,17 +63,17 @@ def resolve_config(preset="seed", **given):
     from torchann.classify.mlp import check_network, parse_hidden
 
     if preset not in PRESETS:
-        raise ParameterError(f"preset {preset!r}: use one of {', '.join(sorted(PRESETS))}",
+        raise ParameterError(f"{{preset}} {preset!r}: use one of {', '.join(sorted(PRESETS))}",
                              "preset")
     unknown = sorted(set(given) - set(PRESETS[preset]) - set(OPTIONS))
     if unknown:
-        raise ParameterError(f"unknown parameter {unknown[0]!r}", unknown[0])
+        raise ParameterError(f"unknown parameter {{{unknown[0]}}}", unknown[0])
     config = {**PRESETS[preset], **OPTIONS}
     config.update({k: v for k, v in given.items() if v is not None})
     for key in ("epochs", "lr", "batch_size"):
         value = config[key]
         if value is not None and not (math.isfinite(value) and value > 0):
-            raise ParameterError(f"{key} {value}: must be a positive number", key)
+            raise ParameterError(f"{{{key}}} {value}: must be a positive number", key)
     hidden = config["hidden"]
     if isinstance(hidden, str):
         config["hidden"] = parse_hidden(hidden)
@@ -83,13 +83,13 @@ def resolve_config(preset="seed", **given):
     check_network(config["hidden"], config["activation"], config["dropout"])
     decay = config["weight_decay"]
     if not (math.isfinite(decay) and decay >= 0):
-        raise ParameterError(f"weight_decay {decay}: must be 0 or a positive number, "
+        raise ParameterError(f"{{weight_decay}} {decay}: must be 0 or a positive number, "
                              "e.g. 0.0001", "weight_decay")
     if decay and config["optimizer"] == "lbfgs":
-        raise ParameterError("weight_decay works with optimizer sgd or adam, not lbfgs",
+        raise ParameterError("{weight_decay} works with {optimizer} sgd or adam, not lbfgs",
                              "weight_decay", "optimizer")
     patience = config["early_stopping"]
     if patience is not None and patience < 1:
-        raise ParameterError(f"early_stopping {patience}: the patience must be a positive "
+        raise ParameterError(f"{{early_stopping}} {patience}: the patience must be a positive "
                              "number of epochs", "early_stopping")
     return config

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 #: ``auto``: most distinct whole-number values that still count as classes.
@@ -335,8 +335,8 @@ def _numbers(y, what):
     bad = ~np.isfinite(values)
     if bad.any():
         first = y.tolist()[int(np.argmax(bad))]
-        raise TorchannError(f"{what} value {first!r} is not a finite number; a regression "
-                            "needs numbers (or choose --task binary/multiclass)")
+        raise ParameterError(f"{what} value {first!r} is not a finite number; a regression "
+                             "needs numbers (or choose {task} binary/multiclass)", "task")
     return values
 
 
@@ -363,7 +363,7 @@ def decide_task(y, task="auto", label="label"):
         ``regression`` on text; more than :data:`MAX_CLASSES` classes.
     """
     if task not in TASKS:
-        raise TorchannError(f"--task {task}: use one of {', '.join(TASKS)}")
+        raise ParameterError(f"{{task}} {task}: use one of {', '.join(TASKS)}", "task")
     y = np.asarray(y)
     if y.ndim != 1:
         y = y.reshape(-1)
@@ -393,19 +393,19 @@ def decide_task(y, task="auto", label="label"):
     else:
         reason = "asked for with --task"
     if task == "binary" and k != 2:
-        raise TorchannError(f"the label {label!r} has {k} distinct values ({_shown(distinct)}); "
-                            "a binary classifier needs exactly two (try --task multiclass or "
-                            "--task auto)")
+        raise ParameterError(f"the label {label!r} has {k} distinct values "
+                             f"({_shown(distinct)}); a binary classifier needs exactly two "
+                             "(try {task} multiclass or {task} auto)", "task")
     if task == "regression":
         if not numeric:
             text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))
-            raise TorchannError(f"the label {label!r} holds {text!r}, not a number; a "
-                                "regression needs numbers (try --task multiclass)")
+            raise ParameterError(f"the label {label!r} holds {text!r}, not a number; a "
+                                 "regression needs numbers (try {task} multiclass)", "task")
         return Task("regression", reason=reason)
     if k > MAX_CLASSES:
-        raise TorchannError(f"the label {label!r} has {k} distinct values, more than "
-                            f"{MAX_CLASSES} classes; is it an ID or a number? (try --task "
-                            "regression)")
+        raise ParameterError(f"the label {label!r} has {k} distinct values, more than "
+                             f"{MAX_CLASSES} classes; is it an ID or a number? (try {{task}} "
+                             "regression)", "task")
     return Task(task, [str(c) for c in distinct], reason=reason)
 
 
@@ -434,7 +434,8 @@ def split(x, y, task, test_size=0.2, random_state=None):
     from sklearn.model_selection import train_test_split
 
     if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
-        raise TorchannError(f"--test-size {test_size}: must be between 0 and 1")
+        raise ParameterError(f"{{test_size}} {test_size}: must be between 0 and 1",
+                             "test_size")
     n = len(y)
     n_test = math.ceil(test_size * n)
     if task.is_classification:

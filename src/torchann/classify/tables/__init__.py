@@ -35,7 +35,7 @@ from torchann.classify.tables.split import (
     row_hash,
     stratified_split,
 )
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError, prefixed
 
 __all__ = [
     "MAX_CATEGORIES", "MEDIAN_SAMPLE", "CsvTable", "FeatureEncoder", "LabelStats",
@@ -150,10 +150,12 @@ def read_labelled(path, label, features=None):
 
     if features is not None:
         if label in features:
-            raise TorchannError(f"--features names the label column {label!r}; leave it out")
+            raise ParameterError(f"{{features}} names the label column {label!r}; leave it "
+                                 "out", "features")
         dupes = sorted({f for f in features if features.count(f) > 1})
         if dupes:
-            raise TorchannError(f"--features names {', '.join(dupes)} more than once")
+            raise ParameterError(f"{{features}} names {', '.join(dupes)} more than once",
+                                 "features")
     table = read_table(path)
     check_label_column(table.column_names, label, path)
     if features is not None:
@@ -171,7 +173,7 @@ def fit_encoder(table, label, features=None, path=None) -> FeatureEncoder:
     except ValueProblem as err:
         raise err.at(path) from None
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}" if path is not None else str(err)) from None
+        raise (prefixed(err, f"{path}: ") if path is not None else err) from None
 
 
 def load_labelled_csv(path, label, features=None) -> LabelledData:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from torchann.classify.tables.columns import ValueProblem, is_number, is_numeric_type
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError
 
 #: :class:`LabelStats` stops counting distinct values beyond this many.
 MAX_TRACKED = 1000
@@ -24,8 +24,8 @@ def check_label_column(names, label, path=None) -> None:
     """Refuse a label column that is not among ``names``."""
     if label not in names:
         prefix = f"{path}: " if path is not None else ""
-        raise TorchannError(f"{prefix}no label column {label!r}; the columns are "
-                            f"{', '.join(names)}; choose one with --label")
+        raise ParameterError(f"{prefix}no label column {label!r}; the columns are "
+                             f"{', '.join(names)}; choose one with {{label}}", "label")
 
 
 def _missing_label(label, column):

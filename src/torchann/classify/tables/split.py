@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError
 
 _MASK = (1 << 64) - 1
 
 
 def check_test_size(test_size) -> None:
     if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
-        raise TorchannError(f"--test-size {test_size}: must be between 0 and 1")
+        raise ParameterError(f"{{test_size}} {test_size}: must be between 0 and 1",
+                             "test_size")
 
 
 def stratified_split(x, y, test_size=0.2, random_state=None):
