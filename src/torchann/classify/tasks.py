@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from torchann.classify.metrics import TaskMetrics
 from torchann.errors import ParameterError, TorchannError
 
 TASKS = ("auto", "binary", "multiclass", "regression")
@@ -71,7 +72,7 @@ def _label_strings(y):
 
 
 @dataclass
-class Task:
+class Task(TaskMetrics):
     """A learning task and the label encoding it implies.
 
     Attributes
@@ -83,6 +84,9 @@ class Task:
         Standardization of a regression target (training split only).
     reason : str
         Why this task: what ``auto`` saw, or "asked for".
+
+    Its metrics, the lines and report numbers that say how they came out, and whether the
+    result is poor come from :class:`~torchann.classify.metrics.TaskMetrics`.
     """
 
     kind: str
@@ -184,83 +188,6 @@ class Task:
         if self.kind == "binary":
             return (output >= threshold).astype(np.int64)
         return output.argmax(axis=1)
-
-    # ----------------------------------------------------------------- results
-
-    def evaluate(self, model, x, y, threshold=0.5):
-        """Metrics of ``model`` on ``(x, y)`` (targets encoded by :meth:`encode`).
-
-        Classification: :func:`~torchann.classify.metrics.classification_metrics`, and for
-        binary also ``confusion``, the ``tn``/``fp``/``fn``/``tp`` counts (label 1 positive);
-        regression: :func:`~torchann.classify.metrics.regression_metrics` in the label's units.
-        """
-        from torchann.classify.evaluation import predict_scores
-        from torchann.classify.metrics import classification_metrics, regression_metrics
-
-        out = self.scores_to_output(predict_scores(model, x))
-        if self.kind == "regression":
-            return regression_metrics(y * self.target_scale + self.target_mean, out)
-        metrics = classification_metrics(y, self.output_to_index(out, threshold), self.classes)
-        if self.kind == "binary":
-            (tn, fp), (fn, tp) = metrics["confusion_matrix"]
-            metrics["confusion"] = {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
-        return metrics
-
-    def metrics_fields(self, test, train=None):
-        """The task's entries of ``metrics.json`` from :meth:`evaluate`'s test and training
-        metrics (``train`` is ``None`` when the training rows were streamed)."""
-        if self.kind == "binary":
-            return {"test_accuracy": test["accuracy"],
-                    "train_accuracy": train and train["accuracy"],
-                    "confusion": test["confusion"], "per_class": test["per_class"]}
-        if self.kind == "multiclass":
-            return {"test_accuracy": test["accuracy"],
-                    "train_accuracy": train and train["accuracy"],
-                    "per_class": test["per_class"],
-                    "confusion_matrix": test["confusion_matrix"], "classes": test["classes"]}
-        return {"test_rmse": test["rmse"], "test_mae": test["mae"], "test_r2": test["r2"],
-                "train_r2": train and train["r2"], "train_rmse": train and train["rmse"]}
-
-    def summary_lines(self, test):
-        """The lines that say how :meth:`evaluate`'s test metrics came out."""
-        from torchann.classify.metrics import summary_lines
-
-        if self.kind != "binary":
-            return summary_lines(test)
-        c = test["confusion"]
-        n = sum(c.values())
-        return [f"Test accuracy: {test['accuracy']:.1%} ({round(test['accuracy'] * n)}/{n}); "
-                f"confusion (label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, "
-                f"tp {c['tp']}"]
-
-    def report_numbers(self, test):
-        """``(name, text)`` pairs for a report page, from :meth:`evaluate`'s test metrics."""
-        if self.kind == "regression":
-            return [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
-                    ("test MAE", f"{test['mae']:.4g}")]
-        if self.kind == "binary":
-            return [("test accuracy", f"{test['accuracy']:.1%}"),
-                    ("confusion (label 1 positive)",
-                     ", ".join(f"{k} {v}" for k, v in test["confusion"].items()))]
-        return [("test accuracy", f"{test['accuracy']:.1%}"),
-                ("confusion matrix (rows true)", "; ".join(
-                    " ".join(map(str, row)) for row in test["confusion_matrix"]))]
-
-    def poor_result(self, test, y_train):
-        """What makes the test result no better than a know-nothing guess, or ``None``.
-
-        A regression whose R² is below 0 (worse than predicting the mean); a classifier no
-        more accurate than always answering the most common class of ``y_train``.
-        """
-        if self.kind == "regression":
-            if test["r2"] < 0:
-                return f"the test R² is {test['r2']:.3f}, worse than predicting the mean"
-            return None
-        majority = np.unique(np.asarray(y_train), return_counts=True)[1].max() / len(y_train)
-        if test["accuracy"] <= majority:
-            return (f"the test accuracy {test['accuracy']:.1%} is no better than always "
-                    f"answering the most common class ({majority:.1%})")
-        return None
 
     def format_prediction(self, output):
         """One point's output (a row of :meth:`scores_to_output`) as a line of text:
