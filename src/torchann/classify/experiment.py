@@ -310,6 +310,7 @@ class Experiment:
     def evaluate(self):
         """Evaluate the trained model and draw the figures: an :class:`ExperimentResult`."""
         from torchann.classify.evaluation import task_loss
+        from torchann.classify.figures import experiment_figures
 
         data, model, history, task = self.data, self.model, self.history, self.data.task
         after_loss = task_loss(model, task, data.x_test, data.y_test)
@@ -325,7 +326,7 @@ class Experiment:
         lines += task.summary_lines(test)
         finding = task.poor_result(test, data.y_test if data.streamed else data.y_train)
         warning = f"warning: {finding}; {POOR_ADVICE}" if finding else None
-        figures, note = self._figures()
+        figures, note = experiment_figures(model, history, data)
         config = self._run_config()
         metrics = self._metrics(after_loss, test, train, config, warning)
         info = data.info
@@ -340,33 +341,6 @@ class Experiment:
             model, task, history, config, metrics, model_info, test, train, figures,
             title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
             lines=lines, figures_note=note, finding=finding, warning=warning)
-
-    def _figures(self):
-        """The figures, and a line saying why data.png and boundary.png are missing."""
-        from torchann.classify import figures as fig
-        from torchann.classify.evaluation import predict_proba
-
-        data, model = self.data, self.model
-        figures = {"loss.png": fig.loss_figure(self.history)}
-        if data.streamed:
-            return figures, "data.png and boundary.png are not drawn for streamed data"
-        if data.task.kind != "binary":
-            return figures, ("data.png and boundary.png are drawn for binary tasks; this one "
-                             f"is {data.task.kind}")
-        if data.x_train.shape[1] != 2:
-            return figures, ("data.png and boundary.png need 2 features; this data has "
-                             f"{data.x_train.shape[1]}")
-        raw_train, raw_test = data.raw or (data.x_train, data.x_test)
-        prepare, names = data.prepare, data.info["features"]
-
-        def proba(points):
-            return predict_proba(model, prepare(points) if prepare else points)
-
-        figures["data.png"] = fig.data_figure(raw_train, data.y_train, raw_test, data.y_test,
-                                              names=names)
-        figures["boundary.png"] = fig.boundary_figure(proba, raw_train, data.y_train,
-                                                      raw_test, data.y_test, names=names)
-        return figures, None
 
     def _run_config(self):
         """The configuration as ``metrics.json`` and ``model.json`` record it."""
