@@ -204,19 +204,16 @@ def _classifier_part(args, out):
     from torchann.report import Section
 
     # the experiment of 'torchann train --seed N': the chapter's blobs, NeuralNet(2, 5), SGD
-    experiment = Experiment(seed=args.seed, threads=1).load()
-    x_test, y_test = experiment.data.x_test, experiment.data.y_test
-    first = {}
+    experiment, first = Experiment(seed=args.seed, threads=1).load(), {}
+    data = experiment.data
     with Progress(2000, 0, "", what="epoch", quiet=True, desc="3.3 training") as progress:
         experiment.train(callback=progress, on_start=lambda model: first.update(
-            before=clf.evaluate(model, x_test, y_test)))
+            before=clf.evaluate(model, data.x_test, data.y_test)))
     result = experiment.evaluate()
     model, history, before = result.model, result.history, first["before"]
     after = clf.Evaluation(result.metrics["test_loss_after"], result.test["accuracy"],
                            result.test["confusion"])
-    save_model(out / "model.pt", model, {"data": "blobs", "features": ["x1", "x2"],
-                                         "label": "label", "label_map": None,
-                                         "standardize": None})
+    save_model(out / "model.pt", model, data.info)  # what 'torchann train' says of the blobs
     new_model = load_model(out / "model.pt").model  # a new NeuralNet(2, 5), in eval mode
     p = float(clf.predict_proba(new_model, [[-1.0, 1.0]])[0])
 
