@@ -14,9 +14,8 @@ import numpy as np
 from torchann.classify.tables import (
     FeatureEncoder,
     ValueProblem,
-    fit_encoder,
     hash_split,
-    read_labelled,
+    read_training_table,
 )
 from torchann.errors import ParameterError, TorchannError, prefixed
 
@@ -97,9 +96,8 @@ def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="str
     """
     from torchann.classify.tasks import split as task_split
 
-    table, raw = read_labelled(path, label, features)
-    decided = decide(raw, task, label, path)
-    fit_encoder(table, label, features, path)  # problems anywhere in the file, by line
+    table, raw, decided, _ = read_training_table(  # problems anywhere in the file, by line
+        path, label, features, lambda values: decide(values, task, label, path))
     rows = np.arange(table.num_rows)
     if split == "hash":
         test = hash_split(0, len(rows), test_size, seed)
