@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from torchann import classify as clf
-from torchann.cli import main
 from torchann.classify import load_model
+from torchann.cli import main
 
 FAST = ["--preset", "fast", "--log-every", "0"]
 

@@ -35,7 +35,7 @@ from torchann.classify.tables.columns import (
     is_text_type,
     numbers_in_text,
 )
-from torchann.errors import TorchannError
+from torchann.errors import ParameterError, TorchannError
 
 #: Text columns with at most this many distinct values are one-hot encoded.
 MAX_CATEGORIES = 20
@@ -323,8 +323,8 @@ class FeatureEncoder:
         """Encode raw rows of numbers (one value per input column); numeric encoders only."""
         x = np.asarray(x, dtype=np.float64)
         if not all(s["kind"] == "number" for s in self.columns):
-            raise TorchannError("this model has text category columns; give it a table "
-                                "(--csv FILE) rather than numbers")
+            raise ParameterError("this model has text category columns; give it a table "
+                                 "({csv} FILE) rather than numbers", "csv")
         if x.ndim != 2 or x.shape[1] != len(self.columns):
             raise TorchannError(f"the model takes {len(self.columns)} feature value(s) per "
                                 f"point ({', '.join(self.input_names)}), got {x.shape[-1]}")
