@@ -35,7 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from torchann.classify import NeuralNet, chapter_data, evaluate, fit, suggested_threads
-from torchann.commands.train import PRESETS
+from torchann.classify.presets import PRESETS
 
 
 def torch_run(config, x_train, y_train, x_test, y_test, seed, threads=None):

@@ -182,7 +182,7 @@ def test_infinity_is_refused():
 
 
 def test_named_features_that_cannot_be_used_are_an_error():
-    with pytest.raises(TorchannError, match="--features names columns that cannot be used"):
+    with pytest.raises(TorchannError, match="`features` names columns that cannot be used"):
         FeatureEncoder(features=["t"]).fit(_table(t=["same"] * 3))
     with pytest.raises(TorchannError, match="no column 'zz'"):
         FeatureEncoder(features=["zz"]).fit(_table(a=[1.0]))

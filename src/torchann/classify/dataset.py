@@ -14,9 +14,8 @@ import numpy as np
 from torchann.classify.tables import (
     FeatureEncoder,
     ValueProblem,
-    fit_encoder,
     hash_split,
-    read_labelled,
+    read_training_table,
 )
 from torchann.errors import TorchannError
 
@@ -67,7 +66,7 @@ def _fit_rows(table, rows, label, features, path) -> FeatureEncoder:
     except ValueProblem as err:
         raise ValueProblem(err.column, rows[err.row], err.text, err.problem).at(path) from None
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
+        raise TorchannError(f"{path}: " + str(err)) from None
 
 
 def decide(values, task, label, path):
@@ -77,7 +76,7 @@ def decide(values, task, label, path):
     try:
         return decide_task(values, task, label)
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
+        raise TorchannError(f"{path}: " + str(err)) from None
 
 
 def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="stratified",
@@ -97,9 +96,8 @@ def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="str
     """
     from torchann.classify.tasks import split as task_split
 
-    table, raw = read_labelled(path, label, features)
-    decided = decide(raw, task, label, path)
-    fit_encoder(table, label, features, path)  # problems anywhere in the file, by line
+    table, raw, decided, _ = read_training_table(  # problems anywhere in the file, by line
+        path, label, features, lambda values: decide(values, task, label, path))
     rows = np.arange(table.num_rows)
     if split == "hash":
         test = hash_split(0, len(rows), test_size, seed)
@@ -249,8 +247,8 @@ class StreamedTable:
         check_label_column(names, self.label, self.path)
         if self.features is not None:
             if self.label in self.features:
-                raise TorchannError(f"--features names the label column {self.label!r}; "
-                                    "leave it out")
+                raise TorchannError(f"`features` names the label column {self.label!r}; "
+                                     "leave it out")
             absent = [n for n in self.features if n not in names]
             if absent:
                 raise TorchannError(f"{self.path}: no column {', '.join(map(repr, absent))}; "
@@ -285,7 +283,7 @@ class StreamedTable:
         try:
             self.encoder = encoder.finish()
         except TorchannError as err:
-            raise TorchannError(f"{self.path}: {err}") from None
+            raise TorchannError(f"{self.path}: " + str(err)) from None
         self.task = decide(_label_sample(labels), self.asked, self.label, self.path)
         if self.task.kind == "regression":
             self.task.target_mean = target.mean

@@ -26,9 +26,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from torchann.classify.presets import ESTIMATOR_PRESET
 from torchann.classify.tables import Standardizer
 from torchann.classify.tasks import Task
 from torchann.errors import TorchannError
+
+#: The defaults of both estimators (:data:`~torchann.classify.presets.ESTIMATOR_PRESET`).
+_DEFAULTS = ESTIMATOR_PRESET
 
 
 class InvalidInput(TorchannError, ValueError):
@@ -38,9 +42,10 @@ class InvalidInput(TorchannError, ValueError):
 class _TorchannEstimator(BaseEstimator):
     """What the classifier and the regressor share: parameters, fitting, saving."""
 
-    def __init__(self, hidden=(32,), activation="relu", dropout=0.0, weight_decay=0.0,
-                 epochs=200, lr=0.01, optimizer="adam", batch_size=None, early_stopping=None,
-                 lr_schedule=None, random_state=None, device="cpu"):
+    def __init__(self, hidden=_DEFAULTS["hidden"], activation="relu", dropout=0.0,
+                 weight_decay=0.0, epochs=_DEFAULTS["epochs"], lr=_DEFAULTS["lr"],
+                 optimizer=_DEFAULTS["optimizer"], batch_size=_DEFAULTS["batch_size"],
+                 early_stopping=None, lr_schedule=None, random_state=None, device="cpu"):
         self.hidden = hidden
         self.activation = activation
         self.dropout = dropout

@@ -83,3 +83,45 @@ def loss_figure(result):
     ax.set_title("Loss (a loss is not an error rate)")
     ax.legend()
     return fig
+
+
+def experiment_figures(model, history, data):
+    """The figures of a training run, and why ``data.png`` and ``boundary.png`` are missing.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    history : FitResult
+    data : ExperimentData
+        The run's data (:mod:`~torchann.classify.experiment`).
+
+    Returns
+    -------
+    figures : dict
+        ``loss.png``, and ``data.png`` and ``boundary.png`` for a binary task with two
+        features (in their own units, the boundary computed through ``data.prepare``).
+    note : str or None
+        Why ``data.png`` and ``boundary.png`` were not drawn, if they were not.
+    """
+    from torchann.classify.evaluation import predict_proba
+
+    figures = {"loss.png": loss_figure(history)}
+    if data.streamed:
+        return figures, "data.png and boundary.png are not drawn for streamed data"
+    if data.task.kind != "binary":
+        return figures, ("data.png and boundary.png are drawn for binary tasks; this one "
+                         f"is {data.task.kind}")
+    if data.x_train.shape[1] != 2:
+        return figures, ("data.png and boundary.png need 2 features; this data has "
+                         f"{data.x_train.shape[1]}")
+    raw_train, raw_test = data.raw or (data.x_train, data.x_test)
+    prepare, names = data.prepare, data.info["features"]
+
+    def proba(points):
+        return predict_proba(model, prepare(points) if prepare else points)
+
+    figures["data.png"] = data_figure(raw_train, data.y_train, raw_test, data.y_test,
+                                      names=names)
+    figures["boundary.png"] = boundary_figure(proba, raw_train, data.y_train, raw_test,
+                                              data.y_test, names=names)
+    return figures, None

@@ -4,7 +4,8 @@
   (rows: true class, columns: predicted class, in the task's class order);
 - regression: RMSE, MAE and R², in the label's original units.
 
-:func:`summary_lines` turns either into the lines the CLI prints.
+:func:`summary_lines` turns either into the lines the CLI prints. :class:`TaskMetrics` gives a
+:class:`~torchann.classify.tasks.Task` its metrics and how to say them, for each kind of task.
 """
 
 from __future__ import annotations
@@ -84,3 +85,83 @@ def summary_lines(metrics, prefix="Test"):
     for name, row in zip(classes, matrix):
         lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
     return lines
+
+
+class TaskMetrics:
+    """What a :class:`~torchann.classify.tasks.Task` measures and says, by its ``kind``.
+
+    A mixin: the methods read ``self.kind``, ``self.classes``, ``self.target_mean``,
+    ``self.target_scale``, :meth:`scores_to_output` and :meth:`output_to_index`.
+    """
+
+    def evaluate(self, model, x, y, threshold=0.5):
+        """Metrics of ``model`` on ``(x, y)`` (targets encoded by :meth:`encode`).
+
+        Classification: :func:`~torchann.classify.metrics.classification_metrics`, and for
+        binary also ``confusion``, the ``tn``/``fp``/``fn``/``tp`` counts (label 1 positive);
+        regression: :func:`~torchann.classify.metrics.regression_metrics` in the label's units.
+        """
+        from torchann.classify.evaluation import predict_scores
+
+        out = self.scores_to_output(predict_scores(model, x))
+        if self.kind == "regression":
+            return regression_metrics(y * self.target_scale + self.target_mean, out)
+        metrics = classification_metrics(y, self.output_to_index(out, threshold), self.classes)
+        if self.kind == "binary":
+            (tn, fp), (fn, tp) = metrics["confusion_matrix"]
+            metrics["confusion"] = {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
+        return metrics
+
+    def metrics_fields(self, test, train=None):
+        """The task's entries of ``metrics.json`` from :meth:`evaluate`'s test and training
+        metrics (``train`` is ``None`` when the training rows were streamed)."""
+        if self.kind == "binary":
+            return {"test_accuracy": test["accuracy"],
+                    "train_accuracy": train and train["accuracy"],
+                    "confusion": test["confusion"], "per_class": test["per_class"]}
+        if self.kind == "multiclass":
+            return {"test_accuracy": test["accuracy"],
+                    "train_accuracy": train and train["accuracy"],
+                    "per_class": test["per_class"],
+                    "confusion_matrix": test["confusion_matrix"], "classes": test["classes"]}
+        return {"test_rmse": test["rmse"], "test_mae": test["mae"], "test_r2": test["r2"],
+                "train_r2": train and train["r2"], "train_rmse": train and train["rmse"]}
+
+    def summary_lines(self, test):
+        """The lines that say how :meth:`evaluate`'s test metrics came out."""
+        if self.kind != "binary":
+            return summary_lines(test)
+        c = test["confusion"]
+        n = sum(c.values())
+        return [f"Test accuracy: {test['accuracy']:.1%} ({round(test['accuracy'] * n)}/{n}); "
+                f"confusion (label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, "
+                f"tp {c['tp']}"]
+
+    def report_numbers(self, test):
+        """``(name, text)`` pairs for a report page, from :meth:`evaluate`'s test metrics."""
+        if self.kind == "regression":
+            return [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
+                    ("test MAE", f"{test['mae']:.4g}")]
+        if self.kind == "binary":
+            return [("test accuracy", f"{test['accuracy']:.1%}"),
+                    ("confusion (label 1 positive)",
+                     ", ".join(f"{k} {v}" for k, v in test["confusion"].items()))]
+        return [("test accuracy", f"{test['accuracy']:.1%}"),
+                ("confusion matrix (rows true)", "; ".join(
+                    " ".join(map(str, row)) for row in test["confusion_matrix"]))]
+
+    def poor_result(self, test, y_train):
+        """What makes the test result no better than a know-nothing guess, or ``None``.
+
+        A regression whose R² is below 0 (worse than predicting the mean); a classifier no
+        more accurate than always answering the most common class of ``y_train``.
+        """
+        if self.kind == "regression":
+            if test["r2"] < 0:
+                return f"the test R² is {test['r2']:.3f}, worse than predicting the mean"
+            return None
+        majority = np.unique(np.asarray(y_train), return_counts=True)[1].max() / len(y_train)
+        if test["accuracy"] <= majority:
+            return (f"the test accuracy {test['accuracy']:.1%} is no better than always "
+                    f"answering the most common class ({majority:.1%})")
+        return None

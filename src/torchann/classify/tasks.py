@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from torchann.classify.metrics import TaskMetrics
 from torchann.errors import TorchannError
 
 TASKS = ("auto", "binary", "multiclass", "regression")
@@ -71,7 +72,7 @@ def _label_strings(y):
 
 
 @dataclass
-class Task:
+class Task(TaskMetrics):
     """A learning task and the label encoding it implies.
 
     Attributes
@@ -83,6 +84,9 @@ class Task:
         Standardization of a regression target (training split only).
     reason : str
         Why this task: what ``auto`` saw, or "asked for".
+
+    Its metrics, the lines and report numbers that say how they came out, and whether the
+    result is poor come from :class:`~torchann.classify.metrics.TaskMetrics`.
     """
 
     kind: str
@@ -185,6 +189,35 @@ class Task:
             return (output >= threshold).astype(np.int64)
         return output.argmax(axis=1)
 
+    def format_prediction(self, output):
+        """One point's output (a row of :meth:`scores_to_output`) as a line of text:
+        P(class 1), the most probable class and its probability, or the number."""
+        if self.kind == "binary":
+            return f"{output:.6f}"
+        if self.kind == "multiclass":
+            best = int(np.argmax(output))
+            return f"{self.classes[best]} (probability {output[best]:.6f})"
+        return f"{output:.8g}"
+
+    def prediction_columns(self, output, threshold=0.5, label_of=None):
+        """Columns for a table of predictions: ``{"prediction": values}`` (regression), or
+        ``{"probability": ..., "label": ...}``, the label as text (binary: ``label_of``
+        maps the 0/1 decision at ``threshold`` to the original value; multiclass: the most
+        probable class with its probability)."""
+        output = np.asarray(output)
+        if self.kind == "regression":
+            return {"prediction": np.asarray(output, dtype=np.float64)}
+        if self.kind == "binary":
+            prob = output
+            label_of = label_of or (lambda index: index)
+            labels = [label_of(int(p >= threshold)) for p in prob]
+        else:
+            best = output.argmax(axis=1)
+            prob = output[np.arange(len(output)), best]
+            labels = [self.classes[i] for i in best]
+        return {"probability": np.asarray(prob, dtype=np.float64),
+                "label": [str(v) for v in labels]}
+
     def to_json(self):
         return {"task": self.kind, "classes": self.classes,
                 "target": None if self.kind != "regression" else
@@ -230,7 +263,7 @@ def _numbers(y, what):
     if bad.any():
         first = y.tolist()[int(np.argmax(bad))]
         raise TorchannError(f"{what} value {first!r} is not a finite number; a regression "
-                            "needs numbers (or choose --task binary/multiclass)")
+                             "needs numbers (or choose `task` binary/multiclass)")
     return values
 
 
@@ -257,7 +290,7 @@ def decide_task(y, task="auto", label="label"):
         ``regression`` on text; more than :data:`MAX_CLASSES` classes.
     """
     if task not in TASKS:
-        raise TorchannError(f"--task {task}: use one of {', '.join(TASKS)}")
+        raise TorchannError(f"`task={task}`: use one of {', '.join(TASKS)}")
     y = np.asarray(y)
     if y.ndim != 1:
         y = y.reshape(-1)
@@ -287,19 +320,19 @@ def decide_task(y, task="auto", label="label"):
     else:
         reason = "asked for with --task"
     if task == "binary" and k != 2:
-        raise TorchannError(f"the label {label!r} has {k} distinct values ({_shown(distinct)}); "
-                            "a binary classifier needs exactly two (try --task multiclass or "
-                            "--task auto)")
+        raise TorchannError(f"the label {label!r} has {k} distinct values "
+                             f"({_shown(distinct)}); a binary classifier needs exactly two "
+                             "(try `task` multiclass or `task` auto)")
     if task == "regression":
         if not numeric:
             text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))
             raise TorchannError(f"the label {label!r} holds {text!r}, not a number; a "
-                                "regression needs numbers (try --task multiclass)")
+                                 "regression needs numbers (try `task` multiclass)")
         return Task("regression", reason=reason)
     if k > MAX_CLASSES:
         raise TorchannError(f"the label {label!r} has {k} distinct values, more than "
-                            f"{MAX_CLASSES} classes; is it an ID or a number? (try --task "
-                            "regression)")
+                             f"{MAX_CLASSES} classes; is it an ID or a number? (try `task` "
+                             "regression)")
     return Task(task, [str(c) for c in distinct], reason=reason)
 
 
@@ -328,7 +361,7 @@ def split(x, y, task, test_size=0.2, random_state=None):
     from sklearn.model_selection import train_test_split
 
     if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
-        raise TorchannError(f"--test-size {test_size}: must be between 0 and 1")
+        raise TorchannError(f"`test_size={test_size}`: must be between 0 and 1")
     n = len(y)
     n_test = math.ceil(test_size * n)
     if task.is_classification:
@@ -338,7 +371,7 @@ def split(x, y, task, test_size=0.2, random_state=None):
             raise TorchannError(f"too few rows to split: {n} rows, {counts.min()} in the "
                                 f"smallest class, test size {test_size}; each split needs "
                                 "every class, so give at least 2 rows of each class and a "
-                                "--test-size that leaves a row of each class on each side")
+                                "`test_size` that leaves a row of each class on each side")
         stratify = y
     else:
         if n_test < 2 or n - n_test < 2:
@@ -347,49 +380,3 @@ def split(x, y, task, test_size=0.2, random_state=None):
         stratify = None
     return train_test_split(x, y, test_size=test_size, stratify=stratify,
                             random_state=random_state)
-
-
-def load_task_csv(path, label, features=None, task="auto"):
-    """Read a CSV or Parquet file for any task: the features, the label and the decided task.
-
-    Parameters
-    ----------
-    path : str or Path
-    label : str
-        The label column.
-    features : list of str, optional
-        Feature columns; default every other column the
-        :class:`~torchann.classify.tables.FeatureEncoder` can use (the rest are skipped with
-        a reason).
-    task : {"auto", "binary", "multiclass", "regression"}
-
-    Returns
-    -------
-    x : ndarray of float64, shape (N, F)
-        Encoded features in their own units (gaps imputed, indicator and one-hot columns).
-    y : ndarray, shape (N,)
-        The label values as read (numbers or text).
-    features : list of str
-        The names of ``x``'s columns.
-    skipped : list of str
-    task : Task
-
-    Raises
-    ------
-    TorchannError
-        What reading or encoding the table refuses, a missing label column or value, and
-        what :func:`decide_task` refuses.
-    """
-    from torchann.classify.tables import ValueProblem, fit_encoder, read_labelled
-
-    table, raw = read_labelled(path, label, features)
-    try:
-        decided = decide_task(raw, task, label)
-    except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
-    encoder = fit_encoder(table, label, features, path)
-    try:
-        x = encoder.transform(table, standardize=False)
-    except ValueProblem as err:
-        raise err.at(path) from None
-    return x, raw, encoder.output_names, [s["name"] for s in encoder.skipped], decided

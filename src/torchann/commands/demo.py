@@ -197,25 +197,23 @@ def _loss_figure(results):
 def _classifier_part(args, out):
     import math
 
-    import torch
-
     from torchann import classify as clf
+    from torchann.classify.experiment import Experiment
     from torchann.classify.files import load_model, save_model
     from torchann.commands._progress import Progress
     from torchann.report import Section
 
-    # the same data as 'torchann train --seed N'
-    x_train, y_train, x_test, y_test = clf.chapter_data(args.seed)
-    torch.manual_seed(args.seed)
-    model = clf.NeuralNet(2, 5)
-    before = clf.evaluate(model, x_test, y_test)
+    # the experiment of 'torchann train --seed N': the chapter's blobs, NeuralNet(2, 5), SGD
+    experiment, first = Experiment(seed=args.seed, threads=1).load(), {}
+    data = experiment.data
     with Progress(2000, 0, "", what="epoch", quiet=True, desc="3.3 training") as progress:
-        history = clf.fit(model, x_train, y_train, epochs=2000, lr=0.03, optimizer="sgd",
-                          callback=progress, x_test=x_test, y_test=y_test)
-    after = clf.evaluate(model, x_test, y_test)
-    save_model(out / "model.pt", model, {"data": "blobs", "features": ["x1", "x2"],
-                                         "label": "label", "label_map": None,
-                                         "standardize": None})
+        experiment.train(callback=progress, on_start=lambda model: first.update(
+            before=clf.evaluate(model, data.x_test, data.y_test)))
+    result = experiment.evaluate()
+    model, history, before = result.model, result.history, first["before"]
+    after = clf.Evaluation(result.metrics["test_loss_after"], result.test["accuracy"],
+                           result.test["confusion"])
+    save_model(out / "model.pt", model, data.info)  # what 'torchann train' says of the blobs
     new_model = load_model(out / "model.pt").model  # a new NeuralNet(2, 5), in eval mode
     p = float(clf.predict_proba(new_model, [[-1.0, 1.0]])[0])
 
@@ -228,13 +226,11 @@ def _classifier_part(args, out):
 
     show = args.show
     images = [
-        _image(out, "data.png", clf.data_figure(x_train, y_train, x_test, y_test),
+        _image(out, "data.png", result.figures["data.png"],
                "The data: four blobs in an XOR layout, 80 training and 20 test points", show),
-        _image(out, "boundary.png",
-               clf.boundary_figure(lambda pts: clf.predict_proba(model, pts),
-                                   x_train, y_train, x_test, y_test),
+        _image(out, "boundary.png", result.figures["boundary.png"],
                "Decision boundary after training (black line: P = 0.5)", show),
-        _image(out, "train-loss.png", clf.loss_figure(history),
+        _image(out, "train-loss.png", result.figures["loss.png"],
                "Training and test loss per epoch", show),
     ]
     c = after.confusion

@@ -40,46 +40,22 @@ def add_arguments(parser):
                              "(default: 0.5)")
 
 
-def _csv_features(loaded, table, option):
-    n = loaded.n_features
-    if option:
-        names = [f.strip() for f in option.split(",") if f.strip()]
-    elif loaded.features:
-        names = list(loaded.features)
-    elif len(table.header) == n:
-        names = list(table.header)
-    else:
-        raise TorchannError(f"the model takes {n} features but {table.path} has "
-                            f"{len(table.header)} columns and the model has no model.json "
-                            "naming them; choose them with --features")
-    if len(names) != n:
-        raise TorchannError(f"--features names {len(names)} columns; the model takes {n}")
-    return names
-
-
-def _unique(name, header):
-    while name in header:
-        name = f"predicted_{name}"
-    return name
-
-
 def run(args):
     """Run the subcommand."""
-    import math
     import sys
 
-    import numpy as np
-
     from torchann.classify.files import load_model, sidecar_path
-    from torchann.classify.tables import feature_matrix, read_csv
+    from torchann.classify.prediction import (
+        check_threshold,
+        check_values,
+        predict_point,
+        predict_rows,
+    )
+    from torchann.classify.tables import read_csv
     from torchann.io import check_not_input
 
-    if args.values and not all(math.isfinite(v) for v in args.values):
-        bad = next(v for v in args.values if not math.isfinite(v))
-        raise TorchannError(f"the feature value {bad} is not a finite number; give finite "
-                            "values")
-    if not 0 < args.threshold < 1:
-        raise TorchannError(f"--threshold {args.threshold}: must be between 0 and 1")
+    check_values(args.values)
+    check_threshold(args.threshold)
     if args.csv and args.values:
         raise TorchannError("give either feature values or --csv FILE, not both")
     if not args.csv and not args.values:
@@ -89,61 +65,16 @@ def run(args):
     if args.output:
         check_not_input([args.output], [args.csv, args.model, sidecar_path(args.model)])
     loaded = load_model(args.model)
-    kind = loaded.task.kind
     if args.values:
-        n = len(loaded.encoder.columns) if loaded.encoder is not None else loaded.n_features
-        if loaded.encoder is not None and not loaded.encoder.numeric_only:
-            raise TorchannError("this model was trained on a table with text categories or "
-                                "gaps; give it a table with --csv FILE")
-        if len(args.values) != n:
-            names = f" ({', '.join(loaded.features)})" if loaded.features else ""
-            raise TorchannError(f"the model takes {n} feature values{names}, got "
-                                f"{len(args.values)}")
-        out = loaded.predict(np.array([args.values]))
-        if kind == "binary":
-            print(f"{out[0]:.6f}")
-        elif kind == "multiclass":
-            best = int(out[0].argmax())
-            print(f"{loaded.task.classes[best]} (probability {out[0, best]:.6f})")
-        else:
-            print(f"{out[0]:.8g}")
+        print(predict_point(loaded, args.values))
         return 0
 
-    import pyarrow as pa
-
-    from torchann.classify.tables import ValueProblem
     from torchann.io.tables import csv_bytes, write_table
 
-    table = read_csv(args.csv)
-    if loaded.encoder is not None and not args.features:
-        try:
-            out = loaded.predict_table(table.table)
-        except ValueProblem as err:
-            raise err.at(args.csv) from None
-        except TorchannError as err:
-            raise TorchannError(f"{args.csv}: {err}") from None
-    else:
-        out = loaded.predict(feature_matrix(table, _csv_features(loaded, table, args.features)))
-    header = table.header
-    if kind == "regression":
-        extra = {_unique("prediction", header): pa.array(np.asarray(out, dtype=np.float64))}
-    else:
-        if kind == "binary":
-            prob = out
-            labels = [loaded.label_of(int(p >= args.threshold)) for p in prob]
-        else:
-            best = out.argmax(axis=1)
-            prob = out[np.arange(len(out)), best]
-            labels = [loaded.task.classes[i] for i in best]
-        prob_name = _unique("probability", header)
-        extra = {prob_name: pa.array(np.asarray(prob, dtype=np.float64)),
-                 _unique("label", header + [prob_name]): pa.array([str(v) for v in labels])}
-    result = table.table
-    for name, column in extra.items():
-        result = result.append_column(name, column)
+    result, n = predict_rows(loaded, read_csv(args.csv), args.features, args.threshold)
     if args.output:
         write_table(args.output, result)
-        print(f"Wrote {len(out)} predictions to {args.output}", file=sys.stderr)
+        print(f"Wrote {n} predictions to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(csv_bytes(result).decode("utf-8"))
     return 0

@@ -10,7 +10,10 @@ Files are read by :mod:`torchann.io.tables` (pyarrow, CSV or Parquet). Here:
   gaps imputed with an indicator, text categories one-hot, the rest skipped with a reason;
 - :mod:`~torchann.classify.tables.split`: stratified and hash splits, :class:`Standardizer`.
 
-:func:`load_labelled_csv` and :func:`feature_matrix` keep the older one-call interface.
+:func:`read_training_table` is how every reader of a user's table starts
+(:func:`~torchann.classify.dataset.load_in_memory` for training, :func:`load_labelled_csv`, the
+older one-call interface for a binary label); :func:`feature_matrix` reads a model's plain
+numeric features.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ __all__ = [
     "MAX_CATEGORIES", "MEDIAN_SAMPLE", "CsvTable", "FeatureEncoder", "LabelStats",
     "LabelledData", "Standardizer", "ValueProblem", "binary_label_map", "check_label_column",
     "feature_matrix", "hash_split", "label_names", "label_values", "load_labelled_csv",
-    "map_labels", "read_csv", "read_labelled", "row_hash", "stratified_split",
+    "map_labels", "read_csv", "read_labelled", "read_training_table", "row_hash",
+    "stratified_split",
 ]
 
 
@@ -150,10 +154,11 @@ def read_labelled(path, label, features=None):
 
     if features is not None:
         if label in features:
-            raise TorchannError(f"--features names the label column {label!r}; leave it out")
+            raise TorchannError(f"`features` names the label column {label!r}; leave it "
+                                 "out")
         dupes = sorted({f for f in features if features.count(f) > 1})
         if dupes:
-            raise TorchannError(f"--features names {', '.join(dupes)} more than once")
+            raise TorchannError(f"`features` names {', '.join(dupes)} more than once")
     table = read_table(path)
     check_label_column(table.column_names, label, path)
     if features is not None:
@@ -171,7 +176,29 @@ def fit_encoder(table, label, features=None, path=None) -> FeatureEncoder:
     except ValueProblem as err:
         raise err.at(path) from None
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}" if path is not None else str(err)) from None
+        raise (TorchannError(f"{path}: " + str(err)) if path is not None else err) from None
+
+
+def read_training_table(path, label, features=None, labels=None):
+    """Read a labelled table for training: the one path every reader of a user's table takes.
+
+    Reads the table and its label column (:func:`read_labelled`), turns the label values into
+    what the caller needs (``labels(raw)``: a task, a 0/1 mapping), and checks every feature
+    value by fitting an encoder on the whole table (a problem names the file's line).
+
+    Returns
+    -------
+    table : pyarrow.Table
+    raw : ndarray
+        The label values as read.
+    decided
+        ``labels(raw)``, or ``None`` without ``labels``.
+    encoder : FeatureEncoder
+        Fitted on every row.
+    """
+    table, raw = read_labelled(path, label, features)
+    decided = labels(raw) if labels is not None else None
+    return table, raw, decided, fit_encoder(table, label, features, path)
 
 
 def load_labelled_csv(path, label, features=None) -> LabelledData:
@@ -193,9 +220,8 @@ def load_labelled_csv(path, label, features=None) -> LabelledData:
         Any problem reading the file, a missing label column or value, a label with other
         than two classes, a non-numeric value in a numeric column.
     """
-    table, raw = read_labelled(path, label, features)
-    mapping = binary_label_map(raw, label, path)
-    encoder = fit_encoder(table, label, features, path)
+    table, raw, mapping, encoder = read_training_table(
+        path, label, features, lambda raw: binary_label_map(raw, label, path))
     try:
         x = encoder.transform(table, standardize=False)
     except ValueProblem as err:

@@ -199,7 +199,7 @@ class FeatureEncoder:
         self._stats = None
         named = self.features is not None
         if named and self.skipped:
-            raise TorchannError("--features names columns that cannot be used: "
+            raise TorchannError("`features` names columns that cannot be used: "
                                 + "; ".join(f"{s['name']} ({s['reason']})" for s in self.skipped))
         if not self.columns:
             raise TorchannError("no usable feature column (numeric, or text with 2 to "
@@ -324,7 +324,7 @@ class FeatureEncoder:
         x = np.asarray(x, dtype=np.float64)
         if not all(s["kind"] == "number" for s in self.columns):
             raise TorchannError("this model has text category columns; give it a table "
-                                "(--csv FILE) rather than numbers")
+                                 "(`csv` FILE) rather than numbers")
         if x.ndim != 2 or x.shape[1] != len(self.columns):
             raise TorchannError(f"the model takes {len(self.columns)} feature value(s) per "
                                 f"point ({', '.join(self.input_names)}), got {x.shape[-1]}")

@@ -25,7 +25,7 @@ def check_label_column(names, label, path=None) -> None:
     if label not in names:
         prefix = f"{path}: " if path is not None else ""
         raise TorchannError(f"{prefix}no label column {label!r}; the columns are "
-                            f"{', '.join(names)}; choose one with --label")
+                             f"{', '.join(names)}; choose one with `label`")
 
 
 def _missing_label(label, column):

@@ -20,7 +20,7 @@ _MASK = (1 << 64) - 1
 
 def check_test_size(test_size) -> None:
     if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
-        raise TorchannError(f"--test-size {test_size}: must be between 0 and 1")
+        raise TorchannError(f"`test_size={test_size}`: must be between 0 and 1")
 
 
 def stratified_split(x, y, test_size=0.2, random_state=None):
@@ -41,7 +41,7 @@ def stratified_split(x, y, test_size=0.2, random_state=None):
     if counts.min() < 2 or n_test < 2 or n - n_test < 2:
         raise TorchannError(f"too few rows to split: {n} rows, {counts.min()} in the smaller "
                             f"class, test size {test_size}; each split needs both labels, so "
-                            "give at least 2 rows of each label and a --test-size that leaves "
+                            "give at least 2 rows of each label and a `test_size` that leaves "
                             "2 or more rows on each side")
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_size, stratify=y, random_state=random_state)

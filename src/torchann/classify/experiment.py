@@ -1,0 +1,401 @@
+"""3.3 The experiment: load -> task -> split -> encode -> train -> evaluate, in the library.
+
+One :class:`Experiment` is what ``torchann train`` runs, on the chapter's blobs or on a user's
+table (read into memory, or streamed when it is large), and what ``torchann demo`` trains. It
+takes plain data (a request: the parameters below) and returns an :class:`ExperimentResult`
+holding the model, the numbers of ``metrics.json`` and ``model.json``, the figures and the
+lines that say how it went. It never prints or writes: lines go to a ``say`` callback, each
+epoch's loss to a progress ``callback``.
+
+>>> from torchann.classify.experiment import run_experiment
+>>> result = run_experiment(preset="fast")           # the chapter's blobs
+>>> result.metrics["test_accuracy"], result.warning
+>>> result = run_experiment(data="table.csv", label="price", preset="fast")
+>>> result.metrics["test_r2"]
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from torchann.classify.presets import OPTIONS, resolve_config
+from torchann.errors import TorchannError
+
+#: A request's parameters and their defaults (those of ``torchann train``).
+REQUEST = {
+    "preset": "seed", "hidden": None, "optimizer": None, "lr": None, "epochs": None,
+    "batch_size": None, **OPTIONS,
+    "seed": 0, "device": "cpu", "threads": None, "log_every": 100,
+    "n_train": 80, "n_test": 20, "cluster_std": 0.3,
+    "data": None, "label": None, "task": "auto", "features": None, "test_size": 0.2,
+    "stream": False,
+}
+_TRAINING = ("hidden", "optimizer", "lr", "epochs", "batch_size", *OPTIONS)
+
+#: The advice that goes with a poor result (:meth:`~torchann.classify.tasks.Task.poor_result`).
+POOR_ADVICE = "train longer (more epochs) or change the learning rate (lr)"
+
+
+@dataclass
+class ExperimentData:
+    """The arrays an experiment trains and tests on, and where they came from.
+
+    ``x_train`` is a :class:`~torchann.classify.dataset.StreamedTable` and ``y_train``
+    ``None`` when the training rows are streamed. ``info`` holds what ``model.json`` says about
+    the data (``data``, ``features``, ``label``, ``label_map``, ``standardize``, ``encoder``)
+    and ``decisions``/``streamed`` when there are any. ``raw`` is ``(train, test)`` in the
+    features' own units and ``prepare`` turns such rows into the network's input, for the
+    boundary figure of a table with two numeric features.
+    """
+
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+    task: object
+    info: dict
+    raw: tuple | None = None
+    prepare: object = None
+
+    @property
+    def streamed(self):
+        return self.y_train is None
+
+
+@dataclass
+class ExperimentResult:
+    """What an experiment produced.
+
+    Attributes
+    ----------
+    model : NeuralNet or MLP
+        Trained, in eval mode.
+    task : Task
+    history : FitResult
+    config : dict
+        The run's configuration as ``metrics.json`` and ``model.json`` record it.
+    metrics : dict
+        The content of ``metrics.json``.
+    model_info : dict
+        The content of ``model.json`` (:func:`~torchann.classify.files.save_model`'s info).
+    test, train : dict or None
+        :meth:`~torchann.classify.tasks.Task.evaluate` on the test and training rows
+        (``train`` is ``None`` when they were streamed).
+    figures : dict
+        ``loss.png``, and ``data.png`` and ``boundary.png`` for a binary task with two
+        features: matplotlib Figures, open.
+    title : str
+        The network and the data, e.g. ``NeuralNet(2, 5) on blobs``.
+    numbers : list of (str, object)
+        The report's numbers.
+    lines : list of str
+        What happened after training, to be shown in this order.
+    figures_note : str or None
+        Why ``data.png`` and ``boundary.png`` were not drawn, if they were not.
+    finding : str or None
+        Why the result is no better than a guess (:meth:`Task.poor_result`).
+    warning : str or None
+        ``finding`` with :data:`POOR_ADVICE`.
+    """
+
+    model: object
+    task: object
+    history: object
+    config: dict
+    metrics: dict
+    model_info: dict
+    test: dict
+    train: dict | None
+    figures: dict = field(default_factory=dict)
+    title: str = ""
+    numbers: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    figures_note: str | None = None
+    finding: str | None = None
+    warning: str | None = None
+
+
+def _quiet(line):
+    pass
+
+
+def check_request(request):
+    """Refuse a request whose data parameters do not fit together (see :class:`Experiment`)."""
+    data, task = request["data"], request["task"]
+    if data is None and task not in ("auto", "binary"):
+        raise TorchannError(f"`task={task}` needs `data` FILE.csv; the chapter's blobs are "
+                             "binary")
+    if request["log_every"] < 0:
+        raise TorchannError(f"`log_every={request['log_every']}`: must be 0 (never) or "
+                             "positive")
+    if data is None and (request["label"] or request["features"]):
+        raise TorchannError("`label` and `features` need `data` FILE.csv")
+    if data is not None and not request["label"]:
+        raise TorchannError("`data` needs `label` COLUMN, the column to predict")
+
+
+def feature_list(features):
+    """``features`` as a list of names: a list, or text such as ``"a,b,c"``; ``None`` stays."""
+    if features is None:
+        return None
+    names = features.split(",") if isinstance(features, str) else list(features)
+    names = [str(f).strip() for f in names if str(f).strip()]
+    if not names:
+        raise TorchannError("`features` is empty; name the feature columns, e.g. a,b,c")
+    return names
+
+
+def is_streamed(path, stream=False):
+    """Whether ``path`` is streamed: ``stream``, or a file over
+    :data:`~torchann.classify.dataset.STREAM_BYTES`."""
+    import os
+
+    from torchann.classify.dataset import STREAM_BYTES
+
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return stream  # reading it names the problem
+    return stream or size > STREAM_BYTES
+
+
+def blob_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
+    """The chapter's blobs (:func:`~torchann.classify.chapter.chapter_data`) as
+    :class:`ExperimentData`."""
+    from torchann.classify.chapter import chapter_data
+    from torchann.classify.tasks import Task
+
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        if value < 1:
+            raise TorchannError(f"`{name}={value}`: must be positive")
+    x_train, y_train, x_test, y_test = chapter_data(seed, n_train, n_test, cluster_std)
+    info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
+            "label_map": None, "standardize": None}
+    task = Task("binary", ["0", "1"], reason="the chapter's blobs")
+    return ExperimentData(x_train, y_train, x_test, y_test, task, info)
+
+
+def _table_info(path, label, data):
+    from pathlib import Path
+
+    encoder = data.encoder
+    return {"data": str(Path(path).resolve()), "features": encoder.output_names,
+            "label": label, "label_map": data.task.label_map, "standardize": None,
+            "encoder": encoder.to_json(), "decisions": encoder.decisions,
+            "skipped_columns": [s["name"] for s in encoder.skipped]}
+
+
+def table_data(path, label, features=None, test_size=0.2, seed=0, task="auto", stream=False,
+               say=_quiet):
+    """A user's table as :class:`ExperimentData`: read into memory
+    (:func:`~torchann.classify.dataset.load_in_memory`), or streamed
+    (:class:`~torchann.classify.dataset.StreamedTable`, saying how) when :func:`is_streamed`.
+    """
+    from torchann.classify.dataset import StreamedTable, load_in_memory
+
+    features = feature_list(features)
+    if not is_streamed(path, stream):
+        data = load_in_memory(path, label, features, test_size, seed, task=task)
+        info = _table_info(path, label, data)
+        prepare = data.encoder.transform_array if data.raw is not None else None
+        return ExperimentData(data.x_train, data.y_train, data.x_test, data.y_test, data.task,
+                              info, raw=data.raw, prepare=prepare)
+    data = StreamedTable(path, label, features, test_size, seed, task=task).scan()
+    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+            if data.n_test_kept < data.n_test else "")
+    say(f"Streaming {path}: {data.n_rows:,} rows, {data.n_train:,} for training and "
+        f"{data.n_test:,} for testing (row hash, seed {seed}), read in windows of "
+        f"{data.window:,} shuffled rows each epoch{kept}")
+    info = _table_info(path, label, data)
+    info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
+                        "test_evaluated": data.n_test_kept, "window": data.window}
+    return ExperimentData(data, None, data.x_test, data.y_test, data.task, info)
+
+
+def network_name(model, config):
+    """``NeuralNet(2, 5)``, or ``MLP(n_in, [widths], n_out; activation[, dropout p])``."""
+    from torchann.classify.chapter import NeuralNet
+
+    if isinstance(model, NeuralNet):
+        return f"NeuralNet({model.linear_1.in_features}, {model.linear_1.out_features})"
+    hidden = ",".join(map(str, config["hidden"]))
+    extra = f", dropout {config['dropout']:g}" if config["dropout"] else ""
+    return f"MLP({model.n_in}, [{hidden}], {model.n_out}; {config['activation']}{extra})"
+
+
+class Experiment:
+    """One training run, step by step: :meth:`load`, :meth:`train`, :meth:`evaluate`.
+
+    Parameters
+    ----------
+    request : dict, optional
+        Parameters (any of :data:`REQUEST`; the rest keep their defaults), also given as
+        keywords: the training configuration of
+        :func:`~torchann.classify.presets.resolve_config` (``preset``, ``hidden``, ``lr``,
+        ...), ``seed``, ``device``, ``threads`` (``None``: what
+        :func:`~torchann.classify.train.suggested_threads` suggests), ``log_every`` (the test
+        loss is recorded every so many epochs, 100 when 0); the chapter's blobs
+        (``n_train``, ``n_test``, ``cluster_std``) when ``data`` is ``None``, else a table
+        (``data``, ``label``, ``task``, ``features``, ``test_size``, ``stream``).
+
+    Raises
+    ------
+    TorchannError
+        An unknown parameter, what :func:`resolve_config` refuses, and data parameters that
+        do not fit together (:func:`check_request`).
+    """
+
+    def __init__(self, request=None, **parameters):
+        from torchann.runtime import resolve_device
+
+        request = {**(request or {}), **parameters}
+        unknown = sorted(set(request) - set(REQUEST))
+        if unknown:
+            raise TorchannError(f"unknown parameter `{unknown[0]}`")
+        self.request = req = {**REQUEST, **request}
+        self.config = resolve_config(req["preset"], **{k: req[k] for k in _TRAINING})
+        check_request(req)
+        self.device = resolve_device(req["device"])
+        self.data = self.model = self.history = None
+        self.threads = self.before_loss = self.seconds = None
+
+    def load(self, say=_quiet):
+        """Read the data, decide the task; ``say`` the decisions. Returns ``self``."""
+        req = self.request
+        if req["data"] is None:
+            self.data = blob_data(req["seed"], req["n_train"], req["n_test"], req["cluster_std"])
+            return self
+        self.data = table_data(req["data"], req["label"], req["features"], req["test_size"],
+                               req["seed"], req["task"], req["stream"], say)
+        say(self.data.task.describe())
+        for line in self.data.info.get("decisions", []):
+            say(f"Data: {line}")
+        return self
+
+    def train(self, callback=None, say=_quiet, on_start=None):
+        """Train (:func:`~torchann.classify.train.train_model`), ``say`` the untrained test
+        loss first; ``callback(epoch, loss)`` and ``on_start(model)`` as there. Returns
+        ``self``."""
+        from torchann.classify import train as lib
+        from torchann.classify.evaluation import task_loss
+        from torchann.runtime import set_threads
+
+        data, config, req = self.data, self.config, self.request
+        if data.streamed and config["batch_size"] is None:
+            from torchann.classify.dataset import STREAM_BATCH
+
+            config["batch_size"] = STREAM_BATCH  # a full batch is not possible
+        threads = req["threads"]
+        if threads is None:
+            threads = lib.suggested_threads(*data.x_train.shape, sum(config["hidden"]))
+        self.threads = set_threads(threads)
+
+        def started(model):
+            self.before_loss = task_loss(model, data.task, data.x_test, data.y_test)
+            say(f"Before training, test loss is {self.before_loss}")
+            if on_start is not None:
+                on_start(model)
+
+        start = time.perf_counter()
+        self.model, self.history = lib.train_model(
+            data.x_train, data.y_train, data.task, **{k: config[k] for k in _TRAINING},
+            seed=req["seed"], device=self.device, callback=callback, x_test=data.x_test,
+            y_test=data.y_test, test_every=req["log_every"] or 100, on_start=started)
+        self.seconds = time.perf_counter() - start
+        return self
+
+    def evaluate(self):
+        """Evaluate the trained model and draw the figures: an :class:`ExperimentResult`."""
+        from torchann.classify.evaluation import task_loss
+        from torchann.classify.figures import experiment_figures
+
+        data, model, history, task = self.data, self.model, self.history, self.data.task
+        after_loss = task_loss(model, task, data.x_test, data.y_test)
+        lines = [f"After training, test loss is {after_loss}"]
+        if self.config["early_stopping"] is not None:
+            lines.append(f"Early stopping: best validation loss {min(history.val_loss):.6g} "
+                         f"at epoch {history.best_epoch}; "
+                         + (f"stopped after epoch {history.epochs - 1}"
+                            if history.stopped_early else "ran every epoch")
+                         + "; the best epoch's weights are kept")
+        test = task.evaluate(model, data.x_test, data.y_test)
+        train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
+        lines += task.summary_lines(test)
+        finding = task.poor_result(test, data.y_test if data.streamed else data.y_train)
+        warning = f"warning: {finding}; {POOR_ADVICE}" if finding else None
+        figures, note = experiment_figures(model, history, data)
+        config = self._run_config()
+        metrics = self._metrics(after_loss, test, train, config, warning)
+        info = data.info
+        model_info = {k: info[k] for k in ("data", "features", "label", "label_map",
+                                           "standardize", "encoder") if k in info}
+        model_info.update(task.to_json())
+        model_info["config"] = config
+        numbers = [("task", task.kind), ("test loss before", self.before_loss),
+                   ("test loss after", after_loss), *task.report_numbers(test),
+                   ("epochs", history.epochs), ("seconds", self.seconds)]
+        return ExperimentResult(
+            model, task, history, config, metrics, model_info, test, train, figures,
+            title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
+            lines=lines, figures_note=note, finding=finding, warning=warning)
+
+    def _run_config(self):
+        """The configuration as ``metrics.json`` and ``model.json`` record it."""
+        req, config, info = self.request, self.config, self.data.info
+        hidden = config["hidden"]
+        run_config = {**config, "hidden": hidden[0] if len(hidden) == 1 else list(hidden),
+                      "preset": req["preset"], "seed": req["seed"], "device": str(self.device),
+                      "threads": self.threads, "log_every": req["log_every"],
+                      "task": self.data.task.kind}
+        if req["data"] is not None:
+            run_config.update(data=info["data"], label=req["label"],
+                              test_size=req["test_size"], stream=info.get("streamed"))
+        else:
+            run_config.update(n_train=req["n_train"], n_test=req["n_test"],
+                              cluster_std=req["cluster_std"])
+        return run_config
+
+    def _metrics(self, after_loss, test, train, config, warning):
+        """The content of ``metrics.json``."""
+        data, history, task = self.data, self.history, self.data.task
+        metrics = {
+            "task": task.kind, "task_reason": task.reason,
+            "test_loss_before": self.before_loss, "test_loss_after": after_loss,
+            "n_train": data.x_train.shape[0], "n_test": len(data.y_test),
+            "epochs": history.epochs, "seconds": self.seconds,
+            "final_train_loss": history.train_loss[-1],
+            "test_loss_log": [[e, loss] for e, loss in history.test_loss], "config": config,
+            **task.metrics_fields(test, train),
+        }
+        if self.config["early_stopping"] is not None:
+            metrics.update(best_epoch=history.best_epoch, stopped_early=history.stopped_early,
+                           validation_loss=history.val_loss)
+        if warning:
+            metrics["warning"] = warning
+        metrics["decisions"] = data.info.get("decisions", [])
+        return metrics
+
+
+def run_experiment(request=None, callback=None, say=_quiet, **parameters):
+    """Run a whole :class:`Experiment` (same parameters): load, train, evaluate.
+
+    Parameters
+    ----------
+    request : dict, optional
+    callback : callable(epoch, loss), optional
+        Called after each epoch (e.g. a progress bar).
+    say : callable(str), optional
+        Called with each line that says what was decided or measured, in order.
+    **parameters
+        As :class:`Experiment`'s.
+
+    Returns
+    -------
+    ExperimentResult
+    """
+    experiment = Experiment(request, **parameters).load(say).train(callback, say)
+    result = experiment.evaluate()
+    for line in result.lines + ([result.figures_note] if result.figures_note else []):
+        say(line)
+    return result
