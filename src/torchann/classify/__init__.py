@@ -6,7 +6,9 @@ The chapter's program (:mod:`~torchann.classify.chapter`): ``NeuralNet``, ``labe
 ``evaluate``, ``predict_proba``. Figures: ``data_figure``, ``boundary_figure``,
 ``loss_figure``. A user's table (:mod:`~torchann.classify.tables`): ``read_csv``,
 ``load_labelled_csv``, ``FeatureEncoder``. Model files (:mod:`~torchann.classify.files`):
-``save_model``, ``load_model``. The scikit-learn face: ``TorchannClassifier`` and
+``save_model``, ``load_model``. The whole run of ``torchann train``
+(:mod:`~torchann.classify.experiment`): ``run_experiment``, with the configurations of
+:mod:`~torchann.classify.presets`. The scikit-learn face: ``TorchannClassifier`` and
 ``TorchannRegressor``.
 
 Every name is imported when it is first used, so that ``import torchann.classify.tasks``
@@ -35,6 +37,8 @@ _NAMES = {
     "tables": ("CsvTable", "FeatureEncoder", "LabelledData", "Standardizer", "feature_matrix",
                "load_labelled_csv", "read_csv", "stratified_split"),
     "estimator": ("TorchannClassifier", "TorchannRegressor"),
+    "experiment": ("Experiment", "ExperimentResult", "run_experiment"),
+    "presets": ("PRESETS", "resolve_config"),
 }
 _WHERE = {name: module for module, names in _NAMES.items() for name in names}
 __all__ = sorted(_WHERE)
