@@ -936,6 +936,17 @@ class Interrupted:
         return found
 
 
+def terminal_signals():
+    """In a child process: take Ctrl-C as a terminal's foreground job does.
+
+    A test run started in the background by a shell inherits SIGINT ignored, and Python then
+    keeps ignoring it, so the child would never see the Ctrl-C the test sends.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_run(argv, prefix, folder: Path, limit=120.0) -> Interrupted:
     """Start ``torchann argv --out folder/out`` as a real process, wait until it logs a line
     starting with ``prefix``, send SIGINT as a terminal's Ctrl-C would, and collect the result.
@@ -954,7 +965,8 @@ def interrupt_run(argv, prefix, folder: Path, limit=120.0) -> Interrupted:
         (out / name).write_bytes(data)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "torchann", *argv, "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder,
+                            preexec_fn=terminal_signals)
     started, buf = False, b""
     try:
         end = time.monotonic() + limit
