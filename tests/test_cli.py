@@ -59,6 +59,7 @@ def test_unknown_command_is_one_line():
     assert_user_error(torchann("frobnicate"), "frobnicate")
 
 
+@pytest.mark.slow
 def test_tensors_prints_the_whole_tour_in_both_languages():
     en = torchann("tensors")
     assert en.returncode == 0
@@ -70,6 +71,7 @@ def test_tensors_prints_the_whole_tour_in_both_languages():
     assert "텐서의 차원 자유자재로 다루기" in ko.stdout and "바로잡기" in ko.stdout
 
 
+@pytest.mark.slow
 def test_tensors_section_filter():
     out = torchann("tensors", "--section", "3.1.2").stdout
     assert "torch.mm(w, x)" in out and "3.1.1" not in out and "w.grad" not in out

@@ -29,6 +29,7 @@ def test_catalogue_covers_every_input_class():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["os.system (opcodes)", "copyreg._reconstructor"])
 def test_payload_through_a_real_process(tmp_path, name):
     """A real process too: one line, exit 2, and the payload never ran."""

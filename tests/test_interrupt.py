@@ -9,6 +9,8 @@ log line shows that the loop has started, the test sends SIGINT, as a terminal w
 import hostile_inputs as h
 import pytest
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("name", h.INTERRUPTS)
 def test_ctrl_c_stops_cleanly(tmp_path, name):

@@ -40,6 +40,7 @@ def test_notebook_is_stripped(path):
                        "(or run 'nbstripout --install' once so git does it)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.name)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     """Execute every cell in a fresh python3 kernel; any exception fails the test."""

@@ -15,9 +15,11 @@ playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(n)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
-                                "(Debian: apt-get install chromium); the playground's browser "
-                                "tests need it")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: "
+                       "apt-get install chromium); the playground's browser tests need it"),
+]
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 

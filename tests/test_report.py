@@ -91,6 +91,7 @@ def test_page_is_self_contained(sections):
     assert "<style>" in page
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(chromium() is None, reason=CHROMIUM_MISSING)
 def test_report_in_headless_chromium(sections, tmp_path):
     page = save_text(tmp_path / "report.html", render_report("Browser check", sections))
@@ -112,6 +113,7 @@ def test_report_in_headless_chromium(sections, tmp_path):
     assert pixels.std() > 10  # not a blank page
 
 
+@pytest.mark.slow
 def test_restore_writes_its_report(tmp_path):
     """`torchann restore` writes a smaller report.html: its comparison, loss curve and numbers."""
     out = tmp_path / "restore"
@@ -126,6 +128,7 @@ def test_restore_writes_its_report(tmp_path):
     assert ">cg<" in page
 
 
+@pytest.mark.slow
 def test_train_writes_its_report(tmp_path):
     """`torchann train` writes a smaller report.html: data, boundary, loss and test metrics."""
     out = tmp_path / "train"
