@@ -30,10 +30,12 @@ Every result says whether it converged, why it stopped and how well the data det
 
 The code is split along its seams: :mod:`~torchann.restore.chapter` (the chapter's
 ``weird_function`` and ``distance_loss``), :mod:`~torchann.restore.corruption` (loading and
-checking a forward function), :mod:`~torchann.restore.solvers` (the solvers and
-:func:`restore`), :mod:`~torchann.restore.least_squares` (CGLS and Gauss-Newton, shared by
-``cg`` and ``gn``), :mod:`~torchann.restore.convergence` (the condition estimate and the
-warning rule) and :mod:`~torchann.restore.figures`. Every public name is importable from
+checking a forward function), :mod:`~torchann.restore.steps` (the solvers one step at a
+time, as generators of iterates: ``gd``, ``adam``, ``cg``, ``gn``),
+:mod:`~torchann.restore.solvers` (:func:`restore`, which drives them, and ``lbfgs``),
+:mod:`~torchann.restore.least_squares` (CGLS and the Jacobian products, shared by ``cg`` and
+``gn``), :mod:`~torchann.restore.convergence` (the condition estimate and the warning rule)
+and :mod:`~torchann.restore.figures`. Every public name is importable from
 ``torchann.restore`` itself.
 """
 

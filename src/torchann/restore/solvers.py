@@ -1,4 +1,4 @@
-"""The solvers behind :func:`restore`: one small function each, and the entry point."""
+"""The entry point :func:`restore`: it picks the method and drives its steps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from torchann.errors import TorchannError
 from torchann.restore.chapter import distance_loss, weird_function
 from torchann.restore.convergence import assess, estimate_condition
 from torchann.restore.corruption import affine_offset, check_affine, check_forward
-from torchann.restore.least_squares import Linearization, affine_operators, cgls, gauss_newton
+from torchann.restore.least_squares import Linearization, affine_operators
+from torchann.restore.steps import adam_steps, cg_steps, gd_steps, gn_steps
 from torchann.runtime import resolve_device
 
 
@@ -113,32 +114,23 @@ class _Tracker:
         return self.tol is not None and distance / self.norm_y < self.tol
 
 
+def _first_order(iterates, steps, track):
+    """Drive ``gd`` or ``adam`` (:mod:`~torchann.restore.steps`) for at most ``steps`` steps."""
+    for step, x, distance in iterates:
+        if step == steps:
+            return x, steps, "steps"
+        if track(step, distance):
+            return x, step + 1, "tol"
+
+
 def _gd(forward, y, x, steps, lr, track):
     """The seed's loop: plain gradient steps on the distance."""
-    x = x.clone().requires_grad_(True)
-    for i in range(steps):
-        loss = distance_loss(forward(x), y)
-        loss.backward()
-        if track(i, loss.item()):
-            return x.detach(), i + 1, "tol"
-        with torch.no_grad():
-            x -= lr * x.grad
-        x.grad = None
-    return x.detach(), steps, "steps"
+    return _first_order(gd_steps(forward, y, x, lr), steps, track)
 
 
 def _adam(forward, y, x, steps, lr, track):
     """Adam on the distance."""
-    x = x.clone().requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
-    for i in range(steps):
-        opt.zero_grad()
-        loss = distance_loss(forward(x), y)
-        loss.backward()
-        if track(i, loss.item()):
-            return x.detach(), i + 1, "tol"
-        opt.step()
-    return x.detach(), steps, "steps"
+    return _first_order(adam_steps(forward, y, x, lr), steps, track)
 
 
 class _Stop(Exception):
@@ -180,17 +172,24 @@ def _cg(forward, y, x, steps, lr, track, f0=None):
     """
     if f0 is None:
         f0 = check_affine(forward, y.numel(), y)
-    a_times, a_t = affine_operators(forward, f0, y)
-    solve = cgls(a_times, a_t, y - f0, steps, x0=x,
-                 stop=lambda i, r, s: track(i, float(r.norm())))
-    stopped = {"stop": "tol", "exact": "converged", "max_steps": "steps"}[solve.reason]
-    return solve.x, solve.iterations, stopped
+    for it in cg_steps(forward, y, x0=x, f0=f0):
+        if it.exact:
+            return it.x, it.step, "converged"
+        if track(it.step, float(it.residual.norm())):
+            return it.x, it.step, "tol"
+        if it.step == steps:
+            return it.x, steps, "steps"
 
 
 def _gn(forward, y, x, steps, lr, track, tol=None, f0=None):
-    """Gauss-Newton with Levenberg-Marquardt damping (:func:`gauss_newton`)."""
-    x, taken, reason, info = gauss_newton(forward, y, x, steps, tol, track, f0=f0)
-    return x, taken, "steps" if reason == "max_steps" else reason, info
+    """Gauss-Newton with Levenberg-Marquardt damping (:func:`~torchann.restore.steps.gn_steps`)."""
+    for it in gn_steps(forward, y, x, tol, f0=f0):
+        if it.reason is not None:
+            return it.x, it.step, it.reason, it.info
+        if track(it.step, it.distance):
+            return it.x, it.step, "tol", it.info
+        if it.step == steps:
+            return it.x, steps, "steps", it.info
 
 
 _SOLVERS = {"gd": _gd, "cg": _cg, "lbfgs": _lbfgs, "adam": _adam, "gn": _gn}
