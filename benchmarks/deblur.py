@@ -18,9 +18,9 @@ import time
 import numpy as np
 import torch
 from skimage import restoration
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from torchann import deblur
+from torchann.restore import quality
 from torchann.runtime import set_threads
 
 SPEC = "blur:gaussian,sigma=2,size=15"
@@ -33,8 +33,8 @@ THREADS = 1  # a 256x256 FFT is too small to share: 2 threads measured slower (s
 
 def score(original, image):
     image = np.asarray(image, dtype=np.float64).reshape(original.shape)
-    return (peak_signal_noise_ratio(original, image, data_range=1),
-            structural_similarity(original, image, data_range=1))
+    scores = quality(original, image, data_range=1)
+    return scores["psnr"], scores["ssim"]
 
 
 def timed(fn):

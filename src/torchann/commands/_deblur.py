@@ -93,7 +93,6 @@ def _thumb(image):
 def run(args, weight, clip, threads, device, out) -> int:
     """Deblur the picture (or the demo), then write every output at once."""
     import numpy as np
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     from torchann import deblur, io
     from torchann import restore as lib
@@ -142,11 +141,9 @@ def run(args, weight, clip, threads, device, out) -> int:
         line += f", {broken.shape[2]} channels {result.extra['channels']}"
     title = f"{result.method} + {prior} (weight {chosen:.2g}), {result.steps} steps"
     if reference is not None:
-        data_range = float(reference.max() - reference.min()) or 1.0
-        axis = {"channel_axis": -1} if reference.ndim == 3 else {}
-        psnr = float(peak_signal_noise_ratio(reference, restored, data_range=data_range))
-        ssim = float(structural_similarity(reference, restored, data_range=data_range, **axis))
-        before = float(peak_signal_noise_ratio(reference, broken, data_range=data_range))
+        scores = lib.quality(reference, restored)
+        psnr, ssim = scores["psnr"], scores["ssim"]
+        before = lib.quality(reference, broken, ssim=False)["psnr"]
         summary.update(psnr=psnr, ssim=ssim, psnr_input=before)
         line += f", PSNR {psnr:.2f} dB, SSIM {ssim:.4f} (input {before:.2f} dB)"
         title += f": PSNR {psnr:.1f} dB"

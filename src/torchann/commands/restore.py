@@ -221,7 +221,6 @@ def run(args) -> int:
     import torch
 
     matplotlib.use("Agg")
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     from torchann import io, runtime
     from torchann import restore as lib
@@ -300,16 +299,15 @@ def run(args) -> int:
         if "noise_sigma" in result.extra:
             line += f" (auto, noise sigma {result.extra['noise_sigma']:.3g})"
     if reference is not None:
-        data_range = float(reference.max() - reference.min()) or 1.0
-        psnr = float(peak_signal_noise_ratio(reference, restored, data_range=data_range))
+        scores = lib.quality(reference, restored)
+        psnr, ssim = scores["psnr"], scores["ssim"]
         summary["psnr"] = psnr
         line += f", PSNR {psnr:.2f} dB"
         title += f": PSNR {psnr:.1f} dB"
-        ssim = float(structural_similarity(reference, restored, data_range=data_range))
         summary["ssim"] = ssim
         line += f", SSIM {ssim:.4f}"
         if _is_blur(args):  # a blurred image is itself an estimate: say what was gained
-            before = float(peak_signal_noise_ratio(reference, broken, data_range=data_range))
+            before = lib.quality(reference, broken, ssim=False)["psnr"]
             summary["psnr_input"] = before
             line += f" (input {before:.2f} dB)"
 

@@ -215,14 +215,13 @@ class RaceSession(Worker):
         self.publish()
 
     def publish(self):
-        from skimage.metrics import peak_signal_noise_ratio
+        from torchann.restore import quality
 
         lanes = []
         for lane in self.lanes:
             image = lane["x"].detach().double().numpy().reshape(self.shape)
             if np.isfinite(image).all():
-                psnr = float(peak_signal_noise_ratio(self.reference, image,
-                                                     data_range=self.data_range))
+                psnr = quality(self.reference, image, self.data_range, ssim=False)["psnr"]
             else:
                 psnr = float("nan")
             lanes.append({"method": lane["method"], "step": lane["step"],

@@ -35,7 +35,8 @@ time, as generators of iterates: ``gd``, ``adam``, ``cg``, ``gn``),
 :mod:`~torchann.restore.solvers` (:func:`restore`, which drives them, and ``lbfgs``),
 :mod:`~torchann.restore.least_squares` (CGLS and the Jacobian products, shared by ``cg`` and
 ``gn``), :mod:`~torchann.restore.convergence` (the condition estimate and the warning rule)
-and :mod:`~torchann.restore.figures`. Every public name is importable from
+:mod:`~torchann.restore.quality` (PSNR and SSIM against an original) and
+:mod:`~torchann.restore.figures`. Every public name is importable from
 ``torchann.restore`` itself.
 """
 
@@ -54,6 +55,7 @@ from torchann.restore.figures import (
     plot_loss,
     plot_panels,
 )
+from torchann.restore.quality import quality
 from torchann.restore.solvers import (
     DEFAULT_INIT,
     DIVERGENCE_FACTOR,
@@ -69,6 +71,6 @@ __all__ = [
     "DEFAULT_INIT", "DIVERGENCE_FACTOR", "INITS", "LBFGS_HISTORY", "METHODS", "RestoreResult",
     "affine_offset", "check_affine", "start_point",
     "check_forward", "demo_image", "display_range", "distance_loss", "exact_solution",
-    "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "restore",
+    "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "quality", "restore",
     "weird_function",
 ]
