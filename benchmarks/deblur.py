@@ -20,6 +20,7 @@ import torch
 from skimage import restoration
 
 from torchann import deblur
+from torchann.deblur.transforms import grad_neumann
 from torchann.restore import quality
 from torchann.runtime import set_threads
 
@@ -109,7 +110,7 @@ def smoothed_tv_lbfgs(blurred, forward, shape, weight, steps, eps=1e-3):
 
     def closure():
         opt.zero_grad()
-        g = deblur._grad(x.reshape(shape))
+        g = grad_neumann(x.reshape(shape))
         tv = (g.pow(2).sum(0) + eps**2).sqrt().sum()
         loss = 0.5 * (forward(x) - y).pow(2).sum() + weight * tv
         loss.backward()

@@ -40,11 +40,7 @@ from torchann.deblur.operators import (
     blurred_demo,
     spec_operator,
 )
-from torchann.deblur.pdhg import (  # noqa: F401  (_grad: benchmarks/deblur.py)
-    PRIORS,
-    _grad,
-    deconvolve,
-)
+from torchann.deblur.pdhg import PRIORS, deconvolve
 
 __all__ = [
     "BLUR_KINDS", "BOUNDARIES", "CHANNEL_MODES", "SOLVERS", "deblur_image", "default_steps",

@@ -7,7 +7,6 @@ with a solver built for large images (ADMM, :mod:`~torchann.deblur.admm`; see it
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -15,7 +14,7 @@ import torch
 
 from torchann.deblur.admm import ADMM_STEPS, admm_solve
 from torchann.deblur.kernels import check_psf
-from torchann.deblur.noise import auto_weight, estimate_noise
+from torchann.deblur.noise import check_weight, choose_weight
 from torchann.deblur.pdhg import PRIORS
 from torchann.deblur.transforms import has_exact_solve, make_blur_model
 from torchann.errors import TorchannError
@@ -167,12 +166,7 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
                                  ("channels", channels, CHANNEL_MODES), ("dtype", dtype, DTYPES)):
         if value not in allowed:
             raise TorchannError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
-    if isinstance(weight, str) and weight != "auto":
-        raise TorchannError(f"--weight {weight!r}: give a number >= 0 or 'auto'")
-    if not isinstance(weight, str) and not (float(weight) >= 0 and math.isfinite(float(weight))):
-        raise TorchannError(f"--weight {weight}: the weight must be a number >= 0")
-    if noise_level is not None and not noise_level > 0:
-        raise TorchannError(f"--noise-level {noise_level}: the noise level must be positive")
+    check_weight(weight, noise_level)
     kernel = check_psf(psf).numpy()
     solver = _pick_solver(solver, prior, clip)
     if tile is not None and solver == "pdhg":
@@ -185,20 +179,9 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     extra = {"prior": prior, "solver": solver, "dtype": dtype}
     if y.ndim == 3:
         extra["channels"] = channels
-    if prior == "none":
-        weight = 0.0
-    elif weight == "auto":
-        h, w = y.shape[:2]
-        r0, c0 = max(0, (h - _NOISE_CROP) // 2), max(0, (w - _NOISE_CROP) // 2)
-        crop = y[r0:r0 + _NOISE_CROP, c0:c0 + _NOISE_CROP]
-        sigma = noise_level or float(np.mean([estimate_noise(c) for c in
-                                               np.atleast_3d(crop).transpose(2, 0, 1)]))
-        if not sigma > 0:
-            raise TorchannError("the estimated noise level is 0; give --noise-level or --weight")
-        pixel_range = clip[1] - clip[0] if clip is not None else float(y.max() - y.min())
-        weight = auto_weight(prior, sigma, pixel_range or 1.0)
-        extra.update(noise_sigma=sigma, weight_rule="auto")
-    weight = float(weight)
+    weight, chosen = choose_weight(prior, weight, y, float(y.max() - y.min()), noise_level,
+                                   clip, crop=_NOISE_CROP)
+    extra.update(chosen)
     extra["weight"] = weight
     if solver == "pdhg":
         x, history, taken, stopped, finals = _pdhg_channels(

@@ -8,23 +8,21 @@ import time
 import numpy as np
 import torch
 
-from torchann.deblur.noise import auto_weight, estimate_noise
+from torchann.deblur.noise import check_weight, choose_weight
+from torchann.deblur.transforms import grad_neumann
 from torchann.errors import TorchannError
 from torchann.restore import RestoreResult
 
 PRIORS = ("tv", "tikhonov", "none")
 
 
-def _grad(u: torch.Tensor) -> torch.Tensor:
-    """Forward differences of an H x W image, shape (2, H, W); zero at the far edges."""
-    d = u.new_zeros((2, *u.shape))
-    d[0, :-1] = u[1:] - u[:-1]
-    d[1, :, :-1] = u[:, 1:] - u[:, :-1]
-    return d
-
-
 def _div(p: torch.Tensor) -> torch.Tensor:
-    """Divergence, the negative adjoint of :func:`_grad`."""
+    """Divergence of an H x W field, the negative adjoint of :func:`grad_neumann`.
+
+    The operator of :func:`~torchann.deblur.transforms.div_neumann` on the fields PDHG
+    makes (their far edges are zero), summed in another order: PDHG keeps its own so that
+    its results stay bit for bit what they were.
+    """
     d = p[0] + p[1]
     d[1:] -= p[0, :-1]
     d[:, 1:] -= p[1, :, :-1]
@@ -89,7 +87,7 @@ def _pdhg(x, y, forward, adjoint, shape, prior, weight, clip, steps, tol, norm_a
         p = (p + sigma_a * (axbar - y)) / (1 + sigma_a)
         step = adjoint(p)
         if use_prior:
-            q = q + sigma_g * _grad(xbar.reshape(h, w))
+            q = q + sigma_g * grad_neumann(xbar.reshape(h, w))
             if prior == "tv":  # project onto {|q_ij| <= weight}: the dual of weight * TV
                 q = q / torch.clamp(torch.hypot(q[0], q[1]) / weight, min=1.0)
             else:  # the dual of weight/2 ||grad x||^2
@@ -180,11 +178,7 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     """
     if prior not in PRIORS:
         raise TorchannError(f"unknown prior {prior!r}; use one of {', '.join(PRIORS)}")
-    auto = isinstance(weight, str)
-    if auto and weight != "auto":
-        raise TorchannError(f"--weight {weight!r}: give a number >= 0 or 'auto'")
-    if not auto and not (float(weight) >= 0 and math.isfinite(float(weight))):
-        raise TorchannError(f"--weight {weight}: the weight must be a number >= 0")
+    check_weight(weight)
     if clip is not None:
         clip = (float(clip[0]), float(clip[1]))
         if not clip[0] < clip[1]:
@@ -206,19 +200,11 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     x = _start(y, adjoint, n)
     if clip is not None:
         x = x.clamp(*clip)
-    extra = {"prior": prior}
-    if prior == "none":
-        weight = 0.0
-    elif auto:
-        image = y.reshape(h, w) if y.numel() == n else y
-        sigma = noise_level or estimate_noise(image.cpu().double().numpy())
-        if not sigma > 0:
-            raise TorchannError("the estimated noise level is 0; give --noise-level or --weight")
-        pixel_range = clip[1] - clip[0] if clip is not None else float(y.max() - y.min())
-        weight = auto_weight(prior, sigma, pixel_range or 1.0)
-        extra.update(noise_sigma=sigma, weight_rule="auto")
-    extra["weight"] = float(weight)
-    x, ax, history, taken, stopped = _pdhg(x, y, forward, adjoint, (h, w), prior, float(weight),
+    image = y.reshape(h, w) if y.numel() == n else y
+    weight, chosen = choose_weight(prior, weight, image, float(y.max() - y.min()), noise_level,
+                                   clip)
+    extra = {"prior": prior, **chosen, "weight": weight}
+    x, ax, history, taken, stopped = _pdhg(x, y, forward, adjoint, (h, w), prior, weight,
                                            clip, steps, tol, norm_a, callback)
     seconds = time.perf_counter() - start
     distance = float((ax - y).norm())
