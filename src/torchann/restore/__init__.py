@@ -63,13 +63,14 @@ from torchann.restore.solvers import (
     LBFGS_HISTORY,
     METHODS,
     RestoreResult,
+    choose_method,
     restore,
     start_point,
 )
 
 __all__ = [
     "DEFAULT_INIT", "DIVERGENCE_FACTOR", "INITS", "LBFGS_HISTORY", "METHODS", "RestoreResult",
-    "affine_offset", "check_affine", "start_point",
+    "affine_offset", "check_affine", "choose_method", "start_point",
     "check_forward", "demo_image", "display_range", "distance_loss", "exact_solution",
     "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "quality", "restore",
     "weird_function",

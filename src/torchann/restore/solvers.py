@@ -195,6 +195,28 @@ def _gn(forward, y, x, steps, lr, track, tol=None, f0=None):
 _SOLVERS = {"gd": _gd, "cg": _cg, "lbfgs": _lbfgs, "adam": _adam, "gn": _gn}
 
 
+def choose_method(forward, y):
+    """What ``method="auto"`` runs: ``cg`` when ``forward`` is affine, ``gn`` otherwise.
+
+    Parameters
+    ----------
+    forward : callable
+        The corruption (checked by :func:`check_forward` first).
+    y : torch.Tensor
+        The data, flat.
+
+    Returns
+    -------
+    method : str
+        ``cg`` or ``gn``.
+    f0 : torch.Tensor or None
+        ``f(0)`` when ``forward`` is affine.
+    """
+    check_forward(forward, y)
+    f0 = affine_offset(forward, y.numel(), y)
+    return ("cg" if f0 is not None else "gn"), f0
+
+
 def start_point(init, y, seed=0):
     """The first iterate of a solver.
 
@@ -297,9 +319,7 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     y = torch.as_tensor(broken).detach().reshape(-1).to(dtype=torch.float32, device=dev)
     requested, f0 = method, None
     if method == "auto":
-        check_forward(forward, y)
-        f0 = affine_offset(forward, y.numel(), y)
-        method = "cg" if f0 is not None else "gn"
+        method, f0 = choose_method(forward, y)
     defaults = METHODS[method]
     steps = defaults["steps"] if steps is None else int(steps)
     lr = defaults["lr"] if lr is None else float(lr)
