@@ -135,6 +135,8 @@ def _restore_part(args, out):
           "and closer to the original")
 
     show = args.show
+    if show:  # figures made once pyplot is loaded are pyplot's, which plt.show() opens
+        import matplotlib.pyplot  # noqa: F401
     shown = lib.display_range(original)
     panels = [("broken", broken, lib.display_range(broken, stretch=True)),
               (f"gd, {gd.steps} steps: PSNR {psnr['gd']:.1f} dB", restored["gd"], shown),

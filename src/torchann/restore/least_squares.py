@@ -178,9 +178,10 @@ def affine_operators(forward, f0, like):
     with torch.enable_grad():
         graph = forward(point)  # f is affine, so one graph gives A^T for every vector
 
-    def a_t(r):
+    def a_t(r):  # the gradient of <f(p), r>: the same numbers as grad_outputs=r, without
+        # torch's symbolic-shape check of r, whose import costs half a second on first use
         with torch.enable_grad():
-            return torch.autograd.grad(graph, point, grad_outputs=r, retain_graph=True)[0]
+            return torch.autograd.grad((graph * r).sum(), point, retain_graph=True)[0]
 
     def a_times(p):  # f(t p) - f(0) with t p of unit RMS, so an offset f(0) costs no digits
         norm = float(p.norm())
