@@ -144,7 +144,7 @@ def test_gd_improves_with_more_steps_on_the_demo():
 
 def test_divergence_raises_and_names_the_step():
     _, y = small_problem(n=10_000)
-    with pytest.raises(TorchannError, match=r"diverged at step \d+.*lower --lr"):
+    with pytest.raises(TorchannError, match=r"diverged at step \d+.*lower lr"):
         lib.restore(y, method="adam", lr=100)
 
 

@@ -1,7 +1,7 @@
 """The deblurring side of ``torchann restore``: options and the run for a blur with a prior.
 
 ``commands/restore.py`` hands a ``blur:...`` or ``--psf`` run with a prior to :func:`deblur`,
-which returns what ``commands/_restore_run.py`` writes; the options that only a blur uses
+which returns what ``commands/_restore_output.py`` writes; the options that only a blur uses
 are added here by :func:`add_arguments`.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from torchann.commands._restore_run import OUTPUTS, Outcome, base_summary, headline
+from torchann.commands._restore_output import OUTPUTS, Outcome, base_summary, headline
 from torchann.errors import TorchannError
 
 _FIGURE_SIDE = 1024  # figures show at most this many pixels on a side
@@ -35,6 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "on a huge image")
 
 
+def blurred_demo(req, spec, psf):
+    """The blur demo: (original, blurred and noisy), the camera photograph at 256x256."""
+    from torchann import deblur
+
+    if req.reference or req.shape:
+        raise TorchannError("--reference and --shape need an IMAGE; the demo has its own "
+                            "256x256 original")
+    noise = 0.01 if req.noise is None else req.noise
+    if not noise >= 0:
+        raise TorchannError(f"--noise {noise}: the noise level must be 0 or more")
+    return deblur.blurred_demo(256, spec, req.boundary, noise, req.seed, psf)
+
+
 def _inputs(req):
     """Return (picture, name, reference array or None, kernel, input files)."""
     import numpy as np
@@ -49,13 +62,7 @@ def _inputs(req):
         kind, params = deblur.parse_blur_spec(spec)
         kernel = deblur.make_kernel(kind, **params)
     if req.image is None:
-        if req.reference or req.shape:
-            raise TorchannError("--reference and --shape need an IMAGE; the demo has its own "
-                                "256x256 original")
-        noise = 0.01 if req.noise is None else req.noise
-        if not noise >= 0:
-            raise TorchannError(f"--noise {noise}: the noise level must be 0 or more")
-        original, broken = deblur.blurred_demo(256, spec, req.boundary, noise, req.seed, psf)
+        original, broken = blurred_demo(req, spec, psf)
         return io.Picture(broken), "demo:camera", original, kernel, []
     if req.noise is not None:
         raise TorchannError("--noise adds noise to the built-in demo only; a photograph "

@@ -40,7 +40,8 @@ from __future__ import annotations
 import argparse
 
 from torchann.commands import _deblur
-from torchann.commands._restore_run import OUTPUTS, Outcome, base_summary, grey_png, headline
+from torchann.commands import _restore_output as output
+from torchann.commands import _restore_request as request
 from torchann.errors import TorchannError
 
 METHODS = ("auto", "gd", "cg", "lbfgs", "adam", "gn")
@@ -154,14 +155,8 @@ def _blur_inputs(req):
     psf = io.load_array(req.psf) if req.psf else None
     spec = "psf" if psf is not None else req.corruption
     if req.image is None:
-        if req.reference or req.shape:
-            raise TorchannError("--reference and --shape need an IMAGE; the demo has its own "
-                                "256x256 original")
-        noise = 0.01 if req.noise is None else req.noise
-        if not noise >= 0:
-            raise TorchannError(f"--noise {noise}: the noise level must be 0 or more")
-        original, broken = deblur.blurred_demo(256, spec, req.boundary, noise, req.seed, psf)
-        name, reference, inputs = "demo:camera", original, []
+        reference, broken = _deblur.blurred_demo(req, spec, psf)
+        name, inputs = "demo:camera", []
     else:
         name, broken, reference, inputs = _load_inputs(req, None)
         _add_noise(broken, req)  # refuses --noise with an IMAGE
@@ -174,18 +169,20 @@ def run(args) -> int:
     import matplotlib
 
     from torchann import runtime
-    from torchann.commands._restore_run import parse_request, write_outcome
 
     matplotlib.use("Agg")
     threads = runtime.set_threads(args.threads)
     device = runtime.resolve_device(args.device)
-    req = parse_request(args)
-    if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
-        return write_outcome(req, _deblur.deblur(req, threads, device))
-    return write_outcome(req, _restore(req, threads, device))
+    req = request.parse_request(args)
+    try:
+        if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
+            return output.write_outcome(req, _deblur.deblur(req, threads, device))
+        return output.write_outcome(req, _restore(req, threads, device))
+    except TorchannError as err:  # the library names parameters; say the flags
+        raise request.flag_error(err) from None
 
 
-def _restore(req, threads, device) -> Outcome:
+def _restore(req, threads, device) -> output.Outcome:
     """A known corruption, or a blur without a prior: ``restore()`` or ``deconvolve()``."""
     from torchann import io
     from torchann import restore as lib
@@ -199,23 +196,24 @@ def _restore(req, threads, device) -> Outcome:
         broken = _add_noise(broken, req)
         corruption_file = req.corruption.rpartition(":")[0]
     inputs = [f for f in inputs + [req.init_file] if f]
-    io.check_not_input([req.out / f for f in OUTPUTS], inputs + [corruption_file])
+    io.check_not_input([req.out / f for f in output.OUTPUTS], inputs + [corruption_file])
     result = _solve(req, forward, broken, device)
     restored = result.x.double().numpy().reshape(broken.shape)
 
-    summary = base_summary(req, name, broken.shape, result, threads)
+    summary = output.base_summary(req, name, broken.shape, result, threads)
     if req.method is None and not req.regularized:
         summary["requested_method"] = "auto" if req.corruption_given else "gd"
     if result.stop_reason is not None:  # how far to trust it (torchann.restore.convergence)
         summary.update(converged=result.converged, stop_reason=result.stop_reason,
-                       condition_estimate=result.condition_estimate, warning=result.warning)
+                       condition_estimate=result.condition_estimate,
+                       warning=request.in_flags(result.warning))
     if req.blur:
         summary["boundary"] = req.boundary
-    line, title = headline(result, req.prior if req.regularized else None)
+    line, title = output.headline(result, req.prior if req.regularized else None)
     lo_hi = lib.display_range(restored if reference is None else reference)
-    return Outcome(name, result, summary, line, title, broken, restored, reference,
-                   shown=(broken, restored, reference), restored_png=grey_png(restored, *lo_hi),
-                   array=restored, inputs=inputs)
+    return output.Outcome(name, result, summary, line, title, broken, restored, reference,
+                          shown=(broken, restored, reference), array=restored, inputs=inputs,
+                          restored_png=output.grey_png(restored, *lo_hi))
 
 
 def _solve(req, forward, broken, device):

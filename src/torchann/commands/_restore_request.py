@@ -1,23 +1,35 @@
-"""``torchann restore``'s request, parsed once, and its one writer for every kind of run.
+"""``torchann restore``'s request, parsed once, and the library's words turned into flags.
 
 :func:`parse_request` checks the options and turns them into a :class:`Request`;
 ``commands/restore.py`` (a known corruption, or a blur without a prior) and
-``commands/_deblur.py`` (a blur with a prior) run it, and both hand what they got to
-:func:`write_outcome`, which adds PSNR and SSIM, builds the line, the summary and the report,
-and only then touches the disk.
+``commands/_deblur.py`` (a blur with a prior) run it and hand what they got to
+``commands/_restore_output.py``. :func:`in_flags` words the library's messages (which name
+parameters: ``lr``, ``steps``) with the command's flags (``--lr``, ``--steps``).
 """
 
 from __future__ import annotations
 
-import sys
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from torchann.errors import TorchannError
 
-OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
-           "report.html")
 _DEBLUR_OPTIONS = ("channels", "dtype", "solver", "tile")
+#: The library names its parameters (``steps``, ``noise_level``, ``solver='pdhg'``); the
+#: command says which flag sets them. In order: the one message that writes a pair, the
+#: messages that begin with a parameter, ``name='value'``, and the phrases that name one.
+_FLAGS = [
+    (r"^clip \(([^,]+), ([^)]+)\): give \(lo, hi\) with lo < hi",
+     r"--clip \1,\2: give LO,HI with LO < HI"),
+    (r"^(steps|lr|tol|init|corruption|weight|noise_level|noise|clip|tile)\b",
+     lambda m: "--" + m[1].replace("_", "-")),
+    (r"\b(method|init|solver|prior|tile)=(?:'([^']*)'|([^\s,;)]+))",
+     lambda m: f"--{m[1]} {m[2] if m[2] is not None else m[3]}"),
+    (r"--prior tv or 'tikhonov' and no clip", "--prior tv or tikhonov and no --clip"),
+    (r"\b(lower|more|drop) (lr|steps|clip|tile)\b", r"\1 --\2"),
+    (r"\bgive noise_level or weight\b", "give --noise-level or --weight"),
+]
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,26 @@ class Request:
     def corruption_label(self) -> str:
         """The corruption as the summary names it."""
         return f"psf:{self.psf}" if self.psf else self.corruption
+
+
+def in_flags(message):
+    """A library message or warning in the command's words: ``lr`` becomes ``--lr``, ..."""
+    if message is None:
+        return None
+    for pattern, replacement in _FLAGS:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
+def flag_error(err):
+    """``err`` as the command words it: translated (:func:`in_flags`) when the library raised it."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    if not where.startswith(("torchann.restore", "torchann.deblur")):
+        return err
+    return TorchannError(in_flags(str(err)))
 
 
 def parse_request(args) -> Request:
@@ -139,102 +171,3 @@ def _init(value, regularized):
         raise TorchannError(f"--init {value}: use one of {', '.join(INITS)} or a .npy "
                             "file with one value per pixel")
     return io.load_array(value), value
-
-
-def grey_png(image, lo, hi) -> bytes:
-    """A grayscale 8-bit PNG of ``image`` with grey levels ``lo``..``hi``."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    scaled = np.clip((np.asarray(image, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)
-    buf = io.BytesIO()
-    Image.fromarray(np.round(scaled * 255).astype(np.uint8), mode="L").save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def headline(result, prior=None):
-    """The printed line and the figure's title of a result, before PSNR is known.
-
-    ``prior`` names the prior of a regularized solve (None for the others).
-    """
-    line = (f"{result.method}: {result.steps} steps in {result.seconds:.2f} s, distance "
-            f"{result.final_distance:.4g}, relative residual {result.relative_residual:.2e}")
-    if prior is None:
-        return line, f"{result.method}, {result.steps} steps"
-    chosen = result.extra["weight"]
-    line += f", prior {prior}, weight {chosen:.3g}"
-    if "noise_sigma" in result.extra:
-        line += f" (auto, noise sigma {result.extra['noise_sigma']:.3g})"
-    return line, f"{result.method} + {prior} (weight {chosen:.2g}), {result.steps} steps"
-
-
-def base_summary(request, name, shape, result, threads) -> dict:
-    """The summary's first keys, common to every run."""
-    return {
-        "input": name, "shape": list(shape), "corruption": request.corruption_label,
-        "method": result.method, "steps": result.steps, "stopped": result.stopped,
-        "seconds": round(result.seconds, 4), "final_distance": result.final_distance,
-        "relative_residual": result.relative_residual, **result.extra, "threads": threads,
-    }
-
-
-@dataclass
-class Outcome:
-    """What a run hands to :func:`write_outcome`.
-
-    ``shown`` holds the comparison's three panels (broken, restored, reference or None),
-    ``restored_png`` the restored image's PNG and ``array`` what ``restored.npy`` holds.
-    """
-
-    name: str
-    result: object
-    summary: dict
-    line: str
-    title: str
-    broken: object
-    restored: object
-    reference: object
-    shown: tuple
-    restored_png: bytes
-    array: object
-    inputs: list
-
-
-def write_outcome(request, outcome) -> int:
-    """Add PSNR and SSIM, build the report, then write every output at once and print the line."""
-    from torchann import io
-    from torchann import restore as lib
-    from torchann.report import Image, Section, render_report
-
-    o = outcome
-    line, title, summary = o.line, o.title, o.summary
-    if o.reference is not None:
-        scores = lib.quality(o.reference, o.restored)
-        summary.update(psnr=scores["psnr"], ssim=scores["ssim"])
-        line += f", PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f}"
-        title += f": PSNR {scores['psnr']:.1f} dB"
-        if request.blur:  # a blurred image is itself an estimate: say what was gained
-            before = lib.quality(o.reference, o.broken, ssim=False)["psnr"]
-            summary["psnr_input"] = before
-            line += f" (input {before:.2f} dB)"
-    files = {
-        "restored.png": o.restored_png,
-        "comparison.png": io.figure_png(lib.plot_comparison(*o.shown, title)),
-        "loss.png": io.figure_png(lib.plot_loss(o.result.history, o.result.method)),
-    }
-    files["report.html"] = render_report("torchann restore", [Section(
-        o.name, numbers=list(summary.items()), warning=o.result.warning or "",
-        images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
-    )], subtitle=line).encode("utf-8")
-    out = request.out
-    io.prepare_out_dir(out, o.inputs)
-    io.save_npy(out / "restored.npy", o.array)
-    for file_name, data in files.items():
-        io.save_bytes(out / file_name, data)
-    io.save_json(out / "summary.json", summary)
-    print(f"{line}; wrote {out}/")
-    if o.result.warning:
-        print(f"torchann: warning: {o.result.warning}", file=sys.stderr)
-    return 0
