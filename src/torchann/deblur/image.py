@@ -14,7 +14,7 @@ import torch
 
 from torchann.deblur.admm import ADMM_STEPS, admm_solve
 from torchann.deblur.kernels import check_psf
-from torchann.deblur.noise import check_weight, choose_weight
+from torchann.deblur.noise import check_weight, choose_weight, load_estimator
 from torchann.deblur.pdhg import PRIORS
 from torchann.deblur.transforms import has_exact_solve, make_blur_model
 from torchann.errors import TorchannError
@@ -175,6 +175,7 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     if tile is not None and not int(tile) >= 1:
         raise TorchannError(f"tile {tile}: give a tile size in pixels, e.g. tile=1024")
     steps = steps or default_steps(kernel, y.shape[:2], boundary, solver, tile)
+    load_estimator(prior, weight, noise_level)
     start = time.perf_counter()
     extra = {"prior": prior, "solver": solver, "dtype": dtype}
     if y.ndim == 3:

@@ -87,6 +87,17 @@ def noise_sigma(image, crop=None) -> float:
     return float(np.mean([estimate_noise(c) for c in np.atleast_3d(image).transpose(2, 0, 1)]))
 
 
+def load_estimator(prior, weight, noise_level=None) -> None:
+    """Import the noise estimator now if :func:`choose_weight` will need it.
+
+    A solver calls this before it starts its clock, so that its ``seconds`` count the
+    estimate but not the import of :mod:`skimage.restoration` and :mod:`scipy.stats`.
+    """
+    if prior != "none" and weight == "auto" and not noise_level:
+        import scipy.stats  # noqa: F401  (estimate_sigma's, loaded on its first call)
+        from skimage.restoration import estimate_sigma  # noqa: F401
+
+
 def choose_weight(prior, weight, image, value_range, noise_level=None, clip=None,
                   crop=None) -> tuple[float, dict]:
     """The prior's weight: 0 without a prior, ``weight`` itself, or the automatic one.

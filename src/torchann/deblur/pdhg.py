@@ -8,7 +8,7 @@ import time
 import numpy as np
 import torch
 
-from torchann.deblur.noise import check_weight, choose_weight
+from torchann.deblur.noise import check_weight, choose_weight, load_estimator
 from torchann.deblur.transforms import grad_neumann
 from torchann.errors import TorchannError
 from torchann.restore import RestoreResult
@@ -191,6 +191,7 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     h, w = (int(s) for s in shape)
     y = torch.as_tensor(np.asarray(broken) if not torch.is_tensor(broken) else broken)
     y = y.reshape(-1).to(dev, torch.float32)
+    load_estimator(prior, weight, noise_level)
     start = time.perf_counter()
     n = h * w
     adjoint = getattr(forward, "adjoint", None) or _vjp_adjoint(forward, n, y)
