@@ -18,9 +18,10 @@ import time
 import numpy as np
 import torch
 from skimage import restoration
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from torchann import deblur
+from torchann.deblur.transforms import grad_neumann
+from torchann.restore import quality
 from torchann.runtime import set_threads
 
 SPEC = "blur:gaussian,sigma=2,size=15"
@@ -33,8 +34,8 @@ THREADS = 1  # a 256x256 FFT is too small to share: 2 threads measured slower (s
 
 def score(original, image):
     image = np.asarray(image, dtype=np.float64).reshape(original.shape)
-    return (peak_signal_noise_ratio(original, image, data_range=1),
-            structural_similarity(original, image, data_range=1))
+    scores = quality(original, image, data_range=1)
+    return scores["psnr"], scores["ssim"]
 
 
 def timed(fn):
@@ -109,7 +110,7 @@ def smoothed_tv_lbfgs(blurred, forward, shape, weight, steps, eps=1e-3):
 
     def closure():
         opt.zero_grad()
-        g = deblur._grad(x.reshape(shape))
+        g = grad_neumann(x.reshape(shape))
         tv = (g.pow(2).sum(0) + eps**2).sqrt().sum()
         loss = 0.5 * (forward(x) - y).pow(2).sum() + weight * tv
         loss.backward()

@@ -160,9 +160,9 @@ def run_child(method, path, spec, param, threads, folder):
 
 
 def psnr(original, image):
-    from skimage.metrics import peak_signal_noise_ratio
+    from torchann.restore import quality
 
-    return float(peak_signal_noise_ratio(original, np.asarray(image, np.float64), data_range=1))
+    return quality(original, np.asarray(image, np.float64), data_range=1, ssim=False)["psnr"]
 
 
 def tune(original, broken, spec, method, grid):

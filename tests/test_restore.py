@@ -144,8 +144,21 @@ def test_gd_improves_with_more_steps_on_the_demo():
 
 def test_divergence_raises_and_names_the_step():
     _, y = small_problem(n=10_000)
-    with pytest.raises(TorchannError, match=r"diverged at step \d+.*lower --lr"):
+    with pytest.raises(TorchannError, match=r"diverged at step \d+.*lower lr"):
         lib.restore(y, method="adam", lr=100)
+
+
+def test_the_command_words_library_errors_with_its_flags(tmp_path, capsys):
+    with pytest.raises(TorchannError, match=r"^steps 0: must be 1 or more$"):
+        lib.restore(np.zeros(16), steps=0)
+    status = main(["restore", "--method", "adam", "--lr", "100", "--steps", "50",
+                   "--out", str(tmp_path / "out")])
+    line = one_error_line(capsys.readouterr().err)
+    assert status == 2 and line.endswith("; lower --lr (it is 100)")
+    status = main(["restore", "--corruption", "blur:gaussian,sigma=2", "--prior", "tv",
+                   "--tile", "0", "--out", str(tmp_path / "out")])
+    line = one_error_line(capsys.readouterr().err)
+    assert line == "torchann: error: --tile 0: give a tile size in pixels, e.g. --tile 1024"
 
 
 def test_nan_loss_raises():

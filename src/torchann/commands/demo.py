@@ -107,7 +107,6 @@ def _tensors_part(args, out):
 
 def _restore_part(args, out):
     import torch
-    from skimage.metrics import peak_signal_noise_ratio
 
     from torchann import restore as lib
     from torchann.commands._progress import Progress
@@ -117,7 +116,6 @@ def _restore_part(args, out):
     original = lib.demo_image()
     broken = lib.weird_function(torch.from_numpy(original.reshape(-1)).float())
     broken = broken.double().numpy().reshape(original.shape)
-    data_range = float(original.max() - original.min())
     results, restored, psnr = {}, {}, {}
     for method in ("gd", "cg"):
         steps = lib.METHODS[method]["steps"]
@@ -125,8 +123,7 @@ def _restore_part(args, out):
             results[method] = lib.restore(broken, method=method, seed=args.seed,
                                           callback=progress)
         restored[method] = results[method].x.double().numpy().reshape(original.shape)
-        psnr[method] = float(peak_signal_noise_ratio(original, restored[method],
-                                                     data_range=data_range))
+        psnr[method] = lib.quality(original, restored[method], ssim=False)["psnr"]
 
     print("3.2 restoring the demo image (camera photograph, 100x100, corrupted by "
           "weird_function)")
@@ -138,6 +135,8 @@ def _restore_part(args, out):
           "and closer to the original")
 
     show = args.show
+    if show:  # figures made once pyplot is loaded are pyplot's, which plt.show() opens
+        import matplotlib.pyplot  # noqa: F401
     shown = lib.display_range(original)
     panels = [("broken", broken, lib.display_range(broken, stretch=True)),
               (f"gd, {gd.steps} steps: PSNR {psnr['gd']:.1f} dB", restored["gd"], shown),

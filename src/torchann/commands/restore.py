@@ -38,14 +38,13 @@ nothing is written when the run fails or is interrupted.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from torchann.commands import _deblur
+from torchann.commands import _restore_output as output
+from torchann.commands import _restore_request as request
 from torchann.errors import TorchannError
 
 METHODS = ("auto", "gd", "cg", "lbfgs", "adam", "gn")
-OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
-           "report.html")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,20 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _deblur.add_arguments(parser)
 
 
-def _png(image, lo, hi) -> bytes:
-    """A grayscale 8-bit PNG of ``image`` with grey levels ``lo``..``hi``."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    scaled = np.clip((np.asarray(image, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)
-    buf = io.BytesIO()
-    Image.fromarray(np.round(scaled * 255).astype(np.uint8), mode="L").save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _load_inputs(args, forward):
+def _load_inputs(req, forward):
     """Return (name, broken image 2-D, reference 2-D or None, input files)."""
     import numpy as np
     import torch
@@ -130,227 +116,132 @@ def _load_inputs(args, forward):
     from torchann import io
     from torchann import restore as lib
 
-    if args.image is None:
-        if args.reference or args.shape:
+    if req.image is None:
+        if req.reference or req.shape:
             raise TorchannError("--reference and --shape need an IMAGE; the demo has its own "
                                 "100x100 original")
         original = lib.demo_image()
         flat = torch.from_numpy(original.reshape(-1)).float()
         broken = lib.check_forward(forward, flat).numpy().astype(np.float64)
         return "demo:camera", broken.reshape(original.shape), original, []
-    broken = io.as_image(io.load_array(args.image), args.shape)
+    broken = io.as_image(io.load_array(req.image), req.shape)
     reference = None
-    if args.reference:
-        reference = io.load_array(args.reference)
+    if req.reference:
+        reference = io.load_array(req.reference)
         if reference.size != broken.size:
-            raise TorchannError(f"--reference {args.reference} has {reference.size} values but "
+            raise TorchannError(f"--reference {req.reference} has {reference.size} values but "
                                 f"the image has {broken.size}; give the matching original")
         reference = reference.reshape(broken.shape)
-    return args.image, broken, reference, [args.image, args.reference]
+    return req.image, broken, reference, [req.image, req.reference]
 
 
-def _is_blur(args) -> bool:
-    if args.psf and args.corruption.startswith("blur:"):
-        raise TorchannError("give either --corruption blur:... or --psf FILE, not both")
-    return bool(args.psf) or args.corruption.startswith("blur:")
-
-
-def _add_noise(broken, args):
+def _add_noise(broken, req):
     import numpy as np
 
-    if args.noise is None:
+    if req.noise is None:
         return broken
-    if args.image is not None:
+    if req.image is not None:
         raise TorchannError("--noise adds noise to the built-in demo only; a photograph "
                             "brings its own")
-    if not args.noise >= 0:
-        raise TorchannError(f"--noise {args.noise}: the noise level must be 0 or more")
-    return broken + args.noise * np.random.default_rng(args.seed).standard_normal(broken.shape)
+    if not req.noise >= 0:
+        raise TorchannError(f"--noise {req.noise}: the noise level must be 0 or more")
+    return broken + req.noise * np.random.default_rng(req.seed).standard_normal(broken.shape)
 
 
-def _blur_inputs(args):
+def _blur_inputs(req):
     """Return (forward, name, broken 2-D, reference 2-D or None, input files) for a blur."""
     from torchann import deblur, io
 
-    psf = io.load_array(args.psf) if args.psf else None
-    spec = "psf" if psf is not None else args.corruption
-    if args.image is None:
-        if args.reference or args.shape:
-            raise TorchannError("--reference and --shape need an IMAGE; the demo has its own "
-                                "256x256 original")
-        noise = 0.01 if args.noise is None else args.noise
-        if not noise >= 0:
-            raise TorchannError(f"--noise {noise}: the noise level must be 0 or more")
-        original, broken = deblur.blurred_demo(256, spec, args.boundary, noise, args.seed, psf)
-        name, reference, inputs = "demo:camera", original, []
+    psf = io.load_array(req.psf) if req.psf else None
+    spec = "psf" if psf is not None else req.corruption
+    if req.image is None:
+        reference, broken = _deblur.blurred_demo(req, spec, psf)
+        name, inputs = "demo:camera", []
     else:
-        name, broken, reference, inputs = _load_inputs(args, None)
-        _add_noise(broken, args)  # refuses --noise with an IMAGE
-    forward = deblur.spec_operator(spec, broken.shape, args.boundary, psf=psf)
-    return forward, name, broken, reference, inputs + [args.psf]
-
-
-def _solver_options(args):
-    """Parse --weight and --clip; say whether the regularized solver runs."""
-    regularized = args.prior != "none" or args.clip is not None
-    if (args.weight is not None or args.noise_level is not None) and args.prior == "none":
-        raise TorchannError("--weight and --noise-level set the prior's weight; add --prior tv "
-                            "or --prior tikhonov")
-    weight = args.weight if args.weight is not None else "auto"
-    if weight != "auto":
-        try:
-            weight = float(weight)
-        except ValueError:
-            raise TorchannError(f"--weight {weight}: give a number >= 0 or 'auto'") from None
-    clip = None
-    if args.clip is not None:
-        try:
-            clip = tuple(float(v) for v in args.clip.split(","))
-        except ValueError:
-            clip = ()
-        if len(clip) != 2:
-            raise TorchannError(f"--clip {args.clip}: give two numbers LO,HI, e.g. --clip 0,1")
-    return regularized, weight, clip
+        name, broken, reference, inputs = _load_inputs(req, None)
+        _add_noise(broken, req)  # refuses --noise with an IMAGE
+    forward = deblur.spec_operator(spec, broken.shape, req.boundary, psf=psf)
+    return forward, name, broken, reference, inputs + [req.psf]
 
 
 def run(args) -> int:
     """Restore the image, then write every output at once."""
-    from pathlib import Path
-
     import matplotlib
-    import torch
+
+    from torchann import runtime
 
     matplotlib.use("Agg")
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+    threads = runtime.set_threads(args.threads)
+    device = runtime.resolve_device(args.device)
+    req = request.parse_request(args)
+    try:
+        if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
+            return output.write_outcome(req, _deblur.deblur(req, threads, device))
+        return output.write_outcome(req, _restore(req, threads, device))
+    except TorchannError as err:  # the library names parameters; say the flags
+        raise request.flag_error(err) from None
 
-    from torchann import io, runtime
+
+def _restore(req, threads, device) -> output.Outcome:
+    """A known corruption, or a blur without a prior: ``restore()`` or ``deconvolve()``."""
+    from torchann import io
+    from torchann import restore as lib
+
+    if req.blur:
+        forward, name, broken, reference, inputs = _blur_inputs(req)
+        corruption_file = ""
+    else:
+        forward = lib.load_corruption(req.corruption)
+        name, broken, reference, inputs = _load_inputs(req, forward)
+        broken = _add_noise(broken, req)
+        corruption_file = req.corruption.rpartition(":")[0]
+    inputs = [f for f in inputs + [req.init_file] if f]
+    io.check_not_input([req.out / f for f in output.OUTPUTS], inputs + [corruption_file])
+    result = _solve(req, forward, broken, device)
+    restored = result.x.double().numpy().reshape(broken.shape)
+
+    summary = output.base_summary(req, name, broken.shape, result, threads)
+    if req.method is None and not req.regularized:
+        summary["requested_method"] = "auto" if req.corruption_given else "gd"
+    if result.stop_reason is not None:  # how far to trust it (torchann.restore.convergence)
+        summary.update(converged=result.converged, stop_reason=result.stop_reason,
+                       condition_estimate=result.condition_estimate,
+                       warning=request.in_flags(result.warning))
+    if req.blur:
+        summary["boundary"] = req.boundary
+    line, title = output.headline(result, req.prior if req.regularized else None)
+    lo_hi = lib.display_range(restored if reference is None else reference)
+    return output.Outcome(name, result, summary, line, title, broken, restored, reference,
+                          shown=(broken, restored, reference), array=restored, inputs=inputs,
+                          restored_png=output.grey_png(restored, *lo_hi))
+
+
+def _solve(req, forward, broken, device):
+    """Run the solver under a progress bar sized by the steps it plans."""
+    import torch
+
     from torchann import restore as lib
     from torchann.commands._progress import Progress
 
-    given = args.corruption is not None or bool(args.psf)
-    args.corruption = "weird" if args.corruption is None else args.corruption
-    method = args.method or ("auto" if given else "gd")
-    threads = runtime.set_threads(args.threads)
-    device = runtime.resolve_device(args.device)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
-    regularized, weight, clip = _solver_options(args)
-    init, init_file = _init(args, regularized)
-    if regularized and _is_blur(args):  # colour, tiles, the fast solver: commands/_deblur.py
-        return _deblur.run(args, weight, clip, threads, device, out)
-    _deblur.refuse_options(args)
-    if _is_blur(args):
-        forward, name, broken, reference, inputs = _blur_inputs(args)
-        corruption_file = ""
-    else:
-        forward = lib.load_corruption(args.corruption)
-        name, broken, reference, inputs = _load_inputs(args, forward)
-        broken = _add_noise(broken, args)
-        corruption_file = args.corruption.rpartition(":")[0]
-    inputs = [f for f in inputs + [init_file] if f]
-    io.check_not_input([out / f for f in OUTPUTS], inputs + [corruption_file])
-
-    if regularized:
+    if req.regularized:
         from torchann import deblur
 
-        steps = args.steps if args.steps is not None else 300
+        steps, desc = (req.steps if req.steps is not None else 300), "pdhg"
     else:
-        if method == "auto":  # choose here, for the progress bar's length
+        method = req.method or ("auto" if req.corruption_given else "gd")
+        if method == "auto":  # the library's choice, for the progress bar's length
             flat = torch.as_tensor(broken.reshape(-1), dtype=torch.float32)
-            lib.check_forward(forward, flat)
-            method = "cg" if lib.affine_offset(forward, flat.numel(), flat) is not None else "gn"
-        steps = args.steps if args.steps is not None else lib.METHODS[method]["steps"]
-    log_every = args.log_every if args.log_every is not None else max(1, steps // 20)
+            method = lib.choose_method(forward, flat)[0]
+        steps = req.steps if req.steps is not None else lib.METHODS[method]["steps"]
+        desc = method
+    log_every = req.log_every if req.log_every is not None else max(1, steps // 20)
     with Progress(total=steps, log_every=log_every, fmt="Loss at {step} = {loss}",
-                  quiet=args.quiet, desc="pdhg" if regularized else method) as progress:
-        if regularized:
-            tol = {} if args.tol is None else {"tol": args.tol}
-            result = deblur.deconvolve(broken, forward, broken.shape, args.prior, weight, clip,
-                                       steps=steps, noise_level=args.noise_level,
-                                       device=device, callback=progress, **tol)
-        else:
-            result = lib.restore(broken, forward=forward, method=method, steps=args.steps,
-                                 lr=args.lr, seed=args.seed, tol=args.tol, device=device,
-                                 callback=progress, init=init)
-    restored = result.x.double().numpy().reshape(broken.shape)
-
-    summary = {
-        "input": name, "shape": list(broken.shape), "corruption": args.corruption,
-        "method": result.method, "steps": result.steps, "stopped": result.stopped,
-        "seconds": round(result.seconds, 4), "final_distance": result.final_distance,
-        "relative_residual": result.relative_residual, **result.extra,
-        "threads": threads,
-    }
-    if args.method is None and not regularized:
-        summary["requested_method"] = "auto" if given else "gd"
-    if result.stop_reason is not None:  # how far to trust it (torchann.restore.convergence)
-        summary.update(converged=result.converged, stop_reason=result.stop_reason,
-                       condition_estimate=result.condition_estimate, warning=result.warning)
-    if _is_blur(args):
-        summary.update(corruption=f"psf:{args.psf}" if args.psf else args.corruption,
-                       boundary=args.boundary)
-    line = (f"{result.method}: {result.steps} steps in {result.seconds:.2f} s, distance "
-            f"{result.final_distance:.4g}, relative residual {result.relative_residual:.2e}")
-    title = f"{result.method}, {result.steps} steps"
-    if regularized:
-        chosen = result.extra["weight"]
-        line += f", prior {args.prior}, weight {chosen:.3g}"
-        title = f"{result.method} + {args.prior} (weight {chosen:.2g}), {result.steps} steps"
-        if "noise_sigma" in result.extra:
-            line += f" (auto, noise sigma {result.extra['noise_sigma']:.3g})"
-    if reference is not None:
-        data_range = float(reference.max() - reference.min()) or 1.0
-        psnr = float(peak_signal_noise_ratio(reference, restored, data_range=data_range))
-        summary["psnr"] = psnr
-        line += f", PSNR {psnr:.2f} dB"
-        title += f": PSNR {psnr:.1f} dB"
-        ssim = float(structural_similarity(reference, restored, data_range=data_range))
-        summary["ssim"] = ssim
-        line += f", SSIM {ssim:.4f}"
-        if _is_blur(args):  # a blurred image is itself an estimate: say what was gained
-            before = float(peak_signal_noise_ratio(reference, broken, data_range=data_range))
-            summary["psnr_input"] = before
-            line += f" (input {before:.2f} dB)"
-
-    # everything is computed; only now touch the disk
-    files = {
-        "restored.png": _png(restored, *lib.display_range(
-            restored if reference is None else reference)),
-        "comparison.png": io.figure_png(lib.plot_comparison(broken, restored, reference, title)),
-        "loss.png": io.figure_png(lib.plot_loss(result.history, result.method)),
-    }
-    from torchann.report import Image, Section, render_report
-
-    files["report.html"] = render_report("torchann restore", [Section(
-        name, numbers=list(summary.items()), warning=result.warning or "",
-        images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
-    )], subtitle=line).encode("utf-8")
-    io.prepare_out_dir(out, inputs)
-    io.save_npy(out / "restored.npy", restored)
-    for file_name, data in files.items():
-        io.save_bytes(out / file_name, data)
-    io.save_json(out / "summary.json", summary)
-    print(f"{line}; wrote {out}/")
-    if result.warning:
-        print(f"torchann: warning: {result.warning}", file=sys.stderr)
-    return 0
-
-
-def _init(args, regularized):
-    """Return (the --init value for the library, the file it names or None)."""
-    if args.init is None:
-        return None, None
-    if regularized:
-        raise TorchannError("--init sets the start of gd, cg, lbfgs, adam and gn; the "
-                            "regularized solver starts from the data")
-    from torchann import io
-    from torchann.restore import INITS
-
-    if args.init in INITS:
-        return args.init, None
-    if not args.init.lower().endswith(".npy"):
-        raise TorchannError(f"--init {args.init}: use one of {', '.join(INITS)} or a .npy "
-                            "file with one value per pixel")
-    return io.load_array(args.init), args.init
-
+                  quiet=req.quiet, desc=desc) as progress:
+        if req.regularized:
+            tol = {} if req.tol is None else {"tol": req.tol}
+            return deblur.deconvolve(broken, forward, broken.shape, req.prior, req.weight,
+                                     req.clip, steps=steps, noise_level=req.noise_level,
+                                     device=device, callback=progress, **tol)
+        return lib.restore(broken, forward=forward, method=method, steps=req.steps,
+                           lr=req.lr, seed=req.seed, tol=req.tol, device=device,
+                           callback=progress, init=req.init)

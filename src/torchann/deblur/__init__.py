@@ -9,9 +9,16 @@ Model: ``y = A x + n``, where ``x`` is the unknown image (H x W), ``A`` convolve
 point spread function (PSF) ``k`` under a boundary rule, and ``n`` is Gaussian noise.
 The solver minimizes ``1/2 ||A x - y||^2 + lambda R(x)`` with a total-variation or a
 Tikhonov prior.
+
+The modules: :mod:`~torchann.deblur.image` (:func:`deblur_image`, the entry point: colour,
+tiles, the solver's choice), :mod:`~torchann.deblur.admm` (ADMM),
+:mod:`~torchann.deblur.pdhg` (the primal-dual solver, :func:`deconvolve`),
+:mod:`~torchann.deblur.noise` (the noise estimate and the automatic weight),
+:mod:`~torchann.deblur.kernels` (PSFs), :mod:`~torchann.deblur.operators` (the blur as a
+forward function) and :mod:`~torchann.deblur.transforms` (FFT, DCT and the gradients).
 """
 
-from torchann.deblur.admm import (
+from torchann.deblur.image import (
     CHANNEL_MODES,
     SOLVERS,
     deblur_image,
@@ -25,6 +32,7 @@ from torchann.deblur.kernels import (
     make_kernel,
     parse_blur_spec,
 )
+from torchann.deblur.noise import auto_weight, estimate_noise
 from torchann.deblur.operators import (
     BOUNDARIES,
     BlurOperator,
@@ -32,13 +40,7 @@ from torchann.deblur.operators import (
     blurred_demo,
     spec_operator,
 )
-from torchann.deblur.solve import (  # noqa: F401  (_grad: benchmarks/deblur.py)
-    PRIORS,
-    _grad,
-    auto_weight,
-    deconvolve,
-    estimate_noise,
-)
+from torchann.deblur.pdhg import PRIORS, deconvolve
 
 __all__ = [
     "BLUR_KINDS", "BOUNDARIES", "CHANNEL_MODES", "SOLVERS", "deblur_image", "default_steps",

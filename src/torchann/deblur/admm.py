@@ -1,27 +1,18 @@
-"""Deblurring grey and colour photographs at scale: ADMM with exact x-steps, tiles, float32.
+"""ADMM for ``1/2 ||A x - y||^2 + lambda R(x)`` on a (C, H, W) image, with exact x-steps.
 
-:func:`deblur_image` is the entry point for an image ``(H, W)`` or ``(H, W, C)`` and a known
-PSF. It minimizes ``1/2 ||A x - y||^2 + lambda R(x)`` like :func:`~torchann.deblur.deconvolve`,
-with a solver built for large images (see its Notes).
+:func:`admm_solve` is the solver that :func:`~torchann.deblur.deblur_image` runs by default
+(see its Notes); the blur model (:mod:`~torchann.deblur.transforms`) supplies ``A``, the
+gradient and the exact or conjugate-gradient x-step.
 """
 
 from __future__ import annotations
 
 import math
-import time
 
-import numpy as np
 import torch
 
-from torchann.deblur.kernels import check_psf
-from torchann.deblur.solve import PRIORS, auto_weight, estimate_noise
-from torchann.deblur.transforms import has_exact_solve, make_blur_model
 from torchann.errors import TorchannError
-from torchann.restore import RestoreResult
 
-SOLVERS = ("auto", "admm", "pdhg")
-CHANNEL_MODES = ("joint", "separate")
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: ADMM penalty ``rho`` as a multiple of the TV weight (tuned on the 256 x 256 benchmark)
 RHO_FACTOR = 16.0
 #: Over-relaxation of the ADMM splitting (1 is plain ADMM)
@@ -31,10 +22,6 @@ RELAX = 1.6
 ADMM_STEPS = 10
 #: Conjugate gradient steps per x-step where the x-step has no exact solve
 CG_STEPS = 2
-#: Peak memory of one solve above the interpreter, in multiples of the image's float32 size
-#: (measured at 12.6 MP grey; small images cost relatively more: 21x at 4 MP)
-MEMORY_MULTIPLE = 13
-_NOISE_CROP = 1024  # noise is estimated on a central crop at most this wide
 
 
 def _shrink(v, threshold, joint, out):
@@ -49,7 +36,7 @@ def _shrink(v, threshold, joint, out):
     return torch.mul(v, factor, out=out)
 
 
-def _admm(y, model, prior, weight, steps, tol, joint, callback, offset=0):
+def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
     """Minimize ``1/2 ||A x - y||^2 + weight R(x)`` for ``y`` of shape (C, H, W).
 
     Returns ``(x, history, steps_taken, stopped)``.
@@ -94,7 +81,7 @@ def _admm(y, model, prior, weight, steps, tol, joint, callback, offset=0):
         if k % 10 == 0 or last:
             distance = model.residual(x, y)
             if not math.isfinite(distance):
-                raise TorchannError(f"the solver diverged at step {k}; try --solver pdhg")
+                raise TorchannError(f"the solver diverged at step {k}; try solver='pdhg'")
         history.append((k, distance))
         if callback is not None:
             callback(offset + k, distance)
@@ -102,250 +89,3 @@ def _admm(y, model, prior, weight, steps, tol, joint, callback, offset=0):
             stopped = "tol"
             break
     return x, history, k, stopped
-
-
-def _tiles(length, tile, overlap):
-    """Start offsets of tiles of ``tile`` pixels that cover ``length`` with ``overlap``."""
-    if tile >= length:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, length - tile, step)) + [length - tile]
-    return sorted(set(starts))
-
-
-def _ramp(length, start, size, total, overlap):
-    """1-D blending weight of a tile: linear ramps over the overlaps, 1 elsewhere."""
-    w = np.ones(size)
-    ramp = (np.arange(overlap) + 0.5) / overlap
-    if start > 0:
-        w[:overlap] = ramp
-    if start + size < total:
-        w[size - overlap:] = np.minimum(w[size - overlap:], ramp[::-1])
-    return w
-
-
-def tile_plan(shape, tile, radius):
-    """Tiles ``(row, col, height, width)`` and the overlap for ``--tile`` on an image."""
-    h, w = shape
-    overlap = max(3 * radius, 8)
-    if tile < 2 * overlap + 8:
-        raise TorchannError(f"--tile {tile}: a tile must be at least {2 * overlap + 8} pixels "
-                            f"for this blur (the tiles overlap by {overlap}, 3x the PSF radius)")
-    rows, cols = _tiles(h, tile, overlap), _tiles(w, tile, overlap)
-    return [(r, c, min(tile, h), min(tile, w)) for r in rows for c in cols], overlap
-
-
-def _pick_solver(solver, prior, clip):
-    if solver == "auto":
-        return "pdhg" if clip is not None or prior == "none" else "admm"
-    if solver == "admm" and (clip is not None or prior == "none"):
-        raise TorchannError("--solver admm needs --prior tv or tikhonov and no --clip; "
-                            "use --solver pdhg")
-    return solver
-
-
-def default_steps(psf, shape, boundary, solver, tile=None) -> int:
-    """Iterations :func:`deblur_image` runs when ``steps`` is not given (per tile, per channel
-    for PDHG): 300 for PDHG, 10 for ADMM with an exact x-step, 20 without."""
-    if solver == "pdhg":
-        return 300
-    h, w = shape
-    part = (min(h, tile), min(w, tile)) if tile else (h, w)
-    return ADMM_STEPS * (1 if has_exact_solve(psf, part, boundary) else 2)
-
-
-def planned_steps(shape, psf, boundary="reflect", prior="tv", solver="auto", steps=None,
-                  tile=None, clip=None) -> int:
-    """How many ``callback`` steps :func:`deblur_image` will report at most (for a progress bar)."""
-    kernel = check_psf(psf).numpy()
-    solver = _pick_solver(solver, prior, clip)
-    steps = steps or default_steps(kernel, shape[:2], boundary, solver, tile)
-    if solver == "pdhg":
-        return steps * (shape[2] if len(shape) == 3 else 1)
-    if prior == "tikhonov":
-        steps = 1
-    if tile and (tile < shape[0] or tile < shape[1]):
-        return steps * len(tile_plan(shape[:2], int(tile), max(kernel.shape) // 2)[0])
-    return steps
-
-
-def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", channels="joint",
-                 solver="auto", steps=None, tol=1e-4, noise_level=None, clip=None,
-                 dtype="float32", device="cpu", tile=None, callback=None) -> RestoreResult:
-    """Deblur a grey ``(H, W)`` or colour ``(H, W, C)`` image blurred by a known PSF.
-
-    Parameters
-    ----------
-    image : array_like
-        The observed image ``y``.
-    psf : array_like
-        2-D kernel with odd sizes (checked by :func:`~torchann.deblur.check_psf`).
-    boundary : {"zero", "circular", "reflect"}
-    prior : {"tv", "tikhonov", "none"}
-        For colour, ``tv`` is vectorial TV when ``channels="joint"``:
-        ``sum_ij sqrt(sum_c |grad x_c|_ij^2)``, which couples the channels' edges.
-    weight : float or "auto"
-        ``lambda``; ``"auto"`` follows :func:`~torchann.deblur.auto_weight` with the noise
-        estimated on the whole image (a central crop of at most 1024 x 1024).
-    channels : {"joint", "separate"}
-        Restore colour channels together (vectorial TV, the default: it measured
-        0.15-0.25 dB better and avoids colour fringes) or one by one.
-    solver : {"auto", "admm", "pdhg"}
-        ``auto`` is ``admm``, except with ``clip`` or ``prior="none"``, which need ``pdhg``
-        (:func:`~torchann.deblur.deconvolve`, channel by channel).
-    steps, tol : int, float
-        Most iterations (default: :func:`default_steps`: 10 for ADMM with an exact x-step,
-        20 without, 300 for PDHG) and the relative change of ``x`` below which it stops.
-    noise_level : float, optional
-        Noise standard deviation for ``weight="auto"`` (default: estimated).
-    clip : (float, float), optional
-        Pixel range constraint (PDHG only).
-    dtype : {"float32", "float64"}
-    device : str or torch.device
-        ``cuda`` runs the same code with torch FFTs for the DCT; it has not yet run on a GPU.
-    tile : int, optional
-        Solve in overlapping square tiles of this size (overlap ``3 x`` the PSF radius, at
-        least 8 pixels, blended with linear ramps), to bound memory on huge images; the weight
-        is chosen once for the whole image.
-    callback : callable, optional
-        ``callback(step, distance)``; with tiles the steps run on across tiles.
-
-    Returns
-    -------
-    RestoreResult
-        ``x`` with the image's shape (a CPU tensor in ``dtype``); ``extra`` holds the prior,
-        weight, noise sigma, solver, channels, dtype and the tiles.
-
-    Notes
-    -----
-    The solver kept is ADMM on ``z = grad x`` with penalty ``rho = 16 lambda`` and
-    over-relaxation 1.6, started from the exact Tikhonov solution with weight ``rho``. Its
-    x-step ``(A^T A + rho grad^T grad) x = A^T y + rho grad^T (z - u)`` is solved exactly where
-    both operators are diagonal: under the FFT for ``circular``, under the DCT for ``reflect``
-    with a PSF symmetric in each axis (Gaussian, box); otherwise two conjugate gradient steps,
-    warm-started. It was kept over the primal-dual (PDHG) solver, which needs 120 to 300
-    iterations: from the Tikhonov start ADMM's PSNR is flat after 10 iterations (a 1 MP
-    photograph, Gaussian sigma 2, noise 0.01: 29.55, 29.53, 29.48 dB after 10, 15, 30
-    iterations; within 0.1 dB of PDHG's on the 256 x 256 benchmark), so 10 are run. PSNR, not
-    the objective, is what plateaus: ``stopped`` says ``"steps"``.
-    Memory: about ``MEMORY_MULTIPLE`` (13) times the image's float32 size at float32, twice
-    that at float64, plus the interpreter; with ``tile`` the multiple applies to one tile
-    plus two full-size buffers in the working dtype.
-    """
-    if dtype not in DTYPES:
-        raise TorchannError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
-    y = np.asarray(image, dtype=np.float32 if dtype == "float32" else np.float64)
-    if y.ndim not in (2, 3):
-        raise TorchannError(f"the image has shape {y.shape}; expected (H, W) or (H, W, C)")
-    for name, value, allowed in (("prior", prior, PRIORS), ("solver", solver, SOLVERS),
-                                 ("channels", channels, CHANNEL_MODES), ("dtype", dtype, DTYPES)):
-        if value not in allowed:
-            raise TorchannError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
-    if isinstance(weight, str) and weight != "auto":
-        raise TorchannError(f"--weight {weight!r}: give a number >= 0 or 'auto'")
-    if not isinstance(weight, str) and not (float(weight) >= 0 and math.isfinite(float(weight))):
-        raise TorchannError(f"--weight {weight}: the weight must be a number >= 0")
-    if noise_level is not None and not noise_level > 0:
-        raise TorchannError(f"--noise-level {noise_level}: the noise level must be positive")
-    kernel = check_psf(psf).numpy()
-    solver = _pick_solver(solver, prior, clip)
-    if tile is not None and solver == "pdhg":
-        raise TorchannError("--tile works with the ADMM solver; drop --clip, --prior none or "
-                            "--solver pdhg, or drop --tile")
-    if tile is not None and not int(tile) >= 1:
-        raise TorchannError(f"--tile {tile}: give a tile size in pixels, e.g. --tile 1024")
-    steps = steps or default_steps(kernel, y.shape[:2], boundary, solver, tile)
-    start = time.perf_counter()
-    extra = {"prior": prior, "solver": solver, "dtype": dtype}
-    if y.ndim == 3:
-        extra["channels"] = channels
-    if prior == "none":
-        weight = 0.0
-    elif weight == "auto":
-        h, w = y.shape[:2]
-        r0, c0 = max(0, (h - _NOISE_CROP) // 2), max(0, (w - _NOISE_CROP) // 2)
-        crop = y[r0:r0 + _NOISE_CROP, c0:c0 + _NOISE_CROP]
-        sigma = noise_level or float(np.mean([estimate_noise(c) for c in
-                                               np.atleast_3d(crop).transpose(2, 0, 1)]))
-        if not sigma > 0:
-            raise TorchannError("the estimated noise level is 0; give --noise-level or --weight")
-        pixel_range = clip[1] - clip[0] if clip is not None else float(y.max() - y.min())
-        weight = auto_weight(prior, sigma, pixel_range or 1.0)
-        extra.update(noise_sigma=sigma, weight_rule="auto")
-    weight = float(weight)
-    extra["weight"] = weight
-    if solver == "pdhg":
-        x, history, taken, stopped, finals = _pdhg_channels(
-            y, kernel, boundary, prior, weight, clip, steps, tol, device, callback)
-        extra["solver"] = "pdhg"
-    else:
-        x, history, taken, stopped, ntiles = _admm_image(
-            y, kernel, boundary, prior, weight, channels == "joint", steps, tol,
-            DTYPES[dtype], torch.device(device), tile, callback)
-        extra["tiles"] = ntiles
-        finals = [history[-1][1]]
-    seconds = time.perf_counter() - start
-    if extra.get("tiles", 1) > 1:  # the tiles' residuals overlap: measure the blended image
-        model = make_blur_model(kernel, y.shape[:2], boundary, DTYPES[dtype])
-        as_chw = lambda a: torch.from_numpy(  # noqa: E731
-            np.ascontiguousarray(np.moveaxis(np.atleast_3d(a), -1, 0))).to(DTYPES[dtype])
-        distance = model.residual(as_chw(x), as_chw(y))
-    else:
-        distance = float(np.sqrt(sum(d**2 for d in finals)))
-    return RestoreResult(
-        x=torch.from_numpy(x), method=extra["solver"], steps=taken, seconds=seconds,
-        history=history, final_distance=distance,
-        relative_residual=distance / max(float(np.linalg.norm(y)), 1e-30), stopped=stopped,
-        extra=extra)
-
-
-def _pdhg_channels(y, kernel, boundary, prior, weight, clip, steps, tol, device, callback):
-    from torchann.deblur.operators import blur_operator
-    from torchann.deblur.solve import deconvolve
-
-    cube = np.atleast_3d(y)
-    op = blur_operator(kernel, cube.shape[:2], boundary)
-    out, history, taken, stopped, finals = np.empty_like(cube), [], 0, "tol", []
-    for c in range(cube.shape[2]):
-        def relay(step, distance, offset=c * steps):
-            if callback is not None:
-                callback(offset + step, distance)
-        result = deconvolve(cube[..., c], op, cube.shape[:2], prior, weight, clip, steps, tol,
-                            device=device, callback=relay)
-        out[..., c] = result.x.double().numpy().reshape(cube.shape[:2])
-        history += [(c * steps + s, d) for s, d in result.history]
-        taken = max(taken, result.steps)
-        stopped = "steps" if result.stopped == "steps" else stopped
-        finals.append(result.final_distance)
-    return out.reshape(y.shape), history, taken, stopped, finals
-
-
-def _admm_image(y, kernel, boundary, prior, weight, joint, steps, tol, dtype, device, tile,
-                callback):
-    h, w = y.shape[:2]
-    cube = np.moveaxis(np.atleast_3d(y), -1, 0)  # (C, H, W) view
-
-    def solve(part, offset):
-        t = torch.from_numpy(np.ascontiguousarray(part)).to(device, dtype)
-        model = make_blur_model(kernel, part.shape[-2:], boundary, dtype, device)
-        x, history, taken, stopped = _admm(t, model, prior, weight, steps, tol, joint,
-                                           callback, offset)
-        return x.cpu().numpy(), history, taken, stopped
-
-    if not tile or (tile >= h and tile >= w):
-        x, history, taken, stopped = solve(cube, 0)
-        return np.moveaxis(x, 0, -1).reshape(y.shape), history, taken, stopped, 1
-    plan, overlap = tile_plan((h, w), int(tile), max(kernel.shape) // 2)
-    total = np.zeros(cube.shape, dtype=y.dtype)
-    weights = np.zeros((h, w), dtype=y.dtype)
-    history, taken, stopped = [], 0, "tol"
-    for i, (r, c, th, tw) in enumerate(plan):
-        x, hist, k, why = solve(cube[:, r:r + th, c:c + tw], i * steps)
-        ramp = np.outer(_ramp(h, r, th, h, overlap), _ramp(w, c, tw, w, overlap))
-        total[:, r:r + th, c:c + tw] += x * ramp
-        weights[r:r + th, c:c + tw] += ramp
-        history += [(i * steps + s, d) for s, d in hist]
-        taken = max(taken, k)
-        stopped = "steps" if why == "steps" else stopped
-    x = total / weights
-    return np.moveaxis(x, 0, -1).reshape(y.shape), history, taken, stopped, len(plan)

@@ -2,9 +2,9 @@
 
 The chapter's gradient descent (``gd``: ``x <- x - lr * grad ||f(x) - y||``), Adam, and
 conjugate gradient (``cg``, CGLS with ``f`` as a black box called and differentiated by
-autograd) run as generators here, one step at a time, so the page can watch every lane.
-They are the same iterations as :func:`torchann.restore.restore`'s solvers; ``cg`` stops at
-its relative-residual tolerance ``1e-6``, as there.
+autograd) run one step at a time, so the page can watch every lane: they are the generators
+of :mod:`torchann.restore.steps` that :func:`torchann.restore.restore` drives too; ``cg``
+stops at its relative-residual tolerance ``1e-6``, as there.
 """
 
 from __future__ import annotations
@@ -61,65 +61,29 @@ class RaceConfig:
 # --------------------------------------------------------------------------- solvers
 
 
-def gd_steps(forward, y, x0, lr):
-    """The chapter's loop, one step per ``next``: yields ``(x, distance before the step)``."""
-    from torchann.restore import distance_loss
+def lane_steps(method, forward, y, x0, lr):
+    """One lane's solver (:mod:`torchann.restore.steps`), one step per ``next``.
 
-    x = x0.clone().requires_grad_(True)
-    while True:
-        loss = distance_loss(forward(x), y)
-        loss.backward()
-        with torch.no_grad():
-            x -= lr * x.grad
-        x.grad = None
-        yield x.detach(), float(loss.detach())
-
-
-def adam_steps(forward, y, x0, lr):
-    """Adam on the distance, one step per ``next``."""
-    from torchann.restore import distance_loss
-
-    x = x0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
-    while True:
-        opt.zero_grad()
-        loss = distance_loss(forward(x), y)
-        loss.backward()
-        opt.step()
-        yield x.detach(), float(loss.detach())
-
-
-def cg_steps(forward, y):
-    """CGLS on ``min ||f(x) - y||`` for an affine ``f``, from zero; one iteration per ``next``.
-
-    ``A p = f(p) - f(0)`` is a call of ``f``; ``A^T r`` is a vector-Jacobian product.
-    Yields ``(x, ||f(x) - y||)`` after each iteration.
+    Yields ``(x, distance)`` after each step: for ``gd`` and ``adam`` the iterate after the
+    step with the distance it started from, for ``cg`` the iterate after the CGLS iteration
+    with its own distance (``cg`` starts from zero); a finished ``cg`` repeats its last.
     """
-    point = torch.zeros_like(y, requires_grad=True)
-    graph = forward(point)
-    f0 = graph.detach()
+    from torchann.restore.steps import adam_steps, cg_steps, gd_steps
 
-    def a_t(r):
-        return torch.autograd.grad(graph, point, grad_outputs=r, retain_graph=True)[0]
-
-    x = torch.zeros_like(y)
-    r = y - f0
-    s = a_t(r)
-    p = s.clone()
-    gamma = s.dot(s)
-    while True:
-        if float(gamma) > 0:
-            with torch.no_grad():
-                scale = math.sqrt(p.numel()) / float(p.norm())
-                q = (forward(scale * p) - f0) / scale
-                alpha = gamma / q.dot(q)
-                x = x + alpha * p
-                r = r - alpha * q
-            s = a_t(r)
-            gamma_new = s.dot(s)
-            p = s + (gamma_new / gamma) * p
-            gamma = gamma_new
-        yield x, float(r.norm())
+    if method == "cg":
+        iterates = cg_steps(forward, y)
+        next(iterates)  # the start: the lane shows it before the race begins
+        last = None
+        for it in iterates:
+            last = it.x, float(it.residual.norm())
+            yield last
+        while True:
+            yield last
+    iterates = (gd_steps if method == "gd" else adam_steps)(forward, y, x0, lr)
+    _, _, before = next(iterates)
+    for _, x, distance in iterates:
+        yield x, before
+        before = distance
 
 
 # --------------------------------------------------------------------------- the session
@@ -209,9 +173,7 @@ class RaceSession(Worker):
         for lane in ("a", "b"):
             method = getattr(self.cfg, f"{lane}_method")
             lr = getattr(self.cfg, f"{lane}_lr")
-            steps = {"gd": lambda lr=lr: gd_steps(weird_function, y, x0, lr),
-                     "adam": lambda lr=lr: adam_steps(weird_function, y, x0, lr),
-                     "cg": lambda: cg_steps(weird_function, y)}[method]()
+            steps = lane_steps(method, weird_function, y, x0, lr)
             self.lanes.append({"method": method, "gen": steps, "step": 0, "x": x0.clone()
                                if method != "cg" else torch.zeros_like(y),
                                "distance": float((weird_function(x0 if method != "cg" else
@@ -246,14 +208,13 @@ class RaceSession(Worker):
         self.publish()
 
     def publish(self):
-        from skimage.metrics import peak_signal_noise_ratio
+        from torchann.restore import quality
 
         lanes = []
         for lane in self.lanes:
             image = lane["x"].detach().double().numpy().reshape(self.shape)
             if np.isfinite(image).all():
-                psnr = float(peak_signal_noise_ratio(self.reference, image,
-                                                     data_range=self.data_range))
+                psnr = quality(self.reference, image, self.data_range, ssim=False)["psnr"]
             else:
                 psnr = float("nan")
             lanes.append({"method": lane["method"], "step": lane["step"],

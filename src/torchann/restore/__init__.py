@@ -30,10 +30,13 @@ Every result says whether it converged, why it stopped and how well the data det
 
 The code is split along its seams: :mod:`~torchann.restore.chapter` (the chapter's
 ``weird_function`` and ``distance_loss``), :mod:`~torchann.restore.corruption` (loading and
-checking a forward function), :mod:`~torchann.restore.solvers` (the solvers and
-:func:`restore`), :mod:`~torchann.restore.least_squares` (CGLS and Gauss-Newton, shared by
-``cg`` and ``gn``), :mod:`~torchann.restore.convergence` (the condition estimate and the
-warning rule) and :mod:`~torchann.restore.figures`. Every public name is importable from
+checking a forward function), :mod:`~torchann.restore.steps` (the solvers one step at a
+time, as generators of iterates: ``gd``, ``adam``, ``cg``, ``gn``),
+:mod:`~torchann.restore.solvers` (:func:`restore`, which drives them, and ``lbfgs``),
+:mod:`~torchann.restore.least_squares` (CGLS and the Jacobian products, shared by ``cg`` and
+``gn``), :mod:`~torchann.restore.convergence` (the condition estimate and the warning rule)
+:mod:`~torchann.restore.quality` (PSNR and SSIM against an original) and
+:mod:`~torchann.restore.figures`. Every public name is importable from
 ``torchann.restore`` itself.
 """
 
@@ -52,6 +55,7 @@ from torchann.restore.figures import (
     plot_loss,
     plot_panels,
 )
+from torchann.restore.quality import quality
 from torchann.restore.solvers import (
     DEFAULT_INIT,
     DIVERGENCE_FACTOR,
@@ -59,14 +63,15 @@ from torchann.restore.solvers import (
     LBFGS_HISTORY,
     METHODS,
     RestoreResult,
+    choose_method,
     restore,
     start_point,
 )
 
 __all__ = [
     "DEFAULT_INIT", "DIVERGENCE_FACTOR", "INITS", "LBFGS_HISTORY", "METHODS", "RestoreResult",
-    "affine_offset", "check_affine", "start_point",
+    "affine_offset", "check_affine", "choose_method", "start_point",
     "check_forward", "demo_image", "display_range", "distance_loss", "exact_solution",
-    "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "restore",
+    "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "quality", "restore",
     "weird_function",
 ]

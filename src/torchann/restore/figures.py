@@ -24,11 +24,28 @@ def display_range(image, stretch=False):
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
 
+def new_figure(**kwargs):
+    """A new matplotlib Figure: through pyplot when pyplot is in use, else a bare one.
+
+    In a notebook or a session that called ``plt.show()`` the figure joins pyplot's as
+    ``plt.subplots`` would make it; a command that only saves it as a PNG does not load
+    pyplot (half a second) for it. Both draw the same pixels.
+    """
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        return plt.figure(**kwargs)
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
 def plot_panels(panels, title=None):
     """Pictures side by side; each panel is ``(name, image, (lo, hi))``. Returns a Figure."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.5), squeeze=False)
+    fig = new_figure(figsize=(3.2 * len(panels), 3.5))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (name, image, (lo, hi)) in zip(axes[0], panels):
         ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_title(name)
@@ -51,9 +68,8 @@ def plot_comparison(broken, restored, reference=None, title=None):
 
 def plot_loss(history, method=""):
     """The distance ``||f(x) - y||`` per step on a log scale. Returns a Figure."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure(figsize=(6, 4))
+    ax = fig.subplots()
     steps = [s for s, _ in history]
     values = [max(d, 1e-30) for _, d in history]
     ax.semilogy(steps, values, lw=1.2)

@@ -1,6 +1,8 @@
-"""Matrix-free least squares: CGLS, and Gauss-Newton with Levenberg-Marquardt damping.
+"""Matrix-free least squares: CGLS, and the Jacobian products that it and Gauss-Newton use.
 
-Both see the forward function ``f`` only through products with its Jacobian ``J``:
+:func:`cgls_steps` is CGLS one iteration at a time, :func:`cgls` drives it. Gauss-Newton
+(:func:`torchann.restore.steps.gn_steps`) sees the forward function ``f`` only through
+products with its Jacobian ``J`` (:class:`Linearization`):
 
 - ``J v`` by the double-vjp trick: ``u -> J^T u`` is linear in ``u``, so differentiating
   ``<J^T u, v>`` with respect to ``u`` gives ``J v``; where a function is not twice
@@ -14,15 +16,11 @@ For an affine ``f`` the Jacobian is the matrix itself, and ``cg``'s cheaper prod
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import torch
-
-#: Most CGLS iterations inside one Gauss-Newton step.
-GN_INNER = 1000
-#: Consecutive rejected steps after which Gauss-Newton gives up ('stationary').
-GN_MAX_REJECTS = 30
 
 
 @dataclass
@@ -51,8 +49,92 @@ class CglsResult:
     rayleigh: float = 0.0
 
 
+@dataclass
+class CglsIterate:
+    """One iterate of :func:`cgls_steps`.
+
+    Attributes
+    ----------
+    step : int
+        Iterations done so far.
+    x : torch.Tensor
+        The estimate (updated in place by the next iteration: clone it to keep it).
+    residual : torch.Tensor
+        ``b - A x``.
+    normal_residual : torch.Tensor
+        ``A^T r - damping x``.
+    rayleigh : float
+        The largest ``||A p||^2 / ||p||^2`` seen, a lower bound on ``||A||^2``.
+    exact : bool
+        True on the last iterate, when the normal-equation residual is exactly zero.
+    """
+
+    step: int
+    x: torch.Tensor
+    residual: torch.Tensor
+    normal_residual: torch.Tensor
+    rayleigh: float = 0.0
+    exact: bool = False
+
+
+@torch.no_grad()
+def cgls_steps(a_times, a_t, b, x0=None, damping=0.0):
+    """CGLS on ``||A x - b||^2 + damping ||x||^2``, one iteration per ``next``.
+
+    Parameters
+    ----------
+    a_times, a_t : callable
+        ``p -> A p`` and ``r -> A^T r``.
+    b : torch.Tensor
+        Right-hand side.
+    x0 : torch.Tensor, optional
+        Start (default zero, which costs no product).
+    damping : float
+        The Levenberg-Marquardt (Tikhonov) weight; 0 for plain least squares.
+
+    Yields
+    ------
+    CglsIterate
+        The start (step 0), then the iterate after each iteration; without end, unless the
+        normal-equation residual vanishes: then one more iterate of the same step with
+        ``exact`` set, and the generator ends.
+    """
+    if x0 is None or not bool(x0.any()):
+        r = b.clone()
+        s = a_t(r)
+        x = torch.zeros_like(s)
+    else:
+        x = x0.clone()
+        r = b - a_times(x)
+        s = a_t(r) - damping * x
+    p = s.clone()
+    gamma = s.dot(s)
+    rayleigh = 0.0
+    for i in itertools.count():
+        yield CglsIterate(i, x, r, s, rayleigh)
+        if gamma == 0:
+            yield CglsIterate(i, x, r, s, rayleigh, exact=True)
+            return
+        q = a_times(p)
+        qq, pp = q.dot(q), p.dot(p)
+        rayleigh = max(rayleigh, float(qq / pp))
+        delta = qq + damping * pp
+        if not delta > 0:
+            yield CglsIterate(i, x, r, s, rayleigh, exact=True)
+            return
+        alpha = gamma / delta
+        x += alpha * p
+        r -= alpha * q
+        s = a_t(r) - damping * x
+        gamma_new = s.dot(s)
+        p = s + (gamma_new / gamma) * p
+        gamma = gamma_new
+
+
 def cgls(a_times, a_t, b, steps, x0=None, damping=0.0, stop=None) -> CglsResult:
     """Minimize ``||A x - b||^2 + damping ||x||^2`` by conjugate gradients on the normal equations.
+
+    Drives :func:`cgls_steps` for at most ``steps`` iterations.
 
     Parameters
     ----------
@@ -75,39 +157,16 @@ def cgls(a_times, a_t, b, steps, x0=None, damping=0.0, stop=None) -> CglsResult:
     -------
     CglsResult
     """
-    with torch.no_grad():
-        if x0 is None or not bool(x0.any()):
-            r = b.clone()
-            s = a_t(r)
-            x = torch.zeros_like(s)
+    for it in cgls_steps(a_times, a_t, b, x0, damping):
+        if it.exact:
+            reason = "exact"
+        elif stop is not None and stop(it.step, it.residual, it.normal_residual):
+            reason = "stop"
+        elif it.step == steps:
+            reason = "max_steps"
         else:
-            x = x0.clone()
-            r = b - a_times(x)
-            s = a_t(r) - damping * x
-        p = s.clone()
-        gamma = s.dot(s)
-        rayleigh = 0.0
-        for i in range(steps):
-            if stop is not None and stop(i, r, s):
-                return CglsResult(x, r, i, "stop", rayleigh)
-            if gamma == 0:
-                return CglsResult(x, r, i, "exact", rayleigh)
-            q = a_times(p)
-            qq, pp = q.dot(q), p.dot(p)
-            rayleigh = max(rayleigh, float(qq / pp))
-            delta = qq + damping * pp
-            if not delta > 0:
-                return CglsResult(x, r, i, "exact", rayleigh)
-            alpha = gamma / delta
-            x += alpha * p
-            r -= alpha * q
-            s = a_t(r) - damping * x
-            gamma_new = s.dot(s)
-            p = s + (gamma_new / gamma) * p
-            gamma = gamma_new
-        if stop is not None and stop(steps, r, s):
-            return CglsResult(x, r, steps, "stop", rayleigh)
-    return CglsResult(x, r, steps, "max_steps", rayleigh)
+            continue
+        return CglsResult(it.x, it.residual, it.step, reason, it.rayleigh)
 
 
 def affine_operators(forward, f0, like):
@@ -119,9 +178,10 @@ def affine_operators(forward, f0, like):
     with torch.enable_grad():
         graph = forward(point)  # f is affine, so one graph gives A^T for every vector
 
-    def a_t(r):
+    def a_t(r):  # the gradient of <f(p), r>: the same numbers as grad_outputs=r, without
+        # torch's symbolic-shape check of r, whose import costs half a second on first use
         with torch.enable_grad():
-            return torch.autograd.grad(graph, point, grad_outputs=r, retain_graph=True)[0]
+            return torch.autograd.grad((graph * r).sum(), point, retain_graph=True)[0]
 
     def a_times(p):  # f(t p) - f(0) with t p of unit RMS, so an offset f(0) costs no digits
         norm = float(p.norm())
@@ -191,124 +251,3 @@ class Linearization:
             jv = torch.autograd.grad(g, u, grad_outputs=v, retain_graph=True,
                                      allow_unused=True)[0]
         return torch.zeros_like(self.value) if jv is None else jv
-
-
-def gauss_newton(forward, y, x, steps, tol, track, f0=None, inner=GN_INNER):
-    """Levenberg-Marquardt on ``min ||f(x) - y||``, matrix-free.
-
-    Each outer step linearizes ``f`` at ``x`` and solves the damped step
-    ``min ||J d + r||^2 + lam ||d||^2`` (``r = f(x) - y``) with CGLS, stopping that inner
-    solve at a forcing tolerance: ``||J d + r|| <= eta ||r||`` with ``eta`` from 0.1 down to
-    what the outer tolerance needs, or once the damped normal equations' residual has
-    fallen 1e4-fold (the damped step can leave ``||J d + r||`` above any target). The step
-    is accepted when the actual reduction of ``||r||^2`` is a fair share (1e-4) of the
-    reduction the linear model predicted; ``lam`` starts at 0 (pure
-    Gauss-Newton), and follows Nielsen's rule: shrink after a good step, double (and keep
-    doubling) after a rejected one.
-
-    Parameters
-    ----------
-    forward : callable
-        The corruption.
-    y : torch.Tensor
-        The data.
-    x : torch.Tensor
-        The start.
-    steps : int
-        Most outer steps.
-    tol : float or None
-        Stop once ``||f(x) - y|| / ||y||`` falls below it (through ``track``).
-    track : callable
-        ``track(step, distance) -> bool``, True once the tolerance is met.
-    f0 : torch.Tensor, optional
-        ``f(0)`` of an affine ``f``: then ``J`` is ``f``'s matrix, its products are cg's,
-        and the inner solve aims straight at the tolerance, so one outer step does.
-    inner : int
-        Most CGLS iterations per outer step.
-
-    Returns
-    -------
-    x : torch.Tensor
-    taken : int
-        Outer steps.
-    reason : str
-        ``tol``, ``exact``, ``stationary`` (no step reduces the residual, or the gradient
-        ``J^T r`` vanishes while ``r`` does not) or ``max_steps``.
-    info : dict
-        ``cgls_iterations`` (all inner iterations), ``rejected`` (steps), ``damping``
-        (final ``lam``), ``jacobian`` (``affine``, ``jvp`` or ``vjp2``).
-    """
-    norm_y = float(y.norm()) or 1.0
-    aim = 0.5 * (tol or 0.0) * norm_y  # an inner solve need not go below this
-    x = x.clone()
-    if f0 is not None:
-        a_times, a_t = affine_operators(forward, f0, y)
-        with torch.no_grad():
-            fx = forward(x)
-        lin = None
-    else:
-        lin = Linearization(forward, x)
-        fx = lin.value
-    r = fx - y
-    dist = float(r.norm())
-    lam, nu, eta, rejects, total, rejected = 0.0, 2.0, 0.1, 0, 0, 0
-    scale = 0.0  # largest ||J p||^2 / ||p||^2 seen: sets the damping's first size
-    reason, taken = "max_steps", steps
-    for k in range(steps):
-        if track(k, dist):
-            reason, taken = "tol", k
-            break
-        if dist == 0.0:
-            reason, taken = "exact", k
-            break
-        if lin is not None:
-            a_times, a_t = lin.j, lin.jt
-        target = aim if f0 is not None else max(eta * dist, aim)
-        grad_norm = [None]
-
-        def enough(i, res, s, target=target, grad_norm=grad_norm):
-            norm_s = float(s.norm())
-            if grad_norm[0] is None:
-                grad_norm[0] = norm_s
-            return float(res.norm()) <= target or (
-                f0 is None and i > 0 and norm_s <= 1e-4 * grad_norm[0])
-
-        solve = cgls(a_times, a_t, -r, inner, damping=lam, stop=enough)
-        total += solve.iterations
-        scale = max(scale, solve.rayleigh)
-        if grad_norm[0] is not None and grad_norm[0] <= 1e-7 * math.sqrt(scale) * dist:
-            reason, taken = "stationary", k  # J^T r = 0 with r != 0: a stationary point
-            break
-        d = solve.x
-        predicted = dist * dist - float(solve.residual.norm()) ** 2
-        x_new = x + d
-        if f0 is not None:
-            with torch.no_grad():
-                f_new, lin_new = forward(x_new), None
-        else:
-            lin_new = Linearization(forward, x_new, lin.mode)
-            f_new = lin_new.value
-        r_new = f_new - y
-        dist_new = float(r_new.norm())
-        actual = dist * dist - dist_new * dist_new
-        ratio = actual / predicted if predicted > 0 else -1.0
-        if math.isfinite(dist_new) and ratio > 1e-4:
-            eta = min(0.1, max(dist_new / dist, 1e-3) ** 2)
-            x, r, dist, lin = x_new, r_new, dist_new, lin_new
-            lam *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
-            nu, rejects = 2.0, 0
-        else:
-            rejected += 1
-            rejects += 1
-            lam = 1e-3 * max(scale, 1e-30) if lam == 0 else lam * nu
-            nu *= 2.0
-            small = float(d.norm()) <= 1e-7 * (float(x.norm()) + 1e-7)
-            if rejects >= GN_MAX_REJECTS or (small and rejects > 1):
-                reason, taken = "stationary", k + 1
-                break
-    else:
-        if track(steps, dist):
-            reason = "tol"
-    info = {"cgls_iterations": total, "rejected": rejected, "damping": lam,
-            "jacobian": "affine" if f0 is not None else lin.mode}
-    return x, taken, reason, info

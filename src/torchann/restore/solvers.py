@@ -1,4 +1,4 @@
-"""The solvers behind :func:`restore`: one small function each, and the entry point."""
+"""The entry point :func:`restore`: it picks the method and drives its steps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from torchann.errors import TorchannError
 from torchann.restore.chapter import distance_loss, weird_function
 from torchann.restore.convergence import assess, estimate_condition
 from torchann.restore.corruption import affine_offset, check_affine, check_forward
-from torchann.restore.least_squares import Linearization, affine_operators, cgls, gauss_newton
+from torchann.restore.least_squares import Linearization, affine_operators
+from torchann.restore.steps import adam_steps, cg_steps, gd_steps, gn_steps
 from torchann.runtime import resolve_device
 
 
@@ -105,7 +106,7 @@ class _Tracker:
         if not math.isfinite(distance) or distance > DIVERGENCE_FACTOR * max(self.first, 1e-30):
             what = "became NaN or infinite" if not math.isfinite(distance) else (
                 f"grew from {self.first:.3g} to {distance:.3g}")
-            advice = f"lower --lr (it is {self.lr:g})" if self.lr else "check the corruption"
+            advice = f"lower lr (it is {self.lr:g})" if self.lr else "check the corruption"
             raise TorchannError(f"the solver diverged at step {step}: the loss {what}; {advice}")
         self.history.append((step, distance))
         if self.callback is not None:
@@ -113,32 +114,23 @@ class _Tracker:
         return self.tol is not None and distance / self.norm_y < self.tol
 
 
+def _first_order(iterates, steps, track):
+    """Drive ``gd`` or ``adam`` (:mod:`~torchann.restore.steps`) for at most ``steps`` steps."""
+    for step, x, distance in iterates:
+        if step == steps:
+            return x, steps, "steps"
+        if track(step, distance):
+            return x, step + 1, "tol"
+
+
 def _gd(forward, y, x, steps, lr, track):
     """The seed's loop: plain gradient steps on the distance."""
-    x = x.clone().requires_grad_(True)
-    for i in range(steps):
-        loss = distance_loss(forward(x), y)
-        loss.backward()
-        if track(i, loss.item()):
-            return x.detach(), i + 1, "tol"
-        with torch.no_grad():
-            x -= lr * x.grad
-        x.grad = None
-    return x.detach(), steps, "steps"
+    return _first_order(gd_steps(forward, y, x, lr), steps, track)
 
 
 def _adam(forward, y, x, steps, lr, track):
     """Adam on the distance."""
-    x = x.clone().requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
-    for i in range(steps):
-        opt.zero_grad()
-        loss = distance_loss(forward(x), y)
-        loss.backward()
-        if track(i, loss.item()):
-            return x.detach(), i + 1, "tol"
-        opt.step()
-    return x.detach(), steps, "steps"
+    return _first_order(adam_steps(forward, y, x, lr), steps, track)
 
 
 class _Stop(Exception):
@@ -180,20 +172,49 @@ def _cg(forward, y, x, steps, lr, track, f0=None):
     """
     if f0 is None:
         f0 = check_affine(forward, y.numel(), y)
-    a_times, a_t = affine_operators(forward, f0, y)
-    solve = cgls(a_times, a_t, y - f0, steps, x0=x,
-                 stop=lambda i, r, s: track(i, float(r.norm())))
-    stopped = {"stop": "tol", "exact": "converged", "max_steps": "steps"}[solve.reason]
-    return solve.x, solve.iterations, stopped
+    for it in cg_steps(forward, y, x0=x, f0=f0):
+        if it.exact:
+            return it.x, it.step, "converged"
+        if track(it.step, float(it.residual.norm())):
+            return it.x, it.step, "tol"
+        if it.step == steps:
+            return it.x, steps, "steps"
 
 
 def _gn(forward, y, x, steps, lr, track, tol=None, f0=None):
-    """Gauss-Newton with Levenberg-Marquardt damping (:func:`gauss_newton`)."""
-    x, taken, reason, info = gauss_newton(forward, y, x, steps, tol, track, f0=f0)
-    return x, taken, "steps" if reason == "max_steps" else reason, info
+    """Gauss-Newton with Levenberg-Marquardt damping (:func:`~torchann.restore.steps.gn_steps`)."""
+    for it in gn_steps(forward, y, x, tol, f0=f0):
+        if it.reason is not None:
+            return it.x, it.step, it.reason, it.info
+        if track(it.step, it.distance):
+            return it.x, it.step, "tol", it.info
+        if it.step == steps:
+            return it.x, steps, "steps", it.info
 
 
 _SOLVERS = {"gd": _gd, "cg": _cg, "lbfgs": _lbfgs, "adam": _adam, "gn": _gn}
+
+
+def choose_method(forward, y):
+    """What ``method="auto"`` runs: ``cg`` when ``forward`` is affine, ``gn`` otherwise.
+
+    Parameters
+    ----------
+    forward : callable
+        The corruption (checked by :func:`check_forward` first).
+    y : torch.Tensor
+        The data, flat.
+
+    Returns
+    -------
+    method : str
+        ``cg`` or ``gn``.
+    f0 : torch.Tensor or None
+        ``f(0)`` when ``forward`` is affine.
+    """
+    check_forward(forward, y)
+    f0 = affine_offset(forward, y.numel(), y)
+    return ("cg" if f0 is not None else "gn"), f0
 
 
 def start_point(init, y, seed=0):
@@ -232,14 +253,14 @@ def start_point(init, y, seed=0):
             return y.clone()
         if init == "mid":
             return torch.full_like(y, 0.5)
-        raise TorchannError(f"--init {init}: use one of {', '.join(INITS)} or a .npy file "
-                            "of the image's size")
+        raise TorchannError(f"init {init}: use one of {', '.join(INITS)} or an array of "
+                            "the image's size")
     start = torch.as_tensor(init).detach().reshape(-1).to(dtype=y.dtype, device=y.device)
     if start.numel() != y.numel():
-        raise TorchannError(f"--init: the start has {start.numel()} values but the image has "
+        raise TorchannError(f"init: the start has {start.numel()} values but the image has "
                             f"{y.numel()}; give one value per pixel")
     if not torch.isfinite(start).all():
-        raise TorchannError("--init: the start has NaN or infinite values")
+        raise TorchannError("init: the start has NaN or infinite values")
     return start.clone()
 
 
@@ -298,19 +319,17 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     y = torch.as_tensor(broken).detach().reshape(-1).to(dtype=torch.float32, device=dev)
     requested, f0 = method, None
     if method == "auto":
-        check_forward(forward, y)
-        f0 = affine_offset(forward, y.numel(), y)
-        method = "cg" if f0 is not None else "gn"
+        method, f0 = choose_method(forward, y)
     defaults = METHODS[method]
     steps = defaults["steps"] if steps is None else int(steps)
     lr = defaults["lr"] if lr is None else float(lr)
     tol = defaults["tol"] if tol is None else float(tol)
     if steps < 1:
-        raise TorchannError(f"--steps {steps}: must be 1 or more")
+        raise TorchannError(f"steps {steps}: must be 1 or more")
     if lr is not None and not lr > 0:
-        raise TorchannError(f"--lr {lr:g}: must be positive")
+        raise TorchannError(f"lr {lr:g}: must be positive")
     if tol is not None and not tol >= 0:
-        raise TorchannError(f"--tol {tol:g}: must be 0 or more")
+        raise TorchannError(f"tol {tol:g}: must be 0 or more")
     init = DEFAULT_INIT[method] if init is None else init
     x0 = start_point(init, y, seed)
     check_forward(forward, x0)
@@ -330,11 +349,11 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     seconds = time.perf_counter() - start
     if not (math.isfinite(distance) and torch.isfinite(x).all()):
         raise TorchannError(f"the solver diverged at step {taken}: the result is NaN or "
-                            "infinite; lower --lr")
+                            "infinite; lower lr")
     if track.first is not None and distance > track.first:
         # too large a step can oscillate without blowing up; ending further from the data
         # than the random start is divergence all the same
-        advice = f"lower --lr (it is {lr:g})" if lr else "check the corruption"
+        advice = f"lower lr (it is {lr:g})" if lr else "check the corruption"
         raise TorchannError(f"the solver diverged at step {taken}: the loss rose from "
                             f"{track.first:.3g} at the start to {distance:.3g}; {advice}")
     stop_reason = {"steps": "max_steps", "tol": "tol"}.get(stopped, stopped)

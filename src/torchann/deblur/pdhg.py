@@ -1,4 +1,4 @@
-"""Priors, the automatic weight and the regularized solver for ``y = A x + n``."""
+"""The primal-dual solver (PDHG) for ``y = A x + n`` with any linear ``A``: :func:`deconvolve`."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ import time
 import numpy as np
 import torch
 
+from torchann.deblur.noise import check_weight, choose_weight, load_estimator
+from torchann.deblur.transforms import grad_neumann
 from torchann.errors import TorchannError
 from torchann.restore import RestoreResult
 
 PRIORS = ("tv", "tikhonov", "none")
 
 
-def _grad(u: torch.Tensor) -> torch.Tensor:
-    """Forward differences of an H x W image, shape (2, H, W); zero at the far edges."""
-    d = u.new_zeros((2, *u.shape))
-    d[0, :-1] = u[1:] - u[:-1]
-    d[1, :, :-1] = u[:, 1:] - u[:, :-1]
-    return d
-
-
 def _div(p: torch.Tensor) -> torch.Tensor:
-    """Divergence, the negative adjoint of :func:`_grad`."""
+    """Divergence of an H x W field, the negative adjoint of :func:`grad_neumann`.
+
+    The operator of :func:`~torchann.deblur.transforms.div_neumann` on the fields PDHG
+    makes (their far edges are zero), summed in another order: PDHG keeps its own so that
+    its results stay bit for bit what they were.
+    """
     d = p[0] + p[1]
     d[1:] -= p[0, :-1]
     d[:, 1:] -= p[1, :, :-1]
@@ -63,17 +62,6 @@ def _vjp_adjoint(forward, n, like):
     return adjoint
 
 
-def estimate_noise(image) -> float:
-    """Estimate the standard deviation of Gaussian noise in an image.
-
-    Uses :func:`skimage.restoration.estimate_sigma` (a robust wavelet-based estimate), which
-    works on blurred images too, since blur removes the finest detail but not the noise.
-    """
-    from skimage.restoration import estimate_sigma
-
-    return float(estimate_sigma(np.asarray(image, dtype=np.float64)))
-
-
 _TAU = 5.0  # primal step times ||A||: the dual steps follow; tuned in benchmarks/deblur.py
 
 
@@ -99,7 +87,7 @@ def _pdhg(x, y, forward, adjoint, shape, prior, weight, clip, steps, tol, norm_a
         p = (p + sigma_a * (axbar - y)) / (1 + sigma_a)
         step = adjoint(p)
         if use_prior:
-            q = q + sigma_g * _grad(xbar.reshape(h, w))
+            q = q + sigma_g * grad_neumann(xbar.reshape(h, w))
             if prior == "tv":  # project onto {|q_ij| <= weight}: the dual of weight * TV
                 q = q / torch.clamp(torch.hypot(q[0], q[1]) / weight, min=1.0)
             else:  # the dual of weight/2 ||grad x||^2
@@ -118,40 +106,11 @@ def _pdhg(x, y, forward, adjoint, shape, prior, weight, clip, steps, tol, norm_a
             callback(k, distance)
         if not math.isfinite(distance):
             raise TorchannError(f"the solver diverged at step {k}; a regularized solve "
-                                "needs a linear forward model (use --prior none otherwise)")
+                                "needs a linear forward model (use prior='none' otherwise)")
         if tol and change < tol:
             stopped = "tol"
             break
     return x, ax, history, k, stopped
-
-
-def auto_weight(prior: str, sigma: float, pixel_range: float = 1.0) -> float:
-    """The weight that ``weight="auto"`` uses: ``c sigma^2 / range`` (TV), ``c sigma^2 / range^2``.
-
-    Parameters
-    ----------
-    prior : {"tv", "tikhonov"}
-    sigma : float
-        Standard deviation of the noise.
-    pixel_range : float
-        Range of the pixel values (1 for images in [0, 1]); makes the rule scale-free.
-
-    Notes
-    -----
-    Dividing the objective by ``sigma^2`` gives the negative log-posterior
-    ``1/(2 sigma^2) ||A x - y||^2 + alpha R(x)`` of Gaussian noise and a prior
-    ``exp(-alpha R(x))``, so ``lambda = alpha sigma^2``. The rate ``alpha`` of the prior is
-    fixed per unit of pixel range: ``c = 5.6`` for TV and ``60`` for Tikhonov, calibrated on
-    two photographs under five blurs and noise levels, where the best weight over a grid had
-    ``lambda / sigma^2`` between 1.8 and 10 (TV) and 35 and 130 (Tikhonov). The discrepancy
-    principle was measured too and was worse: the best weights had residuals from 0.64 to 0.96
-    of ``N sigma^2``, so no one factor fits them.
-    """
-    factor = _AUTO[prior]
-    return factor * sigma**2 / (pixel_range if prior == "tv" else pixel_range**2)
-
-
-_AUTO = {"tv": 5.6, "tikhonov": 60.0}
 
 
 def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=None,
@@ -219,23 +178,20 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     """
     if prior not in PRIORS:
         raise TorchannError(f"unknown prior {prior!r}; use one of {', '.join(PRIORS)}")
-    auto = isinstance(weight, str)
-    if auto and weight != "auto":
-        raise TorchannError(f"--weight {weight!r}: give a number >= 0 or 'auto'")
-    if not auto and not (float(weight) >= 0 and math.isfinite(float(weight))):
-        raise TorchannError(f"--weight {weight}: the weight must be a number >= 0")
+    check_weight(weight)
     if clip is not None:
         clip = (float(clip[0]), float(clip[1]))
         if not clip[0] < clip[1]:
-            raise TorchannError(f"--clip {clip[0]:g},{clip[1]:g}: give LO,HI with LO < HI")
+            raise TorchannError(f"clip ({clip[0]:g}, {clip[1]:g}): give (lo, hi) with lo < hi")
     if noise_level is not None and not noise_level > 0:
-        raise TorchannError(f"--noise-level {noise_level}: the noise level must be positive")
+        raise TorchannError(f"noise_level {noise_level}: the noise level must be positive")
     if steps < 1:
-        raise TorchannError(f"--steps {steps}: give at least 1 step")
+        raise TorchannError(f"steps {steps}: give at least 1 step")
     dev = torch.device(device)
     h, w = (int(s) for s in shape)
     y = torch.as_tensor(np.asarray(broken) if not torch.is_tensor(broken) else broken)
     y = y.reshape(-1).to(dev, torch.float32)
+    load_estimator(prior, weight, noise_level)
     start = time.perf_counter()
     n = h * w
     adjoint = getattr(forward, "adjoint", None) or _vjp_adjoint(forward, n, y)
@@ -245,19 +201,11 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     x = _start(y, adjoint, n)
     if clip is not None:
         x = x.clamp(*clip)
-    extra = {"prior": prior}
-    if prior == "none":
-        weight = 0.0
-    elif auto:
-        image = y.reshape(h, w) if y.numel() == n else y
-        sigma = noise_level or estimate_noise(image.cpu().double().numpy())
-        if not sigma > 0:
-            raise TorchannError("the estimated noise level is 0; give --noise-level or --weight")
-        pixel_range = clip[1] - clip[0] if clip is not None else float(y.max() - y.min())
-        weight = auto_weight(prior, sigma, pixel_range or 1.0)
-        extra.update(noise_sigma=sigma, weight_rule="auto")
-    extra["weight"] = float(weight)
-    x, ax, history, taken, stopped = _pdhg(x, y, forward, adjoint, (h, w), prior, float(weight),
+    image = y.reshape(h, w) if y.numel() == n else y
+    weight, chosen = choose_weight(prior, weight, image, float(y.max() - y.min()), noise_level,
+                                   clip)
+    extra = {"prior": prior, **chosen, "weight": weight}
+    x, ax, history, taken, stopped = _pdhg(x, y, forward, adjoint, (h, w), prior, weight,
                                            clip, steps, tol, norm_a, callback)
     seconds = time.perf_counter() - start
     distance = float((ax - y).norm())

@@ -1,0 +1,115 @@
+"""``torchann restore``'s one writer, for every kind of run.
+
+A run (``commands/restore.py`` or ``commands/_deblur.py``) hands an :class:`Outcome` to
+:func:`write_outcome`, which adds PSNR and SSIM, builds the line, the summary and the report,
+and only then touches the disk.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from torchann.commands._restore_request import in_flags
+
+OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
+           "report.html")
+
+
+def grey_png(image, lo, hi) -> bytes:
+    """A grayscale 8-bit PNG of ``image`` with grey levels ``lo``..``hi``."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    scaled = np.clip((np.asarray(image, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)
+    buf = io.BytesIO()
+    Image.fromarray(np.round(scaled * 255).astype(np.uint8), mode="L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def headline(result, prior=None):
+    """The printed line and the figure's title of a result, before PSNR is known.
+
+    ``prior`` names the prior of a regularized solve (None for the others).
+    """
+    line = (f"{result.method}: {result.steps} steps in {result.seconds:.2f} s, distance "
+            f"{result.final_distance:.4g}, relative residual {result.relative_residual:.2e}")
+    if prior is None:
+        return line, f"{result.method}, {result.steps} steps"
+    chosen = result.extra["weight"]
+    line += f", prior {prior}, weight {chosen:.3g}"
+    if "noise_sigma" in result.extra:
+        line += f" (auto, noise sigma {result.extra['noise_sigma']:.3g})"
+    return line, f"{result.method} + {prior} (weight {chosen:.2g}), {result.steps} steps"
+
+
+def base_summary(request, name, shape, result, threads) -> dict:
+    """The summary's first keys, common to every run."""
+    return {
+        "input": name, "shape": list(shape), "corruption": request.corruption_label,
+        "method": result.method, "steps": result.steps, "stopped": result.stopped,
+        "seconds": round(result.seconds, 4), "final_distance": result.final_distance,
+        "relative_residual": result.relative_residual, **result.extra, "threads": threads,
+    }
+
+
+@dataclass
+class Outcome:
+    """What a run hands to :func:`write_outcome`.
+
+    ``shown`` holds the comparison's three panels (broken, restored, reference or None),
+    ``restored_png`` the restored image's PNG and ``array`` what ``restored.npy`` holds.
+    """
+
+    name: str
+    result: object
+    summary: dict
+    line: str
+    title: str
+    broken: object
+    restored: object
+    reference: object
+    shown: tuple
+    restored_png: bytes
+    array: object
+    inputs: list
+
+
+def write_outcome(request, outcome) -> int:
+    """Add PSNR and SSIM, build the report, then write every output at once and print the line."""
+    from torchann import io
+    from torchann import restore as lib
+    from torchann.report import Image, Section, render_report
+
+    o = outcome
+    line, title, summary = o.line, o.title, o.summary
+    if o.reference is not None:
+        scores = lib.quality(o.reference, o.restored)
+        summary.update(psnr=scores["psnr"], ssim=scores["ssim"])
+        line += f", PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f}"
+        title += f": PSNR {scores['psnr']:.1f} dB"
+        if request.blur:  # a blurred image is itself an estimate: say what was gained
+            before = lib.quality(o.reference, o.broken, ssim=False)["psnr"]
+            summary["psnr_input"] = before
+            line += f" (input {before:.2f} dB)"
+    files = {
+        "restored.png": o.restored_png,
+        "comparison.png": io.figure_png(lib.plot_comparison(*o.shown, title)),
+        "loss.png": io.figure_png(lib.plot_loss(o.result.history, o.result.method)),
+    }
+    files["report.html"] = render_report("torchann restore", [Section(
+        o.name, numbers=list(summary.items()), warning=in_flags(o.result.warning) or "",
+        images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
+    )], subtitle=line).encode("utf-8")
+    out = request.out
+    io.prepare_out_dir(out, o.inputs)
+    io.save_npy(out / "restored.npy", o.array)
+    for file_name, data in files.items():
+        io.save_bytes(out / file_name, data)
+    io.save_json(out / "summary.json", summary)
+    print(f"{line}; wrote {out}/")
+    if o.result.warning:
+        print(f"torchann: warning: {in_flags(o.result.warning)}", file=sys.stderr)
+    return 0

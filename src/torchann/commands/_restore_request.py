@@ -1,0 +1,173 @@
+"""``torchann restore``'s request, parsed once, and the library's words turned into flags.
+
+:func:`parse_request` checks the options and turns them into a :class:`Request`;
+``commands/restore.py`` (a known corruption, or a blur without a prior) and
+``commands/_deblur.py`` (a blur with a prior) run it and hand what they got to
+``commands/_restore_output.py``. :func:`in_flags` words the library's messages (which name
+parameters: ``lr``, ``steps``) with the command's flags (``--lr``, ``--steps``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from torchann.errors import TorchannError
+
+_DEBLUR_OPTIONS = ("channels", "dtype", "solver", "tile")
+#: The library names its parameters (``steps``, ``noise_level``, ``solver='pdhg'``); the
+#: command says which flag sets them. In order: the one message that writes a pair, the
+#: messages that begin with a parameter, ``name='value'``, and the phrases that name one.
+_FLAGS = [
+    (r"^clip \(([^,]+), ([^)]+)\): give \(lo, hi\) with lo < hi",
+     r"--clip \1,\2: give LO,HI with LO < HI"),
+    (r"^(steps|lr|tol|init|corruption|weight|noise_level|noise|clip|tile)\b",
+     lambda m: "--" + m[1].replace("_", "-")),
+    (r"\b(method|init|solver|prior|tile)=(?:'([^']*)'|([^\s,;)]+))",
+     lambda m: f"--{m[1]} {m[2] if m[2] is not None else m[3]}"),
+    (r"--prior tv or 'tikhonov' and no clip", "--prior tv or tikhonov and no --clip"),
+    (r"\b(lower|more|drop) (lr|steps|clip|tile)\b", r"\1 --\2"),
+    (r"\bgive noise_level or weight\b", "give --noise-level or --weight"),
+]
+
+
+@dataclass(frozen=True)
+class Request:
+    """The options of one ``torchann restore`` run, checked (see ``--help`` for each)."""
+
+    image: str | None
+    shape: tuple | None
+    reference: str | None
+    corruption: str  # 'weird' when --corruption is not given
+    corruption_given: bool  # --corruption or --psf was given
+    psf: str | None
+    boundary: str
+    noise: float | None
+    prior: str
+    weight: float | str  # a number, or 'auto'
+    noise_level: float | None
+    clip: tuple | None
+    method: str | None  # as given; None picks gd for the chapter's run, auto otherwise
+    init: object  # for the library: None, a start's name, or an array
+    init_file: str | None
+    steps: int | None
+    lr: float | None
+    seed: int
+    tol: float | None
+    log_every: int | None
+    quiet: bool
+    out: Path
+    channels: str | None
+    grey: bool
+    dtype: str | None
+    solver: str | None
+    tile: int | None
+    regularized: bool  # a prior or a clip: the regularized solvers
+    blur: bool  # blur:... or --psf
+
+    @property
+    def corruption_label(self) -> str:
+        """The corruption as the summary names it."""
+        return f"psf:{self.psf}" if self.psf else self.corruption
+
+
+def in_flags(message):
+    """A library message or warning in the command's words: ``lr`` becomes ``--lr``, ..."""
+    if message is None:
+        return None
+    for pattern, replacement in _FLAGS:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
+def flag_error(err):
+    """``err`` as the command words it: translated (:func:`in_flags`) when the library raised it."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    if not where.startswith(("torchann.restore", "torchann.deblur")):
+        return err
+    return TorchannError(in_flags(str(err)))
+
+
+def parse_request(args) -> Request:
+    """Check the parsed command line once and return the :class:`Request`; ``args`` is unchanged.
+
+    Raises
+    ------
+    TorchannError
+        An option that is malformed, or that does not apply to this run.
+    """
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
+    regularized, weight, clip = _solver_options(args)
+    init, init_file = _init(args.init, regularized)
+    corruption = "weird" if args.corruption is None else args.corruption
+    blur = _is_blur(args.psf, corruption) if regularized else None
+    if not (regularized and blur):  # the deblurring options need a blur and a prior
+        given = [f"--{name}" for name in _DEBLUR_OPTIONS if getattr(args, name) is not None]
+        given += ["--grey"] if args.grey else []
+        if given:
+            raise TorchannError(f"{', '.join(given)} apply to deblurring with a prior; add "
+                                "--corruption blur:... (or --psf FILE) and --prior tv "
+                                "--weight auto")
+        blur = _is_blur(args.psf, corruption)
+    return Request(
+        image=args.image, shape=args.shape, reference=args.reference, corruption=corruption,
+        corruption_given=args.corruption is not None or bool(args.psf), psf=args.psf,
+        boundary=args.boundary, noise=args.noise, prior=args.prior, weight=weight,
+        noise_level=args.noise_level, clip=clip, method=args.method, init=init,
+        init_file=init_file, steps=args.steps, lr=args.lr, seed=args.seed, tol=args.tol,
+        log_every=args.log_every, quiet=args.quiet, out=out, channels=args.channels,
+        grey=args.grey, dtype=args.dtype, solver=args.solver, tile=args.tile,
+        regularized=regularized, blur=blur)
+
+
+def _is_blur(psf, corruption) -> bool:
+    if psf and corruption.startswith("blur:"):
+        raise TorchannError("give either --corruption blur:... or --psf FILE, not both")
+    return bool(psf) or corruption.startswith("blur:")
+
+
+def _solver_options(args):
+    """Parse --weight and --clip; say whether the regularized solver runs."""
+    regularized = args.prior != "none" or args.clip is not None
+    if (args.weight is not None or args.noise_level is not None) and args.prior == "none":
+        raise TorchannError("--weight and --noise-level set the prior's weight; add --prior tv "
+                            "or --prior tikhonov")
+    weight = args.weight if args.weight is not None else "auto"
+    if weight != "auto":
+        try:
+            weight = float(weight)
+        except ValueError:
+            raise TorchannError(f"--weight {weight}: give a number >= 0 or 'auto'") from None
+    clip = None
+    if args.clip is not None:
+        try:
+            clip = tuple(float(v) for v in args.clip.split(","))
+        except ValueError:
+            clip = ()
+        if len(clip) != 2:
+            raise TorchannError(f"--clip {args.clip}: give two numbers LO,HI, e.g. --clip 0,1")
+    return regularized, weight, clip
+
+
+def _init(value, regularized):
+    """Return (the --init value for the library, the file it names or None)."""
+    if value is None:
+        return None, None
+    if regularized:
+        raise TorchannError("--init sets the start of gd, cg, lbfgs, adam and gn; the "
+                            "regularized solver starts from the data")
+    from torchann import io
+    from torchann.restore import INITS
+
+    if value in INITS:
+        return value, None
+    if not value.lower().endswith(".npy"):
+        raise TorchannError(f"--init {value}: use one of {', '.join(INITS)} or a .npy "
+                            "file with one value per pixel")
+    return io.load_array(value), value
