@@ -144,12 +144,12 @@ def test_gd_improves_with_more_steps_on_the_demo():
 
 def test_divergence_raises_and_names_the_step():
     _, y = small_problem(n=10_000)
-    with pytest.raises(TorchannError, match=r"diverged at step \d+.*lower lr"):
+    with pytest.raises(TorchannError, match=r"diverged at step \d+.*lower `lr`"):
         lib.restore(y, method="adam", lr=100)
 
 
 def test_the_command_words_library_errors_with_its_flags(tmp_path, capsys):
-    with pytest.raises(TorchannError, match=r"^steps 0: must be 1 or more$"):
+    with pytest.raises(TorchannError, match=r"^`steps=0`: must be 1 or more$"):
         lib.restore(np.zeros(16), steps=0)
     status = main(["restore", "--method", "adam", "--lr", "100", "--steps", "50",
                    "--out", str(tmp_path / "out")])

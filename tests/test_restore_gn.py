@@ -105,7 +105,7 @@ def test_gd_from_random_noise_stalls_and_says_so(photo):
     result = lib.restore(y, forward=squash, method="gd", steps=200)
     assert result.relative_residual > RESIDUAL_WARN
     assert result.converged is False and result.stop_reason == "max_steps"
-    assert "relative residual" in result.warning and "method='gn'" in result.warning
+    assert "relative residual" in result.warning and "`method=gn`" in result.warning
 
 
 def test_a_rank_deficient_linear_corruption_is_not_reported_as_restored():
@@ -192,7 +192,7 @@ def test_an_array_start_is_used():
 
 
 @pytest.mark.parametrize("init, message", [
-    ("noise", "init noise: use one of random, zeros, broken, mid"),
+    ("noise", "`init=noise`: use one of random, zeros, broken, mid"),
     (np.zeros(7), "the start has 7 values but the image has 64"),
     (np.full(64, np.nan), "NaN or infinite"),
 ])

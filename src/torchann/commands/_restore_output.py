@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from torchann.commands._restore_request import in_flags
+from torchann.errors import as_flags
 
 OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
            "report.html")
@@ -100,7 +100,7 @@ def write_outcome(request, outcome) -> int:
         "loss.png": io.figure_png(lib.plot_loss(o.result.history, o.result.method)),
     }
     files["report.html"] = render_report("torchann restore", [Section(
-        o.name, numbers=list(summary.items()), warning=in_flags(o.result.warning) or "",
+        o.name, numbers=list(summary.items()), warning=as_flags(o.result.warning or ""),
         images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
     )], subtitle=line).encode("utf-8")
     out = request.out
@@ -111,5 +111,5 @@ def write_outcome(request, outcome) -> int:
     io.save_json(out / "summary.json", summary)
     print(f"{line}; wrote {out}/")
     if o.result.warning:
-        print(f"torchann: warning: {in_flags(o.result.warning)}", file=sys.stderr)
+        print(f"torchann: warning: {as_flags(o.result.warning)}", file=sys.stderr)
     return 0

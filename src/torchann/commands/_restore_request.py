@@ -1,35 +1,20 @@
-"""``torchann restore``'s request, parsed once, and the library's words turned into flags.
+"""``torchann restore``'s request, parsed once.
 
 :func:`parse_request` checks the options and turns them into a :class:`Request`;
 ``commands/restore.py`` (a known corruption, or a blur without a prior) and
 ``commands/_deblur.py`` (a blur with a prior) run it and hand what they got to
-``commands/_restore_output.py``. :func:`in_flags` words the library's messages (which name
-parameters: ``lr``, ``steps``) with the command's flags (``--lr``, ``--steps``).
+``commands/_restore_output.py``. The library's messages name its parameters in backticks
+(```lr```); the CLI writes them as flags (:func:`torchann.errors.as_flags`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from torchann.errors import TorchannError
 
 _DEBLUR_OPTIONS = ("channels", "dtype", "solver", "tile")
-#: The library names its parameters (``steps``, ``noise_level``, ``solver='pdhg'``); the
-#: command says which flag sets them. In order: the one message that writes a pair, the
-#: messages that begin with a parameter, ``name='value'``, and the phrases that name one.
-_FLAGS = [
-    (r"^clip \(([^,]+), ([^)]+)\): give \(lo, hi\) with lo < hi",
-     r"--clip \1,\2: give LO,HI with LO < HI"),
-    (r"^(steps|lr|tol|init|corruption|weight|noise_level|noise|clip|tile)\b",
-     lambda m: "--" + m[1].replace("_", "-")),
-    (r"\b(method|init|solver|prior|tile)=(?:'([^']*)'|([^\s,;)]+))",
-     lambda m: f"--{m[1]} {m[2] if m[2] is not None else m[3]}"),
-    (r"--prior tv or 'tikhonov' and no clip", "--prior tv or tikhonov and no --clip"),
-    (r"\b(lower|more|drop) (lr|steps|clip|tile)\b", r"\1 --\2"),
-    (r"\bgive noise_level or weight\b", "give --noise-level or --weight"),
-]
 
 
 @dataclass(frozen=True)
@@ -70,26 +55,6 @@ class Request:
     def corruption_label(self) -> str:
         """The corruption as the summary names it."""
         return f"psf:{self.psf}" if self.psf else self.corruption
-
-
-def in_flags(message):
-    """A library message or warning in the command's words: ``lr`` becomes ``--lr``, ..."""
-    if message is None:
-        return None
-    for pattern, replacement in _FLAGS:
-        message = re.sub(pattern, replacement, message)
-    return message
-
-
-def flag_error(err):
-    """``err`` as the command words it: translated (:func:`in_flags`) when the library raised it."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    where = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
-    if not where.startswith(("torchann.restore", "torchann.deblur")):
-        return err
-    return TorchannError(in_flags(str(err)))
 
 
 def parse_request(args) -> Request:

@@ -42,7 +42,7 @@ import argparse
 from torchann.commands import _deblur
 from torchann.commands import _restore_output as output
 from torchann.commands import _restore_request as request
-from torchann.errors import TorchannError
+from torchann.errors import TorchannError, as_flags
 
 METHODS = ("auto", "gd", "cg", "lbfgs", "adam", "gn")
 
@@ -174,12 +174,9 @@ def run(args) -> int:
     threads = runtime.set_threads(args.threads)
     device = runtime.resolve_device(args.device)
     req = request.parse_request(args)
-    try:
-        if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
-            return output.write_outcome(req, _deblur.deblur(req, threads, device))
-        return output.write_outcome(req, _restore(req, threads, device))
-    except TorchannError as err:  # the library names parameters; say the flags
-        raise request.flag_error(err) from None
+    if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
+        return output.write_outcome(req, _deblur.deblur(req, threads, device))
+    return output.write_outcome(req, _restore(req, threads, device))
 
 
 def _restore(req, threads, device) -> output.Outcome:
@@ -206,7 +203,7 @@ def _restore(req, threads, device) -> output.Outcome:
     if result.stop_reason is not None:  # how far to trust it (torchann.restore.convergence)
         summary.update(converged=result.converged, stop_reason=result.stop_reason,
                        condition_estimate=result.condition_estimate,
-                       warning=request.in_flags(result.warning))
+                       warning=as_flags(result.warning or "") or None)
     if req.blur:
         summary["boundary"] = req.boundary
     line, title = output.headline(result, req.prior if req.regularized else None)

@@ -81,7 +81,7 @@ def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
         if k % 10 == 0 or last:
             distance = model.residual(x, y)
             if not math.isfinite(distance):
-                raise TorchannError(f"the solver diverged at step {k}; try solver='pdhg'")
+                raise TorchannError(f"the solver diverged at step {k}; try `solver=pdhg`")
         history.append((k, distance))
         if callback is not None:
             callback(offset + k, distance)

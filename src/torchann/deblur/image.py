@@ -54,7 +54,7 @@ def tile_plan(shape, tile, radius):
     h, w = shape
     overlap = max(3 * radius, 8)
     if tile < 2 * overlap + 8:
-        raise TorchannError(f"tile {tile}: a tile must be at least {2 * overlap + 8} pixels "
+        raise TorchannError(f"`tile={tile}`: a tile must be at least {2 * overlap + 8} pixels "
                             f"for this blur (the tiles overlap by {overlap}, 3x the PSF radius)")
     rows, cols = _tiles(h, tile, overlap), _tiles(w, tile, overlap)
     return [(r, c, min(tile, h), min(tile, w)) for r in rows for c in cols], overlap
@@ -64,8 +64,8 @@ def _pick_solver(solver, prior, clip):
     if solver == "auto":
         return "pdhg" if clip is not None or prior == "none" else "admm"
     if solver == "admm" and (clip is not None or prior == "none"):
-        raise TorchannError("solver='admm' needs prior='tv' or 'tikhonov' and no clip; "
-                            "use solver='pdhg'")
+        raise TorchannError("`solver=admm` needs `prior=tv` or tikhonov and no `clip`; "
+                            "use `solver=pdhg`")
     return solver
 
 
@@ -170,10 +170,10 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     kernel = check_psf(psf).numpy()
     solver = _pick_solver(solver, prior, clip)
     if tile is not None and solver == "pdhg":
-        raise TorchannError("tile works with the ADMM solver; drop clip, prior='none' or "
-                            "solver='pdhg', or drop tile")
+        raise TorchannError("`tile` works with the ADMM solver; drop `clip`, `prior=none` or "
+                            "`solver=pdhg`, or drop `tile`")
     if tile is not None and not int(tile) >= 1:
-        raise TorchannError(f"tile {tile}: give a tile size in pixels, e.g. tile=1024")
+        raise TorchannError(f"`tile={tile}`: give a tile size in pixels, e.g. `tile=1024`")
     steps = steps or default_steps(kernel, y.shape[:2], boundary, solver, tile)
     load_estimator(prior, weight, noise_level)
     start = time.perf_counter()

@@ -151,7 +151,7 @@ def blurred_demo(size: int = 256, spec: str = "blur:gaussian,sigma=2", boundary:
     if size < 8:
         raise TorchannError(f"size={size}: the demo image needs at least 8x8 pixels")
     if not noise >= 0:
-        raise TorchannError(f"noise {noise}: the noise level must be 0 or more")
+        raise TorchannError(f"`noise={noise}`: the noise level must be 0 or more")
     original = util.img_as_float64(data.camera())
     original = transform.resize(original, (size, size), anti_aliasing=True)
     forward = spec_operator(spec, original.shape, boundary, psf=psf)

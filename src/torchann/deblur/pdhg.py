@@ -106,7 +106,7 @@ def _pdhg(x, y, forward, adjoint, shape, prior, weight, clip, steps, tol, norm_a
             callback(k, distance)
         if not math.isfinite(distance):
             raise TorchannError(f"the solver diverged at step {k}; a regularized solve "
-                                "needs a linear forward model (use prior='none' otherwise)")
+                                "needs a linear forward model (use `prior=none` otherwise)")
         if tol and change < tol:
             stopped = "tol"
             break
@@ -182,11 +182,11 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     if clip is not None:
         clip = (float(clip[0]), float(clip[1]))
         if not clip[0] < clip[1]:
-            raise TorchannError(f"clip ({clip[0]:g}, {clip[1]:g}): give (lo, hi) with lo < hi")
+            raise TorchannError(f"`clip={clip[0]:g},{clip[1]:g}`: give LO,HI with LO < HI")
     if noise_level is not None and not noise_level > 0:
-        raise TorchannError(f"noise_level {noise_level}: the noise level must be positive")
+        raise TorchannError(f"`noise_level={noise_level}`: the noise level must be positive")
     if steps < 1:
-        raise TorchannError(f"steps {steps}: give at least 1 step")
+        raise TorchannError(f"`steps={steps}`: give at least 1 step")
     dev = torch.device(device)
     h, w = (int(s) for s in shape)
     y = torch.as_tensor(np.asarray(broken) if not torch.is_tensor(broken) else broken)

@@ -144,10 +144,10 @@ def assess(relative_residual, condition_estimate, stop_reason, method, steps):
     if not fit:
         advice = []
         if method != "gn":
-            advice.append("method='gn'")
-        advice.append("init='broken' or init='mid'" if method != "cg" else "init='broken'")
+            advice.append("`method=gn`")
+        advice.append("`init=broken` or `init=mid`" if method != "cg" else "`init=broken`")
         if stop_reason == "max_steps":
-            advice.append(f"more steps (it took {steps})")
+            advice.append(f"more `steps` (it took {steps})")
         problems.append(f"the result does not fit the data: relative residual "
                         f"{relative_residual:.3g} > {RESIDUAL_WARN:g} after {method} stopped "
                         f"({stop_reason}); try {', '.join(advice)}")

@@ -42,11 +42,11 @@ def load_corruption(spec: str):
     if spec == "weird":
         return weird_function
     if spec.startswith("blur:"):
-        raise TorchannError(f"corruption {spec}: built-in blur models are not available in "
+        raise TorchannError(f"`corruption={spec}`: built-in blur models are not available in "
                             "this version; use 'weird' or module:function")
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name.isidentifier():
-        raise TorchannError(f"corruption {spec!r}: expected 'weird', 'module:function' or "
+        raise TorchannError(f"`corruption={spec!r}`: expected 'weird', 'module:function' or "
                             "'path/to/file.py:function'")
     if target.endswith(".py") or "/" in target or "\\" in target:
         module = _load_file(Path(target), spec)
@@ -54,22 +54,22 @@ def load_corruption(spec: str):
         try:
             module = importlib.import_module(target)
         except ModuleNotFoundError as err:
-            raise TorchannError(f"corruption {spec}: no module named {err.name!r}; check the "
+            raise TorchannError(f"`corruption={spec}`: no module named {err.name!r}; check the "
                                 "name, or give a file as path/to/file.py:function") from None
         except Exception as err:
-            raise TorchannError(f"corruption {spec}: importing {target} failed with "
+            raise TorchannError(f"`corruption={spec}`: importing {target} failed with "
                                 f"{type(err).__name__}: {err}") from None
     func = getattr(module, name, None)
     if func is None:
-        raise TorchannError(f"corruption {spec}: {target} has no function {name!r}")
+        raise TorchannError(f"`corruption={spec}`: {target} has no function {name!r}")
     if not callable(func):
-        raise TorchannError(f"corruption {spec}: {target}.{name} is not callable")
+        raise TorchannError(f"`corruption={spec}`: {target}.{name} is not callable")
     return func
 
 
 def _load_file(path: Path, spec: str):
     if not path.is_file():
-        raise TorchannError(f"corruption {spec}: no such file {path}; check the path")
+        raise TorchannError(f"`corruption={spec}`: no such file {path}; check the path")
     mod_name = f"torchann_corruption_{abs(hash(str(path.resolve())))}"
     try:
         module_spec = importlib.util.spec_from_file_location(mod_name, path)
@@ -78,7 +78,7 @@ def _load_file(path: Path, spec: str):
         module_spec.loader.exec_module(module)
     except Exception as err:
         sys.modules.pop(mod_name, None)
-        raise TorchannError(f"corruption {spec}: running {path} failed with "
+        raise TorchannError(f"`corruption={spec}`: running {path} failed with "
                             f"{type(err).__name__}: {err}") from None
     return module
 
@@ -196,7 +196,7 @@ def check_affine(forward, n, like):
     """
     f0 = affine_offset(forward, n, like)
     if f0 is None:
-        raise TorchannError("method='cg' needs a linear (or affine) corruption, and this one "
-                            "is not: f(2u - v) differs from 2 f(u) - f(v); use method='gn' "
+        raise TorchannError("`method=cg` needs a linear (or affine) corruption, and this one "
+                            "is not: f(2u - v) differs from 2 f(u) - f(v); use `method=gn` "
                             "(or lbfgs)")
     return f0

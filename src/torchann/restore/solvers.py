@@ -106,7 +106,7 @@ class _Tracker:
         if not math.isfinite(distance) or distance > DIVERGENCE_FACTOR * max(self.first, 1e-30):
             what = "became NaN or infinite" if not math.isfinite(distance) else (
                 f"grew from {self.first:.3g} to {distance:.3g}")
-            advice = f"lower lr (it is {self.lr:g})" if self.lr else "check the corruption"
+            advice = f"lower `lr` (it is {self.lr:g})" if self.lr else "check the corruption"
             raise TorchannError(f"the solver diverged at step {step}: the loss {what}; {advice}")
         self.history.append((step, distance))
         if self.callback is not None:
@@ -253,14 +253,14 @@ def start_point(init, y, seed=0):
             return y.clone()
         if init == "mid":
             return torch.full_like(y, 0.5)
-        raise TorchannError(f"init {init}: use one of {', '.join(INITS)} or an array of "
+        raise TorchannError(f"`init={init}`: use one of {', '.join(INITS)} or an array of "
                             "the image's size")
     start = torch.as_tensor(init).detach().reshape(-1).to(dtype=y.dtype, device=y.device)
     if start.numel() != y.numel():
-        raise TorchannError(f"init: the start has {start.numel()} values but the image has "
+        raise TorchannError(f"`init`: the start has {start.numel()} values but the image has "
                             f"{y.numel()}; give one value per pixel")
     if not torch.isfinite(start).all():
-        raise TorchannError("init: the start has NaN or infinite values")
+        raise TorchannError("`init`: the start has NaN or infinite values")
     return start.clone()
 
 
@@ -325,11 +325,11 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     lr = defaults["lr"] if lr is None else float(lr)
     tol = defaults["tol"] if tol is None else float(tol)
     if steps < 1:
-        raise TorchannError(f"steps {steps}: must be 1 or more")
+        raise TorchannError(f"`steps={steps}`: must be 1 or more")
     if lr is not None and not lr > 0:
-        raise TorchannError(f"lr {lr:g}: must be positive")
+        raise TorchannError(f"`lr={lr:g}`: must be positive")
     if tol is not None and not tol >= 0:
-        raise TorchannError(f"tol {tol:g}: must be 0 or more")
+        raise TorchannError(f"`tol={tol:g}`: must be 0 or more")
     init = DEFAULT_INIT[method] if init is None else init
     x0 = start_point(init, y, seed)
     check_forward(forward, x0)
@@ -349,11 +349,11 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     seconds = time.perf_counter() - start
     if not (math.isfinite(distance) and torch.isfinite(x).all()):
         raise TorchannError(f"the solver diverged at step {taken}: the result is NaN or "
-                            "infinite; lower lr")
+                            "infinite; lower `lr`")
     if track.first is not None and distance > track.first:
         # too large a step can oscillate without blowing up; ending further from the data
         # than the random start is divergence all the same
-        advice = f"lower lr (it is {lr:g})" if lr else "check the corruption"
+        advice = f"lower `lr` (it is {lr:g})" if lr else "check the corruption"
         raise TorchannError(f"the solver diverged at step {taken}: the loss rose from "
                             f"{track.first:.3g} at the start to {distance:.3g}; {advice}")
     stop_reason = {"steps": "max_steps", "tol": "tol"}.get(stopped, stopped)
