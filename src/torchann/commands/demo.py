@@ -148,7 +148,8 @@ def _restore_part(args, out):
         _image(out, "comparison.png", lib.plot_panels(panels),
                "broken | gd (the chapter's method) | cg | original, PSNR against the original",
                show),
-        _image(out, "restore-loss.png", _loss_figure(results),
+        _image(out, "restore-loss.png",
+               lib.plot_losses({m: r.history for m, r in results.items()}),
                "Distance ||weird_function(x) - broken|| per step", show),
     ]
     for method in ("gd", "cg"):
@@ -171,23 +172,6 @@ def _restore_part(args, out):
                                "relative_residual": r.relative_residual, "psnr": psnr[m]}
                            for m, r in results.items()}}
     return [section], numbers
-
-
-def _loss_figure(results):
-    """Each method's distance per step, on one log-scale plot."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for method, r in results.items():
-        steps, values = zip(*r.history)
-        ax.semilogy(steps, [max(v, 1e-30) for v in values], lw=1.2, label=method)
-    ax.set_xscale("symlog", linthresh=10)
-    ax.set_xlabel("step")
-    ax.set_ylabel("distance ||f(x) - y||")
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    return fig
 
 
 # --------------------------------------------------------------------------- 3.3

@@ -53,6 +53,7 @@ from torchann.restore.figures import (
     display_range,
     plot_comparison,
     plot_loss,
+    plot_losses,
     plot_panels,
 )
 from torchann.restore.quality import quality
@@ -72,6 +73,7 @@ __all__ = [
     "DEFAULT_INIT", "DIVERGENCE_FACTOR", "INITS", "LBFGS_HISTORY", "METHODS", "RestoreResult",
     "affine_offset", "check_affine", "choose_method", "start_point",
     "check_forward", "demo_image", "display_range", "distance_loss", "exact_solution",
-    "load_corruption", "plot_comparison", "plot_loss", "plot_panels", "quality", "restore",
+    "load_corruption", "plot_comparison", "plot_loss", "plot_losses", "plot_panels", "quality",
+    "restore",
     "weird_function",
 ]

@@ -1,4 +1,4 @@
-"""The demo's original and the figures: panels, the comparison, the loss curve."""
+"""The demo's original and the figures: panels, the comparison, the loss curves."""
 
 from __future__ import annotations
 
@@ -76,6 +76,32 @@ def plot_loss(history, method=""):
     ax.set_xlabel("step")
     ax.set_ylabel("distance ||f(x) - y||")
     ax.set_title(f"loss per step ({method})" if method else "loss per step")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_losses(histories):
+    """Several methods' distance per step on one log-scale plot (steps on a symlog axis).
+
+    Parameters
+    ----------
+    histories : dict
+        ``{method: [(step, distance), ...]}``, e.g. each result's ``history``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = new_figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for method, history in histories.items():
+        steps, values = zip(*history)
+        ax.semilogy(steps, [max(v, 1e-30) for v in values], lw=1.2, label=method)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("step")
+    ax.set_ylabel("distance ||f(x) - y||")
+    ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     return fig
