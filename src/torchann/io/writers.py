@@ -119,11 +119,11 @@ def state_dict_bytes(state) -> bytes:
 def figure_png(fig, dpi: int = 100, close: bool = True) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it (``close=False`` keeps it open,
     e.g. for ``plt.show()`` under ``--show``)."""
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    if close:
+    if close and getattr(fig.canvas, "manager", None) is not None:  # pyplot's: let it go
+        import matplotlib.pyplot as plt
+
         plt.close(fig)
     return buf.getvalue()
 
