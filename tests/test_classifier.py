@@ -58,6 +58,7 @@ def test_state_dict_keys_are_the_chapters():
                       "linear_2.weight": [1, 5], "linear_2.bias": [1]}
 
 
+@pytest.mark.slow
 def test_seed_configuration_trains_and_lowers_test_loss(blobs):
     x_train, y_train, x_test, y_test = blobs
     torch.manual_seed(0)

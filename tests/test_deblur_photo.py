@@ -223,6 +223,7 @@ def test_torch_dct_matches_scipy():
     assert np.allclose(transforms.dct2_torch(transforms.dct2_torch(x), inverse=True), x)
 
 
+@pytest.mark.slow
 def test_admm_reaches_the_pdhg_objective(colour):
     grey = colour.mean(axis=2)
     broken = blur(grey)

@@ -10,6 +10,8 @@ import sys
 import pytest
 from browser_check import CHROMIUM_MISSING, chromium, inspect_page
 
+pytestmark = pytest.mark.slow
+
 FILES = ("tour.txt", "broken.png", "comparison.png", "restore-loss.png", "restored-gd.npy",
          "restored-cg.npy", "data.png", "boundary.png", "train-loss.png", "model.pt",
          "model.json", "summary.json", "report.html")
@@ -90,6 +92,7 @@ def test_demo_report_content(demo):
     assert positions == sorted(positions)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(chromium() is None, reason=CHROMIUM_MISSING)
 def test_demo_report_in_headless_chromium(demo, tmp_path):
     out, _, summary = demo

@@ -58,6 +58,7 @@ def test_payloads_are_live(tmp_path):
     assert out == [f"{name} True" for name in PAYLOADS]
 
 
+@pytest.mark.slow
 def test_model_payloads_are_live(tmp_path):
     """Loaded by torch.load(weights_only=False), the .pt payloads do create their marker."""
     code = textwrap.dedent(f"""

@@ -243,6 +243,7 @@ def _complete(path: Path) -> bool:
 
 @pytest.mark.parametrize("argv", [["restore", "--steps", "2"], ["train", "--epochs", "2"]],
                          ids=["restore", "train"])
+@pytest.mark.slow
 @pytest.mark.parametrize("nth", [1, 3])
 def test_ctrl_c_between_output_files_leaves_only_whole_files(tmp_path, monkeypatch, argv, nth):
     """Ctrl-C while the outputs are being renamed into place: each file is the earlier

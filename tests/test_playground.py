@@ -338,6 +338,7 @@ def _start(*args):
     return proc, match.group(0)
 
 
+@pytest.mark.slow
 def test_command_prints_its_address_serves_and_stops_on_ctrl_c():
     proc, url = _start("--lang", "ko")
     try:

@@ -125,6 +125,7 @@ def test_cg_refuses_a_nonlinear_corruption():
         lib.restore(y, forward=cubed, method="cg")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["lbfgs", "adam"])
 def test_other_methods_get_close(method):
     x_true, y = small_problem()
@@ -133,6 +134,7 @@ def test_other_methods_get_close(method):
     assert result.history[0][0] == 0 and len(result.history) == result.steps
 
 
+@pytest.mark.slow
 def test_gd_improves_with_more_steps_on_the_demo():
     original = lib.demo_image()
     y = lib.weird_function(torch.from_numpy(original.ravel()).float())
@@ -216,6 +218,7 @@ def test_check_forward_refuses_unusable_functions(forward, message):
 
 
 @needs_seed_image
+@pytest.mark.slow
 def test_seed_image_restores_with_cg_to_60_db():
     from torchann.io import load_array
 
@@ -237,6 +240,7 @@ def test_gd_reproduces_the_seed_first_logged_loss(tmp_path, capsys):
 # --------------------------------------------------------------------------- command
 
 
+@pytest.mark.slow
 def test_demo_restores_with_every_output(tmp_path, capsys):
     assert main(["restore", "--method", "cg", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -253,6 +257,7 @@ def test_demo_restores_with_every_output(tmp_path, capsys):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_user_corruption_file_through_the_command(tmp_path, capsys):
     module = tmp_path / "blurs.py"
     module.write_text(BLUR_MODULE)
@@ -270,6 +275,7 @@ def test_user_corruption_file_through_the_command(tmp_path, capsys):
     assert summary["corruption"] == f"{module}:blur" and summary["psnr"] > 60
 
 
+@pytest.mark.slow
 def test_divergence_exits_2_and_writes_nothing(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "torchann", "restore", "--method", "adam", "--lr", "100",

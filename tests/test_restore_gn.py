@@ -263,6 +263,7 @@ def test_command_warns_when_the_result_does_not_fit(squashed, tmp_path, capsys):
     assert (out / "restored.npy").is_file()
 
 
+@pytest.mark.slow
 def test_command_auto_picks_cg_for_the_chapters_function(tmp_path, capsys):
     status, summary, err, _ = run_cli(["--corruption", "weird"], tmp_path, capsys)
     assert status == 0, err

@@ -17,6 +17,8 @@ from torchann import classify as clf
 from torchann.classify import load_model
 from torchann.cli import main
 
+pytestmark = pytest.mark.slow
+
 FAST = ["--preset", "fast", "--log-every", "0"]
 
 
