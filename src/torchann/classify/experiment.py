@@ -97,6 +97,12 @@ class ExperimentResult:
         Why the result is no better than a guess (:meth:`Task.poor_result`).
     warning : str or None
         ``finding`` with :data:`POOR_ADVICE`.
+    baseline : dict or None
+        The constant and linear baselines (:func:`~torchann.classify.baselines.fit_baselines`),
+        ``None`` for a streamed table.
+    baseline_warning : str or None
+        Why the network is no better than the linear baseline
+        (:func:`~torchann.classify.baselines.baseline_warning`).
     """
 
     model: object
@@ -114,6 +120,8 @@ class ExperimentResult:
     figures_note: str | None = None
     finding: str | None = None
     warning: str | None = None
+    baseline: dict | None = None
+    baseline_warning: str | None = None
 
 
 def _quiet(line):
@@ -307,6 +315,7 @@ class Experiment:
 
     def evaluate(self):
         """Evaluate the trained model and draw the figures: an :class:`ExperimentResult`."""
+        from torchann.classify import baselines
         from torchann.classify.evaluation import task_loss
         from torchann.classify.figures import experiment_figures
 
@@ -322,11 +331,18 @@ class Experiment:
         test = task.evaluate(model, data.x_test, data.y_test)
         train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
         lines += task.summary_lines(test)
+        baseline, baseline_warning = self._baselines(test)
+        if baseline is not None:
+            lines.append(baselines.baseline_line(baseline, baselines.network_score(task, test)))
         finding = task.poor_result(test, data.y_test if data.streamed else data.y_train)
         warning = f"warning: {finding}; {POOR_ADVICE}" if finding else None
         figures, note = experiment_figures(model, history, data)
         config = self._run_config()
         metrics = self._metrics(after_loss, test, train, config, warning)
+        if baseline is not None:
+            metrics["baseline"] = baseline
+        if baseline_warning:
+            metrics["baseline_warning"] = baseline_warning
         info = data.info
         model_info = {k: info[k] for k in ("data", "features", "label", "label_map",
                                            "standardize", "encoder") if k in info}
@@ -334,11 +350,27 @@ class Experiment:
         model_info["config"] = config
         numbers = [("task", task.kind), ("test loss before", self.before_loss),
                    ("test loss after", after_loss), *task.report_numbers(test),
+                   *(baselines.report_numbers(baseline) if baseline else []),
+                   *([("warning", baseline_warning)] if baseline_warning else []),
                    ("epochs", history.epochs), ("seconds", self.seconds)]
         return ExperimentResult(
             model, task, history, config, metrics, model_info, test, train, figures,
             title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
-            lines=lines, figures_note=note, finding=finding, warning=warning)
+            lines=lines, figures_note=note, finding=finding, warning=warning,
+            baseline=baseline, baseline_warning=baseline_warning)
+
+    def _baselines(self, test):
+        """The baselines on this split and the warning when the network loses to the linear
+        one; ``(None, None)`` for a streamed table."""
+        from torchann.classify import baselines
+
+        data = self.data
+        if data.streamed:
+            return None, None
+        baseline = baselines.fit_baselines(data.task, data.x_train, data.y_train, data.x_test,
+                                           data.y_test)
+        score = baselines.network_score(data.task, test)
+        return baseline, baselines.baseline_warning(baseline, score)
 
     def _run_config(self):
         """The configuration as ``metrics.json`` and ``model.json`` record it."""

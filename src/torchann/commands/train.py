@@ -132,6 +132,7 @@ def run(args):
     from torchann.classify.experiment import REQUEST, Experiment
     from torchann.classify.files import save_model
     from torchann.commands._progress import Progress
+    from torchann.errors import as_flags
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.report import Image, Section, render_report
 
@@ -148,6 +149,9 @@ def run(args):
         print(line)
     if result.finding:
         warning = result.metrics["warning"] = f"warning: {result.finding}; {POOR_ADVICE}"
+        print(f"torchann: {warning}", file=sys.stderr)
+    if result.baseline_warning:
+        warning = result.metrics["baseline_warning"] = as_flags(result.baseline_warning)
         print(f"torchann: {warning}", file=sys.stderr)
     if result.figures_note:
         print(result.figures_note)
