@@ -25,10 +25,10 @@ PRESETS = {
     "large": {"hidden": 64, "optimizer": "adam", "lr": 0.02, "epochs": 8, "batch_size": 2048},
 }
 
-#: The defaults of :class:`~torchann.classify.estimator.TorchannClassifier` and
-#: :class:`~torchann.classify.estimator.TorchannRegressor`: a preset of their own.
-ESTIMATOR_PRESET = {"hidden": (32,), "optimizer": "adam", "lr": 0.01, "epochs": 200,
-                    "batch_size": None}
+#: The preset of :class:`~torchann.classify.estimator.TorchannClassifier` and
+#: :class:`~torchann.classify.estimator.TorchannRegressor` by default: ``auto``, as
+#: ``torchann train`` on a table.
+ESTIMATOR_PRESET = "auto"
 
 #: What a run may set beyond the preset's keys, with the values it takes when not given.
 OPTIONS = {"activation": "relu", "dropout": 0.0, "weight_decay": 0.0, "early_stopping": None,
