@@ -129,3 +129,10 @@ def test_a_run_records_what_auto_saw(tmp_path):
     result = run_experiment(data=str(path), label="churn", epochs=1, log_every=0)
     assert result.metrics["auto"]["rows"] == 160
     assert result.config["preset"] == "auto"
+
+
+def test_a_tiny_table_trains_without_a_validation_split(tmp_path):
+    assert presets.auto_preset(150, 4, "multiclass")["early_stopping"] is None
+    path = _customers().write_csv(tmp_path / "tiny.csv", rows=30)
+    result = run_experiment(data=str(path), label="churn", log_every=0)
+    assert result.config["early_stopping"] is None and result.history.epochs > 1

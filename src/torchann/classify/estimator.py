@@ -42,11 +42,6 @@ TRAINING = ("hidden", "activation", "dropout", "weight_decay", "epochs", "lr", "
             "batch_size", "early_stopping", "lr_schedule", "label_smoothing")
 
 
-#: Below this many rows ``auto``'s early stopping is left off unless asked for: too few to
-#: hold out a validation split of every class.
-MIN_VALIDATION_ROWS = 200
-
-
 class InvalidInput(TorchannError, ValueError):
     """A user's data or parameter the estimator cannot use (a ``ValueError`` for sklearn)."""
 
@@ -116,9 +111,6 @@ class _TorchannEstimator(BaseEstimator):
             raise InvalidInput(str(err)) from None
         if off:
             config["early_stopping"] = None
-        elif (self.early_stopping is None and config["early_stopping"] is not None
-              and n_rows < MIN_VALIDATION_ROWS):
-            config["early_stopping"] = None  # too few rows to hold out a validation split
         return config
 
     def _fit_encoded(self, x, y, task, prepared=False):
@@ -282,7 +274,7 @@ class TorchannClassifier(ClassifierMixin, _TorchannEstimator):
     early_stopping : int or False, optional
         Patience in epochs, on 10% of the rows held out (stratified); the best weights are
         kept. ``False`` turns off ``auto``'s (which is off anyway below
-        :data:`MIN_VALIDATION_ROWS` rows).
+        :data:`~torchann.classify.presets.AUTO_VALIDATION_ROWS` rows).
     lr_schedule : {"constant", "cosine", "warmup_cosine"}, optional
     label_smoothing : float, optional
         In [0, 1).

@@ -42,6 +42,9 @@ AUTO_EPOCHS = (4, 100)
 #: Training rows below which a table is small for ``auto`` (a smaller, more regularized
 #: network) and above which it is large (a narrower one, for speed).
 AUTO_SMALL, AUTO_LARGE = 1000, 200_000
+#: Below this many training rows ``auto`` leaves early stopping off: too few rows to hold out
+#: a validation split of every class.
+AUTO_VALIDATION_ROWS = 200
 
 
 def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
@@ -64,7 +67,8 @@ def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
         The network's inputs (recorded only).
     task : {"binary", "multiclass", "regression"}
     streamed : bool
-        A streamed table: no early stopping (it needs the rows in memory).
+        A streamed table: no early stopping (it needs the rows in memory), nor below
+        :data:`AUTO_VALIDATION_ROWS` rows.
 
     Returns
     -------
@@ -81,7 +85,8 @@ def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
     return {"hidden": hidden, "optimizer": "adamw", "lr": 1e-3 if small else 2e-3,
             "epochs": epochs, "batch_size": batch, "activation": "relu",
             "dropout": 0.15 if small else 0.1, "weight_decay": 0.1 if small else 0.01,
-            "early_stopping": None if streamed else max(8, epochs // 3),
+            "early_stopping": (None if streamed or n < AUTO_VALIDATION_ROWS
+                               else max(8, epochs // 3)),
             "lr_schedule": "warmup_cosine",
             "label_smoothing": 0.0 if task == "regression" else 0.1}
 
