@@ -98,3 +98,19 @@ def test_a_network_that_loses_to_the_linear_model_is_warned(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert "--preset auto" in metrics["baseline_warning"]
     assert "does not beat" in (out / "report.html").read_text()
+
+
+def test_the_advice_does_not_suggest_auto_to_an_auto_run():
+    baseline = {"metric": "r2", "constant": {"r2": 0.0},
+                "linear": {"r2": 0.5, "model": "ridge regression", "rows": 10}}
+    warning = baselines.baseline_warning(baseline, 0.4, preset="auto")
+    assert "`preset=auto`" not in warning and "`epochs`" in warning
+
+
+def test_a_streamed_table_says_why_it_has_no_baselines(tmp_path):
+    path = _linear_csv(tmp_path / "linear.csv")
+    said = []
+    result = run_experiment(data=str(path), label="y", stream=True, epochs=2, log_every=0,
+                            say=said.append)
+    assert result.metrics["baseline"] == baselines.STREAMED and result.baseline is None
+    assert any(line.startswith("Baselines: not fitted; a streamed table") for line in said)

@@ -112,17 +112,24 @@ def baseline_line(baseline, score):
             f"(the network: {_shown(metric, score)})")
 
 
-def baseline_warning(baseline, score):
-    """The warning for a network that does not beat the linear model, or ``None``."""
+def baseline_warning(baseline, score, preset=None):
+    """The warning for a network that does not beat the linear model, or ``None``; its advice
+    names ``preset=auto`` unless that was the ``preset``."""
     if beats_linear(baseline, score):
         return None
     metric = baseline["metric"]
     name = "test accuracy" if metric == "accuracy" else "test R²"
     linear = baseline["linear"]
+    advice = ("more `epochs`, another `lr` or a smaller `hidden`" if preset == "auto"
+              else "`preset=auto`, more `epochs` or another `lr`")
     return (f"warning: the network's {name} {_shown(metric, score)} does not beat the "
             f"{linear['model']}'s {_shown(metric, linear[metric])} on the same split; the "
-            "table may be (nearly) linear, or the network needs a different configuration "
-            "(try `preset=auto`, more `epochs` or another `lr`)")
+            f"table may be (nearly) linear, or the network needs another configuration (try "
+            f"{advice})")
+
+
+#: What ``metrics.json`` says under ``baseline`` for a streamed table.
+STREAMED = {"skipped": "a streamed table's training rows are never all in memory"}
 
 
 def report_numbers(baseline):

@@ -255,13 +255,14 @@ class Experiment:
         baseline, baseline_warning = self._baselines(test)
         if baseline is not None:
             lines.append(baselines.baseline_line(baseline, baselines.network_score(task, test)))
+        else:
+            lines.append(f"Baselines: not fitted; {baselines.STREAMED['skipped']}")
         finding = task.poor_result(test, data.y_test if data.streamed else data.y_train)
         warning = f"warning: {finding}; {POOR_ADVICE}" if finding else None
         figures, note = experiment_figures(model, history, data)
         config = self._run_config()
         metrics = self._metrics(after_loss, test, train, config, warning)
-        if baseline is not None:
-            metrics["baseline"] = baseline
+        metrics["baseline"] = baseline if baseline is not None else baselines.STREAMED
         if baseline_warning:
             metrics["baseline_warning"] = baseline_warning
         info = data.info
@@ -291,7 +292,7 @@ class Experiment:
         baseline = baselines.fit_baselines(data.task, data.x_train, data.y_train, data.x_test,
                                            data.y_test)
         score = baselines.network_score(data.task, test)
-        return baseline, baselines.baseline_warning(baseline, score)
+        return baseline, baselines.baseline_warning(baseline, score, self.preset)
 
     def _run_config(self):
         """The configuration as ``metrics.json`` and ``model.json`` record it."""
