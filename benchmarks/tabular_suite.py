@@ -26,8 +26,11 @@ splits and the mean seconds per fit (fit and predict, after one untimed warm-up 
 model, so that one-time imports are not counted), then each model's mean rank over the
 tables (1 is best).
 
+``--ablation`` compares ``torchann auto`` with itself less one part at a time (label
+smoothing, dropout, weight decay, the warm-up + cosine schedule, early stopping, AdamW).
+
 Usage: python benchmarks/tabular_suite.py [--splits 5] [--tables cancer,digits,...]
-       [--realmlp] [--skip-slow]
+       [--realmlp] [--ablation]
 """
 
 from __future__ import annotations
@@ -165,6 +168,22 @@ def realmlp(task, seed):
     return cls(random_state=seed, n_threads=1, device="cpu", verbosity=0), _as_categories
 
 
+#: ``--ablation``: auto with one of its parts taken out.
+ABLATION = {"auto": {}, "no label smoothing": {"label_smoothing": 0.0},
+            "no dropout": {"dropout": 0.0}, "no weight decay": {"weight_decay": 0.0},
+            "constant lr": {"lr_schedule": "constant"}, "no early stopping":
+            {"early_stopping": False}, "Adam": {"optimizer": "adam", "weight_decay": 0.0}}
+
+
+def _ablated(parameters):
+    def model(task, seed):
+        from torchann.classify.estimator import TorchannClassifier, TorchannRegressor
+
+        cls = TorchannRegressor if task == "regression" else TorchannClassifier
+        return cls(random_state=seed, **parameters), None
+    return model
+
+
 MODELS = {"torchann auto": (torchann_auto, None), "HistGradientBoosting":
           (hist_gradient_boosting, None), "LightGBM": (lightgbm, "lightgbm"),
           "sklearn MLP": (sklearn_mlp, None), "RealMLP-TD": (realmlp, "pytabkit")}
@@ -227,6 +246,8 @@ def main():
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--tables", help="comma-separated names (default: every installed one)")
     parser.add_argument("--realmlp", action="store_true", help="include RealMLP-TD (slow)")
+    parser.add_argument("--ablation", action="store_true",
+                        help="compare auto with each of its parts taken out instead")
     args = parser.parse_args()
     import torch
 
@@ -237,6 +258,9 @@ def main():
     models = [m for m, (_, package) in MODELS.items()
               if _installed(package) and (m != "RealMLP-TD" or args.realmlp)]
     left_out = [m for m, (_, p) in MODELS.items() if m not in models]
+    if args.ablation:
+        MODELS.update({name: (_ablated(p), None) for name, p in ABLATION.items()})
+        models, left_out = list(ABLATION), []
     print(f"# {platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
           f"one thread per model, {args.splits} random 80/20 splits; "
           f"{time.strftime('%Y-%m-%d', time.gmtime())}")
