@@ -96,9 +96,9 @@ def add_arguments(parser):
     group.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
                        help="where to train (default: cpu)")
     group.add_argument("--threads", type=int,
-                       help="CPU threads for torch (default: 1 for small data like the "
-                            "chapter's, where more threads only wait on each other; torch's "
-                            "default otherwise)")
+                       help="CPU threads for torch (default: 1 for minibatches under 8192 "
+                            "rows and for small data like the chapter's, where more threads "
+                            "only wait on each other; torch's default otherwise)")
     group.add_argument("--log-every", type=int, default=100,
                        help="print the training loss every N epochs, 0 never (default: 100)")
 
