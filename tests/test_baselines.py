@@ -50,7 +50,8 @@ def test_the_linear_fit_is_subsampled_above_the_row_cap(monkeypatch):
     x = np.arange(240, dtype=float).reshape(-1, 2)
     y = (x[:, 0] > 100).astype(np.float32)
     result = baselines.fit_baselines(Task("binary", ["0", "1"]), x, y, x, y)
-    assert result["linear"]["rows"] <= 50
+    assert result["linear"]["rows"] <= 50 and result["linear"]["of_rows"] == 120
+    assert " on 40 of the 120 training rows (the network: " in baselines.baseline_line(result, 1)
 
 
 def test_the_line_and_the_warning():

@@ -54,7 +54,7 @@ def fit_baselines(task, x_train, y_train, x_test, y_test):
     -------
     dict
         ``{"metric": "accuracy"|"r2", "constant": {metric: value}, "linear": {metric: value,
-        "model": name, "rows": rows fitted on}}``.
+        "model": name, "rows": rows fitted on, "of_rows": training rows}}``.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -83,7 +83,8 @@ def fit_baselines(task, x_train, y_train, x_test, y_test):
             linear = model.fit(xs, ys).predict(x_test)
     return {"metric": metric,
             "constant": {metric: _score(task, y_test, constant)},
-            "linear": {metric: _score(task, y_test, linear), "model": name, "rows": len(ys)}}
+            "linear": {metric: _score(task, y_test, linear), "model": name, "rows": len(ys),
+                       "of_rows": len(y_train)}}
 
 
 def network_score(task, test):
@@ -107,8 +108,11 @@ def baseline_line(baseline, score):
     regression)."""
     metric = baseline["metric"]
     what = "" if metric == "accuracy" else "R² "
+    linear = baseline["linear"]
+    sample = (f" on {linear['rows']:,} of the {linear['of_rows']:,} training rows"
+              if linear["rows"] < linear.get("of_rows", 0) else "")
     return (f"Baselines: {what}constant {_shown(metric, baseline['constant'][metric])}, "
-            f"linear {_shown(metric, baseline['linear'][metric])} "
+            f"linear {_shown(metric, linear[metric])}{sample} "
             f"(the network: {_shown(metric, score)})")
 
 
