@@ -1,7 +1,7 @@
 """3.3 Configurations by name, and a run's configuration: a preset overridden by what is given.
 
 ``seed`` is the chapter's run (NeuralNet(2, 5), SGD with lr 0.03, 2000 full-batch epochs);
-``fast`` the recommended one for small data like the chapter's, chosen by measurement over
+``fast`` the one for small data like the chapter's, chosen by measurement over
 100 seeds with ``benchmarks/classify.py`` (hidden 32, Adam with lr 0.1, 10 epochs); ``large``
 the one for many rows (minibatches of 2048). ``auto``, the default for a user's table, is
 chosen from the table's rows and task by :func:`auto_preset`. :data:`ESTIMATOR_PRESET` holds
