@@ -145,8 +145,9 @@ class Experiment:
     request : dict, optional
         Parameters (any of :data:`REQUEST`; the rest keep their defaults), also given as
         keywords: the training configuration of
-        :func:`~torchann.classify.presets.resolve_config` (``preset``, ``hidden``, ``lr``,
-        ...), ``seed``, ``device``, ``threads`` (``None``: what
+        :func:`~torchann.classify.presets.resolve_config` (``preset``: ``None`` is ``auto``
+        for a table, chosen from its rows and task when it is loaded, and ``seed`` for the
+        chapter's blobs; ``hidden``, ``lr``, ...), ``seed``, ``device``, ``threads`` (``None``: what
         :func:`~torchann.classify.train.suggested_threads` suggests), ``log_every`` (the test
         loss is recorded every so many epochs, 100 when 0); the chapter's blobs
         (``n_train``, ``n_test``, ``cluster_std``) when ``data`` is ``None``, else a table
@@ -235,7 +236,8 @@ class Experiment:
         return self
 
     def evaluate(self):
-        """Evaluate the trained model and draw the figures: an :class:`ExperimentResult`."""
+        """Evaluate the trained model, fit the baselines on the same split and draw the
+        figures: an :class:`ExperimentResult`."""
         from torchann.classify import baselines
         from torchann.classify.evaluation import task_loss
         from torchann.classify.figures import experiment_figures
