@@ -510,7 +510,8 @@ def _predict_trained(damage):
     def build(folder):
         data = write(folder, "train.csv", _csv_rows(n=40).encode())
         status, _, err, crash = run_in_process(["train", "--data", str(data), "--label", "y",
-                                                "--epochs", "2", "--out", str(folder / "m")])
+                                                "--preset", "seed", "--epochs", "2",
+                                                "--out", str(folder / "m")])
         if status != 0:
             raise RuntimeError(f"could not train the model the case needs: {err} {crash}")
         for extra in ("data.png", "boundary.png", "loss.png", "metrics.json"):

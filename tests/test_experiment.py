@@ -113,7 +113,8 @@ def test_presets_override_and_the_estimator_defaults():
     assert config["batch_size"] == presets.PRESETS["large"]["batch_size"] == 2048
     for cls in (TorchannClassifier, TorchannRegressor):
         params = cls().get_params()
-        assert {k: params[k] for k in presets.ESTIMATOR_PRESET} == presets.ESTIMATOR_PRESET
+        assert params["preset"] == presets.ESTIMATOR_PRESET == "auto"
+        assert params["hidden"] is params["lr"] is params["epochs"] is None
 
 
 def test_task_formats_predictions():

@@ -149,7 +149,7 @@ def test_a_text_category_is_one_hot_and_unseen_is_other():
     encoder = FeatureEncoder().fit(_table(colour=["red", "blue", "red", None, "green"]))
     assert encoder.output_names == ["colour=blue", "colour=green", "colour=red"]
     assert "one-hot encoded over 3 values (blue, green, red)" in encoder.decisions[0]
-    assert "1 missing as 'other'" in encoder.decisions[0]
+    assert "1 missing, also all zeros" in encoder.decisions[0]
     out = encoder.transform(_table(colour=["green", "purple", None, "blue"]))
     assert out.tolist() == [[0, 1, 0], [0, 0, 0], [0, 0, 0], [1, 0, 0]]
 

@@ -8,7 +8,9 @@ The chapter's program (:mod:`~torchann.classify.chapter`): ``NeuralNet``, ``labe
 ``load_labelled_csv``, ``FeatureEncoder``. Model files (:mod:`~torchann.classify.files`):
 ``save_model``, ``load_model``. The whole run of ``torchann train``
 (:mod:`~torchann.classify.experiment`): ``run_experiment``, with the configurations of
-:mod:`~torchann.classify.presets`. The scikit-learn face: ``TorchannClassifier`` and
+:mod:`~torchann.classify.presets` (``auto_preset``: the one chosen from a table) and the
+baselines every run is compared with (:mod:`~torchann.classify.baselines`:
+``fit_baselines``). The scikit-learn face: ``TorchannClassifier`` and
 ``TorchannRegressor``.
 
 Every name is imported when it is first used, so that ``import torchann.classify.tasks``
@@ -38,7 +40,8 @@ _NAMES = {
                "load_labelled_csv", "read_csv", "stratified_split"),
     "estimator": ("TorchannClassifier", "TorchannRegressor"),
     "experiment": ("Experiment", "ExperimentResult", "run_experiment"),
-    "presets": ("PRESETS", "resolve_config"),
+    "presets": ("PRESETS", "auto_preset", "describe_auto", "resolve_config"),
+    "baselines": ("fit_baselines",),
 }
 _WHERE = {name: module for module, names in _NAMES.items() for name in names}
 __all__ = sorted(_WHERE)

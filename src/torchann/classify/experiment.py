@@ -19,13 +19,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from torchann.classify.presets import OPTIONS, resolve_config
+from torchann.classify.experiment_data import (  # noqa: F401 (importable here too)
+    ExperimentData,
+    blob_data,
+    feature_list,
+    is_streamed,
+    table_data,
+)
+from torchann.classify.presets import OPTIONS, describe_auto, resolve_config
 from torchann.errors import TorchannError
 
-#: A request's parameters and their defaults (those of ``torchann train``).
+#: A request's parameters and their defaults (those of ``torchann train``): ``preset`` ``None``
+#: is ``auto`` for a table and ``seed`` for the chapter's blobs; a training parameter that is
+#: ``None`` keeps the preset's value.
 REQUEST = {
-    "preset": "seed", "hidden": None, "optimizer": None, "lr": None, "epochs": None,
-    "batch_size": None, **OPTIONS,
+    "preset": None, "hidden": None, "optimizer": None, "lr": None, "epochs": None,
+    "batch_size": None, **dict.fromkeys(OPTIONS),
     "seed": 0, "device": "cpu", "threads": None, "log_every": 100,
     "n_train": 80, "n_test": 20, "cluster_std": 0.3,
     "data": None, "label": None, "task": "auto", "features": None, "test_size": 0.2,
@@ -35,32 +44,6 @@ _TRAINING = ("hidden", "optimizer", "lr", "epochs", "batch_size", *OPTIONS)
 
 #: The advice that goes with a poor result (:meth:`~torchann.classify.tasks.Task.poor_result`).
 POOR_ADVICE = "train longer (more epochs) or change the learning rate (lr)"
-
-
-@dataclass
-class ExperimentData:
-    """The arrays an experiment trains and tests on, and where they came from.
-
-    ``x_train`` is a :class:`~torchann.classify.dataset.StreamedTable` and ``y_train``
-    ``None`` when the training rows are streamed. ``info`` holds what ``model.json`` says about
-    the data (``data``, ``features``, ``label``, ``label_map``, ``standardize``, ``encoder``)
-    and ``decisions``/``streamed`` when there are any. ``raw`` is ``(train, test)`` in the
-    features' own units and ``prepare`` turns such rows into the network's input, for the
-    boundary figure of a table with two numeric features.
-    """
-
-    x_train: object
-    y_train: object
-    x_test: object
-    y_test: object
-    task: object
-    info: dict
-    raw: tuple | None = None
-    prepare: object = None
-
-    @property
-    def streamed(self):
-        return self.y_train is None
 
 
 @dataclass
@@ -97,6 +80,12 @@ class ExperimentResult:
         Why the result is no better than a guess (:meth:`Task.poor_result`).
     warning : str or None
         ``finding`` with :data:`POOR_ADVICE`.
+    baseline : dict or None
+        The constant and linear baselines (:func:`~torchann.classify.baselines.fit_baselines`),
+        ``None`` for a streamed table.
+    baseline_warning : str or None
+        Why the network is no better than the linear baseline
+        (:func:`~torchann.classify.baselines.baseline_warning`).
     """
 
     model: object
@@ -114,6 +103,8 @@ class ExperimentResult:
     figures_note: str | None = None
     finding: str | None = None
     warning: str | None = None
+    baseline: dict | None = None
+    baseline_warning: str | None = None
 
 
 def _quiet(line):
@@ -135,84 +126,6 @@ def check_request(request):
         raise TorchannError("`data` needs `label` COLUMN, the column to predict")
 
 
-def feature_list(features):
-    """``features`` as a list of names: a list, or text such as ``"a,b,c"``; ``None`` stays."""
-    if features is None:
-        return None
-    names = features.split(",") if isinstance(features, str) else list(features)
-    names = [str(f).strip() for f in names if str(f).strip()]
-    if not names:
-        raise TorchannError("`features` is empty; name the feature columns, e.g. a,b,c")
-    return names
-
-
-def is_streamed(path, stream=False):
-    """Whether ``path`` is streamed: ``stream``, or a file over
-    :data:`~torchann.classify.dataset.STREAM_BYTES`."""
-    import os
-
-    from torchann.classify.dataset import STREAM_BYTES
-
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return stream  # reading it names the problem
-    return stream or size > STREAM_BYTES
-
-
-def blob_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
-    """The chapter's blobs (:func:`~torchann.classify.chapter.chapter_data`) as
-    :class:`ExperimentData`."""
-    from torchann.classify.chapter import chapter_data
-    from torchann.classify.tasks import Task
-
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if value < 1:
-            raise TorchannError(f"`{name}={value}`: must be positive")
-    x_train, y_train, x_test, y_test = chapter_data(seed, n_train, n_test, cluster_std)
-    info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
-            "label_map": None, "standardize": None}
-    task = Task("binary", ["0", "1"], reason="the chapter's blobs")
-    return ExperimentData(x_train, y_train, x_test, y_test, task, info)
-
-
-def _table_info(path, label, data):
-    from pathlib import Path
-
-    encoder = data.encoder
-    return {"data": str(Path(path).resolve()), "features": encoder.output_names,
-            "label": label, "label_map": data.task.label_map, "standardize": None,
-            "encoder": encoder.to_json(), "decisions": encoder.decisions,
-            "skipped_columns": [s["name"] for s in encoder.skipped]}
-
-
-def table_data(path, label, features=None, test_size=0.2, seed=0, task="auto", stream=False,
-               say=_quiet):
-    """A user's table as :class:`ExperimentData`: read into memory
-    (:func:`~torchann.classify.dataset.load_in_memory`), or streamed
-    (:class:`~torchann.classify.dataset.StreamedTable`, saying how) when :func:`is_streamed`.
-    """
-    from torchann.classify.dataset import StreamedTable, load_in_memory
-
-    features = feature_list(features)
-    if not is_streamed(path, stream):
-        data = load_in_memory(path, label, features, test_size, seed, task=task)
-        info = _table_info(path, label, data)
-        prepare = data.encoder.transform_array if data.raw is not None else None
-        return ExperimentData(data.x_train, data.y_train, data.x_test, data.y_test, data.task,
-                              info, raw=data.raw, prepare=prepare)
-    data = StreamedTable(path, label, features, test_size, seed, task=task).scan()
-    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
-            if data.n_test_kept < data.n_test else "")
-    say(f"Streaming {path}: {data.n_rows:,} rows, {data.n_train:,} for training and "
-        f"{data.n_test:,} for testing (row hash, seed {seed}), read in windows of "
-        f"{data.window:,} shuffled rows each epoch{kept}")
-    info = _table_info(path, label, data)
-    info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
-                        "test_evaluated": data.n_test_kept, "window": data.window}
-    return ExperimentData(data, None, data.x_test, data.y_test, data.task, info)
-
-
 def network_name(model, config):
     """``NeuralNet(2, 5)``, or ``MLP(n_in, [widths], n_out; activation[, dropout p])``."""
     from torchann.classify.chapter import NeuralNet
@@ -232,8 +145,9 @@ class Experiment:
     request : dict, optional
         Parameters (any of :data:`REQUEST`; the rest keep their defaults), also given as
         keywords: the training configuration of
-        :func:`~torchann.classify.presets.resolve_config` (``preset``, ``hidden``, ``lr``,
-        ...), ``seed``, ``device``, ``threads`` (``None``: what
+        :func:`~torchann.classify.presets.resolve_config` (``preset``: ``None`` is ``auto``
+        for a table, chosen from its rows and task when it is loaded, and ``seed`` for the
+        chapter's blobs; ``hidden``, ``lr``, ...), ``seed``, ``device``, ``threads`` (``None``: what
         :func:`~torchann.classify.train.suggested_threads` suggests), ``log_every`` (the test
         loss is recorded every so many epochs, 100 when 0); the chapter's blobs
         (``n_train``, ``n_test``, ``cluster_std``) when ``data`` is ``None``, else a table
@@ -254,23 +168,38 @@ class Experiment:
         if unknown:
             raise TorchannError(f"unknown parameter `{unknown[0]}`")
         self.request = req = {**REQUEST, **request}
-        self.config = resolve_config(req["preset"], **{k: req[k] for k in _TRAINING})
+        self.preset = req["preset"] or ("seed" if req["data"] is None else "auto")
+        self.config = resolve_config(self.preset, **self._given())
+        self.auto = None
         check_request(req)
         self.device = resolve_device(req["device"])
         self.data = self.model = self.history = None
         self.threads = self.before_loss = self.seconds = None
 
+    def _given(self):
+        return {k: self.request[k] for k in _TRAINING}
+
     def load(self, say=_quiet):
-        """Read the data, decide the task; ``say`` the decisions. Returns ``self``."""
+        """Read the data, decide the task (and ``auto``'s configuration); ``say`` the
+        decisions. Returns ``self``."""
         req = self.request
         if req["data"] is None:
             self.data = blob_data(req["seed"], req["n_train"], req["n_test"], req["cluster_std"])
-            return self
-        self.data = table_data(req["data"], req["label"], req["features"], req["test_size"],
-                               req["seed"], req["task"], req["stream"], say)
-        say(self.data.task.describe())
-        for line in self.data.info.get("decisions", []):
-            say(f"Data: {line}")
+        else:
+            self.data = table_data(req["data"], req["label"], req["features"],
+                                   req["test_size"], req["seed"], req["task"], req["stream"],
+                                   say)
+            say(self.data.task.describe())
+            for line in self.data.info.get("decisions", []):
+                say(f"Data: {line}")
+        if self.preset == "auto":
+            rows, features = self.data.x_train.shape
+            shape = (rows, features, self.data.task.kind, self.data.streamed)
+            self.config = resolve_config("auto", shape, **self._given())
+            line = describe_auto(self.config)
+            self.auto = {"rows": rows, "features": features, "line": line,
+                         "given": sorted(k for k, v in self._given().items() if v is not None)}
+            say(line)
         return self
 
     def train(self, callback=None, say=_quiet, on_start=None):
@@ -288,7 +217,8 @@ class Experiment:
             config["batch_size"] = STREAM_BATCH  # a full batch is not possible
         threads = req["threads"]
         if threads is None:
-            threads = lib.suggested_threads(*data.x_train.shape, sum(config["hidden"]))
+            threads = lib.suggested_threads(*data.x_train.shape, sum(config["hidden"]),
+                                            config["batch_size"])
         self.threads = set_threads(threads)
 
         def started(model):
@@ -306,7 +236,9 @@ class Experiment:
         return self
 
     def evaluate(self):
-        """Evaluate the trained model and draw the figures: an :class:`ExperimentResult`."""
+        """Evaluate the trained model, fit the baselines on the same split and draw the
+        figures: an :class:`ExperimentResult`."""
+        from torchann.classify import baselines
         from torchann.classify.evaluation import task_loss
         from torchann.classify.figures import experiment_figures
 
@@ -322,11 +254,19 @@ class Experiment:
         test = task.evaluate(model, data.x_test, data.y_test)
         train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
         lines += task.summary_lines(test)
+        baseline, baseline_warning = self._baselines(test)
+        if baseline is not None:
+            lines.append(baselines.baseline_line(baseline, baselines.network_score(task, test)))
+        else:
+            lines.append(f"Baselines: not fitted; {baselines.STREAMED['skipped']}")
         finding = task.poor_result(test, data.y_test if data.streamed else data.y_train)
         warning = f"warning: {finding}; {POOR_ADVICE}" if finding else None
         figures, note = experiment_figures(model, history, data)
         config = self._run_config()
         metrics = self._metrics(after_loss, test, train, config, warning)
+        metrics["baseline"] = baseline if baseline is not None else baselines.STREAMED
+        if baseline_warning:
+            metrics["baseline_warning"] = baseline_warning
         info = data.info
         model_info = {k: info[k] for k in ("data", "features", "label", "label_map",
                                            "standardize", "encoder") if k in info}
@@ -334,18 +274,34 @@ class Experiment:
         model_info["config"] = config
         numbers = [("task", task.kind), ("test loss before", self.before_loss),
                    ("test loss after", after_loss), *task.report_numbers(test),
+                   *(baselines.report_numbers(baseline) if baseline else []),
+                   *([("warning", baseline_warning)] if baseline_warning else []),
                    ("epochs", history.epochs), ("seconds", self.seconds)]
         return ExperimentResult(
             model, task, history, config, metrics, model_info, test, train, figures,
             title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
-            lines=lines, figures_note=note, finding=finding, warning=warning)
+            lines=lines, figures_note=note, finding=finding, warning=warning,
+            baseline=baseline, baseline_warning=baseline_warning)
+
+    def _baselines(self, test):
+        """The baselines on this split and the warning when the network loses to the linear
+        one; ``(None, None)`` for a streamed table."""
+        from torchann.classify import baselines
+
+        data = self.data
+        if data.streamed:
+            return None, None
+        baseline = baselines.fit_baselines(data.task, data.x_train, data.y_train, data.x_test,
+                                           data.y_test)
+        score = baselines.network_score(data.task, test)
+        return baseline, baselines.baseline_warning(baseline, score, self.preset)
 
     def _run_config(self):
         """The configuration as ``metrics.json`` and ``model.json`` record it."""
         req, config, info = self.request, self.config, self.data.info
         hidden = config["hidden"]
         run_config = {**config, "hidden": hidden[0] if len(hidden) == 1 else list(hidden),
-                      "preset": req["preset"], "seed": req["seed"], "device": str(self.device),
+                      "preset": self.preset, "seed": req["seed"], "device": str(self.device),
                       "threads": self.threads, "log_every": req["log_every"],
                       "task": self.data.task.kind}
         if req["data"] is not None:
@@ -374,6 +330,8 @@ class Experiment:
         if warning:
             metrics["warning"] = warning
         metrics["decisions"] = data.info.get("decisions", [])
+        if self.auto is not None:
+            metrics["auto"] = self.auto
         return metrics
 
 

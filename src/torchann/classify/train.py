@@ -45,6 +45,10 @@ from torchann.errors import TorchannError
 #: Below this many multiply-adds per epoch (rows x features x hidden), one CPU thread is
 #: faster: with tiny matrices more threads only wait on each other.
 SMALL_WORK = 1_000_000
+#: Minibatches below this size train on one CPU thread: measured on a 2-core CPU shared with
+#: other work (3 x 256 hidden, AdamW), 2 threads took 9x to 30x longer per step than 1 at
+#: batches of 128 to 4,096.
+ONE_THREAD_BATCH = 8192
 #: A training loss that ends this many times above its start (or ln 2) counts as divergence.
 SATURATION = 5.0
 
@@ -52,8 +56,11 @@ SATURATION = 5.0
 # --------------------------------------------------------------------------- training
 
 
-def suggested_threads(n_rows, n_features, hidden):
-    """1 for problems below :data:`SMALL_WORK`, else ``None`` (keep torch's default)."""
+def suggested_threads(n_rows, n_features, hidden, batch_size=None):
+    """1 for minibatches below :data:`ONE_THREAD_BATCH` rows and for problems below
+    :data:`SMALL_WORK`, else ``None`` (keep torch's default)."""
+    if batch_size is not None and batch_size < min(ONE_THREAD_BATCH, n_rows + 1):
+        return 1
     return 1 if n_rows * n_features * hidden < SMALL_WORK else None
 
 
@@ -93,7 +100,7 @@ class FitResult:
 def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         callback=None, x_test=None, y_test=None, test_every=100, generator=None,
         task=None, weight_decay=0.0, lr_schedule=None, x_val=None, y_val=None,
-        patience=None):
+        patience=None, label_smoothing=0.0):
     """Train ``model`` on ``(x, y)`` with BCELoss, the chapter's loop by default.
 
     Parameters
@@ -126,13 +133,18 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         The task and its loss (default: binary, BCELoss).
     weight_decay : float
         L2 penalty (0: none).
-    lr_schedule : {None, "constant", "cosine"}
-        ``cosine`` lowers the rate from ``lr`` towards 0 over ``epochs`` (per epoch).
+    lr_schedule : {None, "constant", "cosine", "warmup_cosine"}
+        ``cosine`` lowers the rate from ``lr`` towards 0 over ``epochs`` (per epoch);
+        ``warmup_cosine`` warms up, then falls as a cosine, step by step
+        (:func:`~torchann.classify.trainer.warmup_cosine`).
     x_val, y_val : array_like, optional
         A validation split for early stopping: its loss is computed after every epoch, and
         the weights of the best epoch are restored at the end.
     patience : int, optional
         Stop after this many epochs without a better validation loss (needs ``x_val``).
+    label_smoothing : float
+        Classification targets smoothed for training
+        (:func:`~torchann.classify.trainer.training_loss`); reported losses are unsmoothed.
 
     Returns
     -------
@@ -158,7 +170,7 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     trainer = Trainer(model, x, y, lr=lr, optimizer=optimizer, task=task,
                       batch_size=None if full_batch else batch_size, generator=generator,
                       weight_decay=weight_decay, lr_schedule=lr_schedule, epochs=epochs,
-                      callback=callback)
+                      callback=callback, label_smoothing=label_smoothing)
     loss_fn = trainer.loss_fn
     baseline = task.baseline_loss if task is not None else math.log(2)
     if x_test is not None:
@@ -213,7 +225,7 @@ VALIDATION_FRACTION = 0.1
 def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epochs=2000,
                 lr=0.03, optimizer="sgd", batch_size=None, weight_decay=0.0,
                 lr_schedule=None, early_stopping=None, seed=0, device="cpu", callback=None,
-                x_test=None, y_test=None, test_every=100, on_start=None):
+                x_test=None, y_test=None, test_every=100, on_start=None, label_smoothing=0.0):
     """Build the network for ``task`` and train it: the code behind ``train`` and the estimator.
 
     Parameters
@@ -226,7 +238,7 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
     hidden, activation, dropout
         The network (:func:`~torchann.classify.mlp.build_model`: the chapter's NeuralNet
         when it is the chapter's shape).
-    epochs, lr, optimizer, batch_size, weight_decay, lr_schedule
+    epochs, lr, optimizer, batch_size, weight_decay, lr_schedule, label_smoothing
         As for :func:`fit`.
     early_stopping : int or None
         Patience in epochs: hold out :data:`VALIDATION_FRACTION` of the rows (stratified for
@@ -271,6 +283,7 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
                      batch_size=batch_size, callback=callback, x_test=x_test, y_test=y_test,
                      test_every=test_every, generator=torch.Generator().manual_seed(seed),
                      task=task, weight_decay=weight_decay, lr_schedule=lr_schedule,
-                     x_val=x_val, y_val=y_val, patience=early_stopping)
+                     x_val=x_val, y_val=y_val, patience=early_stopping,
+                     label_smoothing=label_smoothing)
     model.eval()
     return model, result

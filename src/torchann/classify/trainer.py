@@ -18,30 +18,36 @@ from torch import nn
 from torchann.classify.evaluation import as_tensors, target_dtype
 from torchann.errors import TorchannError
 
-OPTIMIZERS = ("sgd", "adam", "lbfgs")
-#: Their classes in ``torch.optim``.
+OPTIMIZERS = ("sgd", "adam", "adamw", "lbfgs")
+#: The classes in ``torch.optim`` of the optimizers a chapter-style program writes.
 PLAIN_NAMES = {"sgd": "SGD", "adam": "Adam", "lbfgs": "LBFGS"}
+#: Learning-rate schedules: ``cosine`` per epoch; ``warmup_cosine`` per step, rising linearly
+#: over the first :data:`WARMUP` of the steps and then falling as a cosine towards 0.
+SCHEDULES = ("constant", "cosine", "warmup_cosine")
+#: Fraction of the steps spent warming up with ``warmup_cosine``.
+WARMUP = 0.05
 
 
 def make_optimizer(name, params, lr, weight_decay=0.0, plain=False):
-    """Build the optimizer called ``name`` (``sgd``, ``adam`` or ``lbfgs``) with rate ``lr``.
+    """Build the optimizer called ``name`` (``sgd``, ``adam``, ``adamw`` or ``lbfgs``), rate ``lr``.
 
     ``lbfgs`` takes one L-BFGS iteration per ``step`` (with a strong-Wolfe line search), so one
     epoch is one iteration. ``weight_decay`` is an L2 penalty added to the gradients (SGD and
-    Adam; L-BFGS refuses it). ``plain=True`` builds ``torch.optim.<Name>(params, lr=lr)``
-    with torch's own defaults for everything else, as a chapter-style program writes it (the
-    playground's code panel; for L-BFGS: up to 20 iterations per step, no line search).
+    Adam), or AdamW's decoupled decay of the weights (L-BFGS refuses it). ``plain=True``
+    builds ``torch.optim.<Name>(params, lr=lr)`` with torch's own defaults for everything
+    else, as a chapter-style program writes it (the playground's code panel; for L-BFGS: up
+    to 20 iterations per step, no line search).
     """
-    if plain and name in OPTIMIZERS:
+    if plain and name in PLAIN_NAMES:
         return getattr(torch.optim, PLAIN_NAMES[name])(params, lr=lr)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    if name == "adam":
-        params = list(params)
+    if name in ("adam", "adamw"):
+        params, cls = list(params), torch.optim.Adam if name == "adam" else torch.optim.AdamW
         try:  # the fused kernel is a third faster on small models; not every device has it
-            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+            return cls(params, lr=lr, weight_decay=weight_decay, fused=True)
         except (RuntimeError, TypeError, ValueError):
-            return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+            return cls(params, lr=lr, weight_decay=weight_decay)
     if name == "lbfgs" and weight_decay:
         raise TorchannError("`weight_decay` works with `optimizer=sgd` or adam, not lbfgs")
     if name == "lbfgs":
@@ -70,10 +76,43 @@ def check_settings(**values):
             if not (math.isfinite(value) and value >= 0):
                 raise TorchannError(f"`weight_decay={value}`: must be 0 or a positive number")
         elif name == "lr_schedule":
-            if value not in (None, "constant", "cosine"):
-                raise TorchannError(f"`lr_schedule={value}`: use constant or cosine")
+            if value not in (None, *SCHEDULES):
+                raise TorchannError(f"`lr_schedule={value}`: use one of {', '.join(SCHEDULES)}")
+        elif name == "label_smoothing":
+            if not (math.isfinite(value) and 0 <= value < 1):
+                raise TorchannError(f"`label_smoothing={value}`: must be at least 0 and below "
+                                    "1, e.g. 0.1")
         elif value is not None and not (math.isfinite(value) and value > 0):
             raise TorchannError(f"`{name}={value}`: must be a positive number")
+
+
+def warmup_cosine(total_steps, warmup=WARMUP):
+    """The ``warmup_cosine`` factor of the rate after ``step`` steps, as a function of
+    ``step``: linear from near 0 to 1 over ``warmup`` of ``total_steps``, then a cosine
+    to 0."""
+    total = max(int(total_steps), 1)
+    rise = max(int(round(warmup * total)), 1)
+
+    def factor(step):
+        if step < rise:
+            return (step + 1) / rise
+        return 0.5 * (1 + math.cos(math.pi * min(step - rise, total - rise) / max(total - rise, 1)))
+    return factor
+
+
+def training_loss(task, label_smoothing=0.0):
+    """The loss a network trains on: the task's (:meth:`Task.loss_fn`, BCELoss without a
+    task), with classification targets smoothed towards the uniform by ``label_smoothing``
+    (binary: ``y (1 - s) + s / 2``; multiclass: CrossEntropyLoss's own ``label_smoothing``)."""
+    loss_fn = task.loss_fn() if task is not None else nn.BCELoss()
+    if not label_smoothing or (task is not None and task.kind == "regression"):
+        return loss_fn
+    if task is not None and task.kind == "multiclass":
+        return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+    def smoothed(out, y):
+        return loss_fn(out, y * (1 - label_smoothing) + label_smoothing / 2)
+    return smoothed
 
 
 def diverged(epoch, loss, lr):
@@ -118,10 +157,14 @@ class Trainer:
         ``penalty_rate`` (:func:`penalty`); the loss reported leaves it out.
     generator : torch.Generator, optional
         Source of the minibatch order.
-    lr_schedule : {None, "constant", "cosine"}
-        ``cosine`` lowers the rate from ``lr`` towards 0 over ``epochs`` (per epoch).
+    lr_schedule : {None, "constant", "cosine", "warmup_cosine"}
+        ``cosine`` lowers the rate from ``lr`` towards 0 over ``epochs`` (per epoch);
+        ``warmup_cosine`` changes it after every step (:func:`warmup_cosine`).
     epochs : int, optional
-        The run's length, for the cosine schedule.
+        The run's length, for the cosine schedules.
+    label_smoothing : float
+        Classification targets smoothed for training (:func:`training_loss`); the loss
+        reported, ``loss_fn``, is the task's own.
     callback : callable(epoch, loss) or None
         Called after each epoch's finite loss is known (full batch: before the step).
 
@@ -135,11 +178,12 @@ class Trainer:
 
     def __init__(self, model, x, y, *, lr=0.03, optimizer="sgd", batch_size=None, task=None,
                  weight_decay=0.0, penalty_kind=None, penalty_rate=0.0, generator=None,
-                 lr_schedule=None, epochs=None, callback=None, plain=False):
+                 lr_schedule=None, epochs=None, callback=None, plain=False,
+                 label_smoothing=0.0):
         from torchann.classify.mlp import in_features
 
         check_settings(lr=lr, batch_size=batch_size, weight_decay=weight_decay,
-                       lr_schedule=lr_schedule)
+                       lr_schedule=lr_schedule, label_smoothing=label_smoothing)
         self.model, self.lr, self.optimizer_name = model, lr, optimizer
         self.batch_size, self.generator, self.callback = batch_size, generator, callback
         self.penalty_kind, self.penalty_rate = penalty_kind, penalty_rate
@@ -158,9 +202,15 @@ class Trainer:
             raise TorchannError("`optimizer=lbfgs` works on the full batch; drop `batch_size`")
         self.x, self.y = x, y
         self.opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, plain)
-        self.schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=epochs)
-                         if lr_schedule == "cosine" else None)
+        self.schedule = self.step_schedule = None
+        if lr_schedule == "cosine":
+            self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=epochs)
+        elif lr_schedule == "warmup_cosine":
+            steps = 1 if batch_size is None else -(-int(x.shape[0]) // batch_size)
+            self.step_schedule = torch.optim.lr_scheduler.LambdaLR(
+                self.opt, warmup_cosine(steps * (epochs or 1)))
         self.loss_fn = task.loss_fn() if task is not None else nn.BCELoss()
+        self.train_loss_fn = training_loss(task, label_smoothing)
         self.epochs_done = 0
 
     def _backward(self, loss):
@@ -170,20 +220,25 @@ class Trainer:
     def _full_batch(self):
         """The chapter's epoch: forward, report the loss, backward, step."""
         self.opt.zero_grad()
-        out = self.loss_fn(self.model(self.x).squeeze(1), self.y)
+        out = self.train_loss_fn(self.model(self.x).squeeze(1), self.y)
         loss = out.item()
         if math.isfinite(loss):
             if self.callback is not None:
                 self.callback(self.epochs_done, loss)
             self._backward(out)
-            self.opt.step()
+            self._step()
         return loss
+
+    def _step(self):
+        self.opt.step()
+        if self.step_schedule is not None:
+            self.step_schedule.step()
 
     def _lbfgs(self):
         """One L-BFGS step on the full batch; the loss before it."""
         def closure():
             self.opt.zero_grad()
-            out = self.loss_fn(self.model(self.x).squeeze(1), self.y)
+            out = self.train_loss_fn(self.model(self.x).squeeze(1), self.y)
             self._backward(out)
             return out
         return self.opt.step(closure).item()
@@ -194,9 +249,9 @@ class Trainer:
         for xb, yb in minibatches(self.x, self.y, self.batch_size, self.generator,
                                   self.device):
             self.opt.zero_grad(set_to_none=True)
-            out = self.loss_fn(self.model(xb).squeeze(1), yb)
+            out = self.train_loss_fn(self.model(xb).squeeze(1), yb)
             self._backward(out)
-            self.opt.step()
+            self._step()
             total += out.detach() * yb.shape[0]
             count += yb.shape[0]
         return total.item() / count

@@ -5,7 +5,7 @@ in an XOR layout (std 0.3), NeuralNet(2, 5), BCELoss, SGD with lr 0.03, 2000 ful
 logging "Train loss at {epoch} is {loss}" every 100 epochs. It reports the test loss before
 and after training, and the test accuracy and confusion counts (a loss is not an error rate).
 
---preset fast is the recommended configuration, chosen by measurement over 100 seeds
+--preset fast is the configuration for small data like the chapter's, chosen over 100 seeds
 (benchmarks/classify.py): hidden 32, Adam with lr 0.1, 10 full-batch epochs. It reaches about
 99.8% mean test accuracy (the blobs' Bayes accuracy), none below 95%, in about 2 ms per fit,
 where the chapter's configuration averages about 97.5% and ends below 100% in about 1 run of 5.
@@ -13,15 +13,22 @@ where the chapter's configuration averages about 97.5% and ends below 100% in ab
 (on 200,000 x 20 rows it matches scikit-learn's MLPClassifier in a fraction of its time).
 Options given explicitly override the preset.
 
-Your own data: --data FILE.csv --label COLUMN (features: every other numeric column, or
---features a,b,c). --task auto (the default) decides from the label and prints what it
-decided: text, two values, or a few whole numbers (at most 20, 5+ rows each on average) make
-a classification, other numbers a regression. Binary keeps the chapter's sigmoid and BCELoss,
-multiclass uses CrossEntropyLoss and reports per-class precision/recall and the confusion
-matrix, regression uses MSELoss on the standardized label and reports RMSE, MAE and R² in
-its units. The rows are split with --test-size (stratified for classes), and the features
-are standardized with the training split's mean and scale; all of it is saved in model.json
-beside model.pt and applied by 'torchann predict'.
+Your own data: --data FILE.csv --label COLUMN (features: every other column that is a number,
+or text with 2 to 20 distinct values, one-hot encoded; or --features a,b,c). With --data the
+default is --preset auto: the network, optimizer, schedule, epochs and batch size are chosen
+from the table's rows and task (AdamW with warm-up and cosine decay, dropout, weight decay,
+label smoothing for classes, minibatches, early stopping keeping the best epoch) and printed
+in one line beginning "auto:"; --preset seed gives a table the chapter's configuration. Every
+run also fits two baselines on the same split and features, the most common class (or the
+mean) and a logistic (or ridge) regression, prints them on one line and warns when the network
+does not beat the linear model. --task auto (the default) decides from the label and prints
+what it decided: text, two values, or a few whole numbers (at most 20, 5+ rows each on
+average) make a classification, other numbers a regression. Binary keeps the chapter's sigmoid
+and BCELoss, multiclass uses CrossEntropyLoss and reports per-class precision/recall and the
+confusion matrix, regression uses MSELoss on the standardized label and reports RMSE, MAE and
+R² in its units. The rows are split with --test-size (stratified for classes), and the
+features are standardized with the training split's mean and scale; all of it is saved in
+model.json beside model.pt and applied by 'torchann predict'.
 
 Beyond the chapter's network: --hidden 64,32 (any depth), --activation, --dropout,
 --weight-decay, --lr-schedule cosine and --early-stopping [PATIENCE] (10% of the training
@@ -45,43 +52,53 @@ def add_arguments(parser):
 
     def preset_help(text, key):
         return (f"{text} (default: {PRESETS['seed'][key]}; "
-                + "; ".join(f"{p}: {PRESETS[p][key]}" for p in PRESETS if p != "seed") + ")")
+                + "; ".join(f"{p}: {PRESETS[p][key]}" for p in ("fast", "large"))
+                + "; auto: chosen from the table)")
 
     group = parser.add_argument_group("model and training")
-    group.add_argument("--preset", choices=sorted(PRESETS), default="seed",
-                       help="starting configuration: 'seed' is the chapter's, 'fast' the "
-                            "recommended one, 'large' for many rows (default: seed)")
+    group.add_argument("--preset", choices=sorted(PRESETS),
+                       help="starting configuration: 'auto' chosen from the table's rows and "
+                            "task, 'seed' the chapter's, 'fast' for small data like the "
+                            "chapter's, 'large' for many rows (default: auto with --data, "
+                            "seed without)")
     group.add_argument("--hidden", metavar="H[,H...]",
                        help=preset_help("hidden layer sizes, e.g. 64,32 for two layers",
                                         "hidden"))
     group.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "gelu"),
-                       default="relu", help="activation of the hidden layers (default: relu)")
-    group.add_argument("--dropout", type=float, default=0.0,
-                       help="dropout after each hidden layer, in [0, 1) (default: 0)")
-    group.add_argument("--weight-decay", type=float, default=0.0,
-                       help="L2 penalty on the weights, with sgd or adam (default: 0)")
+                       help="activation of the hidden layers (default: relu)")
+    group.add_argument("--dropout", type=float,
+                       help="dropout after each hidden layer, in [0, 1) (default: 0; auto: "
+                            "chosen)")
+    group.add_argument("--weight-decay", type=float,
+                       help="L2 penalty on the weights with sgd or adam, decoupled decay with "
+                            "adamw (default: 0; auto: chosen)")
+    group.add_argument("--label-smoothing", type=float,
+                       help="classification targets smoothed towards uniform by this much "
+                            "while training, in [0, 1) (default: 0; auto: 0.1)")
     group.add_argument("--early-stopping", type=int, nargs="?", const=10, metavar="PATIENCE",
                        help="hold out 10%% of the training rows, stop after PATIENCE epochs "
                             "(default 10) without a better validation loss, keep the best "
-                            "weights (default: off)")
-    group.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                       help="learning rate over the epochs (default: constant)")
+                            "weights (default: off; auto: on)")
+    group.add_argument("--lr-schedule", choices=("constant", "cosine", "warmup_cosine"),
+                       help="learning rate over the epochs: cosine per epoch, warmup_cosine "
+                            "per step after a linear warm-up (default: constant; auto: "
+                            "warmup_cosine)")
     group.add_argument("--epochs", type=int, help=preset_help("training epochs", "epochs"))
     group.add_argument("--lr", type=float, help=preset_help("learning rate", "lr"))
-    group.add_argument("--optimizer", choices=("sgd", "adam", "lbfgs"),
+    group.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "lbfgs"),
                        help=preset_help("optimizer", "optimizer"))
     group.add_argument("--batch-size", type=int,
                        help="minibatch size (default: the full batch, as in the chapter; "
-                            f"large: {PRESETS['large']['batch_size']})")
+                            f"large: {PRESETS['large']['batch_size']}; auto: chosen)")
     group.add_argument("--seed", type=int, default=0,
                        help="seeds the data and the initial weights; the same seed gives the "
                             "same numbers (default: 0)")
     group.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
                        help="where to train (default: cpu)")
     group.add_argument("--threads", type=int,
-                       help="CPU threads for torch (default: 1 for small data like the "
-                            "chapter's, where more threads only wait on each other; torch's "
-                            "default otherwise)")
+                       help="CPU threads for torch (default: 1 for minibatches under 8192 "
+                            "rows and for small data like the chapter's, where more threads "
+                            "only wait on each other; torch's default otherwise)")
     group.add_argument("--log-every", type=int, default=100,
                        help="print the training loss every N epochs, 0 never (default: 100)")
 
@@ -99,7 +116,8 @@ def add_arguments(parser):
                      help="what to learn; auto decides from the label and says what it "
                           "decided (default: auto)")
     own.add_argument("--features", metavar="A,B,C",
-                     help="feature columns (default: every other numeric column)")
+                     help="feature columns (default: every other column that is a number, "
+                          "or text with 2 to 20 distinct values, one-hot encoded)")
     own.add_argument("--test-size", type=float, default=0.2,
                      help="fraction of --data rows held out, stratified for classes "
                           "(default: 0.2)")
@@ -132,6 +150,7 @@ def run(args):
     from torchann.classify.experiment import REQUEST, Experiment
     from torchann.classify.files import save_model
     from torchann.commands._progress import Progress
+    from torchann.errors import as_flags
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.report import Image, Section, render_report
 
@@ -148,6 +167,9 @@ def run(args):
         print(line)
     if result.finding:
         warning = result.metrics["warning"] = f"warning: {result.finding}; {POOR_ADVICE}"
+        print(f"torchann: {warning}", file=sys.stderr)
+    if result.baseline_warning:
+        warning = result.metrics["baseline_warning"] = as_flags(result.baseline_warning)
         print(f"torchann: {warning}", file=sys.stderr)
     if result.figures_note:
         print(result.figures_note)

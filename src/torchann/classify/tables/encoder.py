@@ -10,7 +10,8 @@ batches one after another, so a file bigger than memory works) and decides, colu
   only at prediction time is imputed the same way, without an indicator;
 - a **text** column with 2 to :data:`MAX_CATEGORIES` distinct values is one-hot encoded with
   its sorted vocabulary (``<name>=<value>`` columns); a value not in the vocabulary, or missing,
-  becomes all zeros ("other");
+  becomes all zeros (no column of its own, so a real category called ``other`` keeps its
+  own column);
 - a text column with more distinct values, with a different value in every row (an
   identifier), with one value only, or with nothing but missing values is **skipped**, and so
   is a column whose values are all missing;
@@ -238,10 +239,10 @@ class FeatureEncoder:
         else:
             vocabulary = sorted(s.counts)
             self.columns.append({"name": name, "kind": "category", "vocabulary": vocabulary})
-            gaps = f"; {s.missing} missing as 'other'" if s.missing else ""
+            gaps = f"; {s.missing} missing, also all zeros" if s.missing else ""
             self.decisions.append(f"{name}: text category, one-hot encoded over "
                                   f"{len(vocabulary)} values ({', '.join(vocabulary)}); "
-                                  f"unseen values become 'other' (all zeros){gaps}")
+                                  f"a value unseen in training becomes all zeros{gaps}")
 
     # ----------------------------------------------------------------------- using
 

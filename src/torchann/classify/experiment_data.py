@@ -1,0 +1,121 @@
+"""3.3 The experiment's data: the chapter's blobs or a user's table, as :class:`ExperimentData`.
+
+:func:`blob_data` draws the chapter's blobs; :func:`table_data` reads a user's table into
+memory, or streams it when it is large (:func:`is_streamed`). Both return the arrays an
+:class:`~torchann.classify.experiment.Experiment` trains and tests on, with what
+``model.json`` says about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchann.errors import TorchannError
+
+
+def _quiet(line):
+    pass
+
+
+@dataclass
+class ExperimentData:
+    """The arrays an experiment trains and tests on, and where they came from.
+
+    ``x_train`` is a :class:`~torchann.classify.dataset.StreamedTable` and ``y_train``
+    ``None`` when the training rows are streamed. ``info`` holds what ``model.json`` says about
+    the data (``data``, ``features``, ``label``, ``label_map``, ``standardize``, ``encoder``)
+    and ``decisions``/``streamed`` when there are any. ``raw`` is ``(train, test)`` in the
+    features' own units and ``prepare`` turns such rows into the network's input, for the
+    boundary figure of a table with two numeric features.
+    """
+
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+    task: object
+    info: dict
+    raw: tuple | None = None
+    prepare: object = None
+
+    @property
+    def streamed(self):
+        return self.y_train is None
+
+
+def feature_list(features):
+    """``features`` as a list of names: a list, or text such as ``"a,b,c"``; ``None`` stays."""
+    if features is None:
+        return None
+    names = features.split(",") if isinstance(features, str) else list(features)
+    names = [str(f).strip() for f in names if str(f).strip()]
+    if not names:
+        raise TorchannError("`features` is empty; name the feature columns, e.g. a,b,c")
+    return names
+
+
+def is_streamed(path, stream=False):
+    """Whether ``path`` is streamed: ``stream``, or a file over
+    :data:`~torchann.classify.dataset.STREAM_BYTES`."""
+    import os
+
+    from torchann.classify.dataset import STREAM_BYTES
+
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return stream  # reading it names the problem
+    return stream or size > STREAM_BYTES
+
+
+def blob_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
+    """The chapter's blobs (:func:`~torchann.classify.chapter.chapter_data`) as
+    :class:`ExperimentData`."""
+    from torchann.classify.chapter import chapter_data
+    from torchann.classify.tasks import Task
+
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        if value < 1:
+            raise TorchannError(f"`{name}={value}`: must be positive")
+    x_train, y_train, x_test, y_test = chapter_data(seed, n_train, n_test, cluster_std)
+    info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
+            "label_map": None, "standardize": None}
+    task = Task("binary", ["0", "1"], reason="the chapter's blobs")
+    return ExperimentData(x_train, y_train, x_test, y_test, task, info)
+
+
+def _table_info(path, label, data):
+    from pathlib import Path
+
+    encoder = data.encoder
+    return {"data": str(Path(path).resolve()), "features": encoder.output_names,
+            "label": label, "label_map": data.task.label_map, "standardize": None,
+            "encoder": encoder.to_json(), "decisions": encoder.decisions,
+            "skipped_columns": [s["name"] for s in encoder.skipped]}
+
+
+def table_data(path, label, features=None, test_size=0.2, seed=0, task="auto", stream=False,
+               say=_quiet):
+    """A user's table as :class:`ExperimentData`: read into memory
+    (:func:`~torchann.classify.dataset.load_in_memory`), or streamed
+    (:class:`~torchann.classify.dataset.StreamedTable`, saying how) when :func:`is_streamed`.
+    """
+    from torchann.classify.dataset import StreamedTable, load_in_memory
+
+    features = feature_list(features)
+    if not is_streamed(path, stream):
+        data = load_in_memory(path, label, features, test_size, seed, task=task)
+        info = _table_info(path, label, data)
+        prepare = data.encoder.transform_array if data.raw is not None else None
+        return ExperimentData(data.x_train, data.y_train, data.x_test, data.y_test, data.task,
+                              info, raw=data.raw, prepare=prepare)
+    data = StreamedTable(path, label, features, test_size, seed, task=task).scan()
+    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+            if data.n_test_kept < data.n_test else "")
+    say(f"Streaming {path}: {data.n_rows:,} rows, {data.n_train:,} for training and "
+        f"{data.n_test:,} for testing (row hash, seed {seed}), read in windows of "
+        f"{data.window:,} shuffled rows each epoch{kept}")
+    info = _table_info(path, label, data)
+    info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
+                        "test_evaluated": data.n_test_kept, "window": data.window}
+    return ExperimentData(data, None, data.x_test, data.y_test, data.task, info)
