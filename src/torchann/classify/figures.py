@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from torchann.classify.chapter import vis_data
+from torchann.io.writers import new_figure
 
 
 def _draw_points(ax, x_train, y_train, x_test, y_test, names, colors):
@@ -20,9 +21,8 @@ def _draw_points(ax, x_train, y_train, x_test, y_test, names, colors):
 
 def data_figure(x_train, y_train, x_test=None, y_test=None, names=("x1", "x2")):
     """The chapter's data picture: training points in red, test points in blue."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig = new_figure(figsize=(5, 5))
+    ax = fig.subplots()
     _draw_points(ax, x_train, y_train, x_test, y_test, names, colors=("r", "b"))
     ax.set_title("Data: label 0 = circle, label 1 = plus")
     ax.legend(fontsize="small")
@@ -49,8 +49,6 @@ def boundary_figure(proba, x_train, y_train, x_test=None, y_test=None, names=("x
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
-
     pts = np.asarray(x_train) if x_test is None else np.vstack([x_train, x_test])
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-6)
@@ -58,7 +56,8 @@ def boundary_figure(proba, x_train, y_train, x_test=None, y_test=None, names=("x
     g1 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
     xx, yy = np.meshgrid(g0, g1)
     zz = np.asarray(proba(np.column_stack([xx.ravel(), yy.ravel()]))).reshape(xx.shape)
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig = new_figure(figsize=(6, 5))
+    ax = fig.subplots()
     filled = ax.contourf(xx, yy, zz, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(xx, yy, zz, levels=[0.5], colors="k", linewidths=1.5)
     fig.colorbar(filled, ax=ax, label="P(label = 1)")
@@ -70,9 +69,8 @@ def boundary_figure(proba, x_train, y_train, x_test=None, y_test=None, names=("x
 
 def loss_figure(result):
     """Training loss per epoch and test loss at each logged epoch, from a :class:`FitResult`."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure(figsize=(6, 4))
+    ax = fig.subplots()
     ax.plot(range(len(result.train_loss)), result.train_loss, label="train loss")
     if result.test_loss:
         ep, tl = zip(*result.test_loss)

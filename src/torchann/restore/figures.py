@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from torchann.io.writers import new_figure  # noqa: F401 (figures are drawn through it)
+
 
 def demo_image(size=100):
     """The built-in original: scikit-image's camera photograph, ``size`` x ``size`` in [0, 1]."""
@@ -22,24 +24,6 @@ def display_range(image, stretch=False):
     if not stretch and lo >= -0.05 and hi <= 1.05:
         return 0.0, 1.0
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
-
-
-def new_figure(**kwargs):
-    """A new matplotlib Figure: through pyplot when pyplot is in use, else a bare one.
-
-    In a notebook or a session that called ``plt.show()`` the figure joins pyplot's as
-    ``plt.subplots`` would make it; a command that only saves it as a PNG does not load
-    pyplot (half a second) for it. Both draw the same pixels.
-    """
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        import matplotlib.pyplot as plt
-
-        return plt.figure(**kwargs)
-    from matplotlib.figure import Figure
-
-    return Figure(**kwargs)
 
 
 def plot_panels(panels, title=None):
