@@ -23,9 +23,10 @@ box in report.html.
 
 Deblurring: --corruption blur:gaussian,sigma=2 (or blur:box,size=5, blur:motion,length=9,
 angle=30, or --psf FILE.npy) with --boundary zero|circular|reflect. A blurred photograph
-carries noise, so add a prior: --prior tv --weight auto minimizes
-1/2 ||A x - y||^2 + lambda TV(x) (ADMM in float32; --clip or --solver pdhg: the primal-dual
-solver) and picks lambda from the noise level (printed). A colour picture stays in colour
+carries noise, so a blur gets a prior by default (--prior auto: tv with --weight auto, which
+minimizes 1/2 ||A x - y||^2 + lambda TV(x) with ADMM in float32, --clip or --solver pdhg:
+the primal-dual solver, and picks lambda from the noise level, printed); --prior none is the
+plain fit. A colour picture stays in colour
 (--channels joint|separate, or --grey), alpha and 16-bit grey are kept; --tile SIZE bounds
 memory. With no IMAGE, the blur demo is the camera photograph at 256x256, blurred,
 with Gaussian noise of --noise (default 0.01).
@@ -69,9 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", type=float, metavar="SIGMA",
                         help="Gaussian noise added to the demo's corrupted image "
                         "(default: 0.01 for a blur, 0 for weird)")
-    parser.add_argument("--prior", choices=("tv", "tikhonov", "none"), default="none",
-                        help="regularize: minimize 1/2 ||f(x) - y||^2 + weight R(x) with the "
-                        "primal-dual solver (default: %(default)s, the chapter's plain fit)")
+    parser.add_argument("--prior", choices=("auto", "tv", "tikhonov", "none"),
+                        help="regularize: minimize 1/2 ||f(x) - y||^2 + weight R(x); auto is "
+                        "tv with --weight auto for a blur (unless --method or --init is "
+                        "given), none (the chapter's plain fit) otherwise (default: auto)")
     parser.add_argument("--weight", metavar="LAMBDA|auto",
                         help="the prior's weight, or 'auto' to pick it from the noise level")
     parser.add_argument("--noise-level", type=float, metavar="SIGMA",
