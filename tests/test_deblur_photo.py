@@ -154,6 +154,32 @@ def test_cli_16_bit_grey_writes_16_bits(tmp_path, colour):
     assert np.asarray(Image.open(out / "restored.png")).dtype == np.uint16
 
 
+@pytest.mark.parametrize("extra", [[], ["--prior", "none"], ["--prior", "none", "--method", "gd",
+                                                                "--steps", "50"],
+                                     ["--prior", "tikhonov"], ["--clip", "0,1", "--steps", "20"]])
+def test_cli_every_blur_path_keeps_colour(tmp_path, colour, extra):
+    Image.fromarray(np.uint8(np.round(np.clip(blur(colour), 0, 1) * 255))).save(
+        tmp_path / "c.png")
+    out = tmp_path / "out"
+    assert cli.main(["restore", str(tmp_path / "c.png"), "--corruption", SPEC, "--out",
+                     str(out), "--quiet", *extra]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["colour"] is True and summary["shape"] == [64, 64, 3]
+    assert np.load(out / "restored.npy").shape == (64, 64, 3)
+    written = np.asarray(Image.open(out / "restored.png"))
+    assert written.shape == (64, 64, 3)
+    assert not np.array_equal(written[..., 0], written[..., 1])  # not a grey picture
+
+
+def test_cli_plain_fit_of_a_blur_can_be_grey(tmp_path, colour):
+    Image.fromarray(np.uint8(np.round(np.clip(blur(colour), 0, 1) * 255))).save(
+        tmp_path / "c.png")
+    out = tmp_path / "out"
+    assert cli.main(["restore", str(tmp_path / "c.png"), "--corruption", SPEC, "--prior",
+                     "none", "--grey", "--out", str(out), "--quiet"]) == 0
+    assert np.load(out / "restored.npy").shape == (64, 64)
+
+
 def test_cli_deblur_options_need_a_prior(tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((16, 16)))
     status = cli.main(["restore", str(tmp_path / "x.npy"), "--corruption", "weird", "--grey",

@@ -77,7 +77,7 @@ def parse_request(args) -> Request:
     init, init_file = _init(args.init, regularized)
     if not (regularized and blur):  # the deblurring options need a blur and a prior
         given = [f"--{name}" for name in _DEBLUR_OPTIONS if getattr(args, name) is not None]
-        given += ["--grey"] if args.grey else []
+        given += ["--grey"] if args.grey and not blur else []
         if given:
             raise TorchannError(f"{', '.join(given)} apply to deblurring with a prior; add "
                                 "--corruption blur:... (or --psf FILE) and --prior tv "

@@ -150,22 +150,6 @@ def _add_noise(broken, req):
     return broken + req.noise * np.random.default_rng(req.seed).standard_normal(broken.shape)
 
 
-def _blur_inputs(req):
-    """Return (forward, name, broken 2-D, reference 2-D or None, input files) for a blur."""
-    from torchann import deblur, io
-
-    psf = io.load_array(req.psf) if req.psf else None
-    spec = "psf" if psf is not None else req.corruption
-    if req.image is None:
-        reference, broken = _deblur.blurred_demo(req, spec, psf)
-        name, inputs = "demo:camera", []
-    else:
-        name, broken, reference, inputs = _load_inputs(req, None)
-        _add_noise(broken, req)  # refuses --noise with an IMAGE
-    forward = deblur.spec_operator(spec, broken.shape, req.boundary, psf=psf)
-    return forward, name, broken, reference, inputs + [req.psf]
-
-
 def run(args) -> int:
     """Restore the image, then write every output at once."""
     import matplotlib
@@ -176,24 +160,22 @@ def run(args) -> int:
     threads = runtime.set_threads(args.threads)
     device = runtime.resolve_device(args.device)
     req = request.parse_request(args)
-    if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
-        return output.write_outcome(req, _deblur.deblur(req, threads, device))
+    if req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
+        if req.regularized:
+            return output.write_outcome(req, _deblur.deblur(req, threads, device))
+        return output.write_outcome(req, _deblur.plain(req, threads, device, _solve))
     return output.write_outcome(req, _restore(req, threads, device))
 
 
 def _restore(req, threads, device) -> output.Outcome:
-    """A known corruption, or a blur without a prior: ``restore()`` or ``deconvolve()``."""
+    """A known corruption other than a blur: ``restore()`` or ``deconvolve()``."""
     from torchann import io
     from torchann import restore as lib
 
-    if req.blur:
-        forward, name, broken, reference, inputs = _blur_inputs(req)
-        corruption_file = ""
-    else:
-        forward = lib.load_corruption(req.corruption)
-        name, broken, reference, inputs = _load_inputs(req, forward)
-        broken = _add_noise(broken, req)
-        corruption_file = req.corruption.rpartition(":")[0]
+    forward = lib.load_corruption(req.corruption)
+    name, broken, reference, inputs = _load_inputs(req, forward)
+    broken = _add_noise(broken, req)
+    corruption_file = req.corruption.rpartition(":")[0]
     inputs = [f for f in inputs + [req.init_file] if f]
     io.check_not_input([req.out / f for f in output.OUTPUTS], inputs + [corruption_file])
     result = _solve(req, forward, broken, device)
@@ -206,8 +188,6 @@ def _restore(req, threads, device) -> output.Outcome:
         summary.update(converged=result.converged, stop_reason=result.stop_reason,
                        condition_estimate=result.condition_estimate,
                        warning=as_flags(result.warning or "") or None)
-    if req.blur:
-        summary["boundary"] = req.boundary
     line, title = output.headline(result, req.prior if req.regularized else None)
     lo_hi = lib.display_range(restored if reference is None else reference)
     return output.Outcome(name, result, summary, line, title, broken, restored, reference,
