@@ -119,11 +119,14 @@ def plain(req, threads, device, solve) -> Outcome:
     import numpy as np
 
     from torchann import deblur
+    from torchann.deblur.noise import noise_sigma
 
     picture, name, reference, kernel, inputs = _checked_inputs(req)
     cube = np.atleast_3d(picture.array)
     forward = deblur.blur_operator(kernel, cube.shape[:2], req.boundary)
-    results = [solve(req, forward, cube[..., c], device) for c in range(cube.shape[2])]
+    sigmas = [noise_sigma(cube[..., c], crop=1024) for c in range(cube.shape[2])]
+    results = [solve(req, forward, cube[..., c], device, noise_level=sigmas[c])
+               for c in range(cube.shape[2])]  # the noise level: the discrepancy check
     result = _joined(results, cube)
     line, title = headline(result, None)
     if picture.is_colour:
@@ -133,7 +136,8 @@ def plain(req, threads, device, solve) -> Outcome:
         outcome.summary["requested_method"] = "auto"
     outcome.summary.update(converged=result.converged, stop_reason=result.stop_reason,
                            condition_estimate=result.condition_estimate,
-                           warning=as_flags(result.warning or "") or None)
+                           warning=as_flags(result.warning or "") or None,
+                           noise_sigma=float(np.mean(sigmas)))
     return outcome
 
 

@@ -195,8 +195,11 @@ def _restore(req, threads, device) -> output.Outcome:
                           restored_png=output.grey_png(restored, *lo_hi))
 
 
-def _solve(req, forward, broken, device):
-    """Run the solver under a progress bar sized by the steps it plans."""
+def _solve(req, forward, broken, device, noise_level=None):
+    """Run the solver under a progress bar sized by the steps it plans.
+
+    ``noise_level``: the noise in ``broken``, for the discrepancy check of ``restore()``.
+    """
     import torch
 
     from torchann import restore as lib
@@ -223,4 +226,4 @@ def _solve(req, forward, broken, device):
                                      device=device, callback=progress, **tol)
         return lib.restore(broken, forward=forward, method=method, steps=req.steps,
                            lr=req.lr, seed=req.seed, tol=req.tol, device=device,
-                           callback=progress, init=req.init)
+                           callback=progress, init=req.init, noise_level=noise_level)
