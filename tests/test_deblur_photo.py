@@ -171,6 +171,22 @@ def test_cli_every_blur_path_keeps_colour(tmp_path, colour, extra):
     assert not np.array_equal(written[..., 0], written[..., 1])  # not a grey picture
 
 
+def test_cli_automatic_weight_holds_on_a_jpeg(tmp_path):
+    from skimage import data
+
+    original = data.astronaut()[:128, 150:278] / 255.0
+    Image.fromarray(np.uint8(np.round(np.clip(blur(original, noise=0.005), 0, 1) * 255))).save(
+        tmp_path / "p.jpg", quality=85)
+    Image.fromarray(np.uint8(np.round(original * 255))).save(tmp_path / "o.png")
+    out, summary = restore(tmp_path, tmp_path / "p.jpg", "--reference", str(tmp_path / "o.png"))
+    assert summary["noise_estimate"].endswith("(JPEG)") and summary["noise_sigma"] > 0.003
+    assert summary["psnr"] > summary["psnr_input"] + 1
+    from torchann.deblur.noise import noise_sigma
+
+    jpeg = io.load_picture(tmp_path / "p.jpg").array
+    assert noise_sigma(jpeg) < 0.5 * noise_sigma(jpeg, scale=2)  # JPEG hid the fine noise
+
+
 def test_cli_plain_fit_of_a_blur_can_be_grey(tmp_path, colour):
     Image.fromarray(np.uint8(np.round(np.clip(blur(colour), 0, 1) * 255))).save(
         tmp_path / "c.png")

@@ -102,12 +102,30 @@ def deblur(req, threads, device) -> Outcome:
                   quiet=req.quiet, desc="deblur", delay=2.0) as progress:
         result = deblur.deblur_image(
             broken, kernel, weight=req.weight, channels=req.channels or "joint",
-            dtype=req.dtype or "float32", device=device, noise_level=req.noise_level,
+            dtype=req.dtype or "float32", device=device, noise_level=_noise_level(req, broken),
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
     line, title = headline(result, req.prior)
     if picture.is_colour:
         line += f", {broken.shape[2]} channels {result.extra['channels']}"
-    return _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
+    outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
+    if _is_jpeg(req) and "noise_sigma" in result.extra and req.noise_level is None:
+        outcome.summary["noise_estimate"] = "2 x 2 block means (JPEG)"
+    return outcome
+
+
+def _is_jpeg(req) -> bool:
+    return bool(req.image) and req.image.lower().endswith((".jpg", ".jpeg"))
+
+
+def _noise_level(req, broken):
+    """``--noise-level``, or for a JPEG the noise estimated on 2 x 2 block means (see
+    :func:`torchann.deblur.noise.noise_sigma`), or None (estimated by the library)."""
+    if (req.noise_level is not None or not _is_jpeg(req) or req.weight != "auto"
+            or req.prior == "none"):
+        return req.noise_level
+    from torchann.deblur.noise import noise_sigma
+
+    return noise_sigma(broken, crop=1024, scale=2) or None  # 0: the library says so
 
 
 def plain(req, threads, device, solve) -> Outcome:
@@ -124,7 +142,8 @@ def plain(req, threads, device, solve) -> Outcome:
     picture, name, reference, kernel, inputs = _checked_inputs(req)
     cube = np.atleast_3d(picture.array)
     forward = deblur.blur_operator(kernel, cube.shape[:2], req.boundary)
-    sigmas = [noise_sigma(cube[..., c], crop=1024) for c in range(cube.shape[2])]
+    scale = 2 if _is_jpeg(req) else 1  # JPEG smooths the finest noise away
+    sigmas = [noise_sigma(cube[..., c], crop=1024, scale=scale) for c in range(cube.shape[2])]
     results = [solve(req, forward, cube[..., c], device, noise_level=sigmas[c])
                for c in range(cube.shape[2])]  # the noise level: the discrepancy check
     result = _joined(results, cube)
