@@ -347,3 +347,11 @@ def test_command_warns_when_a_plain_blur_fit_follows_the_noise(tmp_path, capsys)
     assert "follows the noise" in (out / "report.html").read_text()
     _, summary, err, _ = run_cli(["--corruption", "blur:gaussian,sigma=2"], tmp_path, capsys)
     assert summary["prior"] == "tv" and not summary.get("warning") and "warning" not in err
+
+
+def test_a_known_condition_estimate_is_used_as_given():
+    _, y = small_problem()
+    first = lib.restore(y, method="cg")
+    again = lib.restore(y, method="cg", condition=first.condition_estimate)
+    assert again.condition_estimate == first.condition_estimate
+    assert lib.restore(y, method="cg", condition=1e9).converged is False

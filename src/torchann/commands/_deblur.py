@@ -144,8 +144,11 @@ def plain(req, threads, device, solve) -> Outcome:
     forward = deblur.blur_operator(kernel, cube.shape[:2], req.boundary)
     scale = 2 if _is_jpeg(req) else 1  # JPEG smooths the finest noise away
     sigmas = [noise_sigma(cube[..., c], crop=1024, scale=scale) for c in range(cube.shape[2])]
-    results = [solve(req, forward, cube[..., c], device, noise_level=sigmas[c])
-               for c in range(cube.shape[2])]  # the noise level: the discrepancy check
+    results = []  # the noise level: the discrepancy check; a blur's condition is the same
+    for c in range(cube.shape[2]):  # for every channel: estimated once
+        condition = results[0].condition_estimate if results else None
+        results.append(solve(req, forward, cube[..., c], device, noise_level=sigmas[c],
+                             condition=condition))
     result = _joined(results, cube)
     line, title = headline(result, None)
     if picture.is_colour:

@@ -195,10 +195,11 @@ def _restore(req, threads, device) -> output.Outcome:
                           restored_png=output.grey_png(restored, *lo_hi))
 
 
-def _solve(req, forward, broken, device, noise_level=None):
+def _solve(req, forward, broken, device, noise_level=None, condition=None):
     """Run the solver under a progress bar sized by the steps it plans.
 
-    ``noise_level``: the noise in ``broken``, for the discrepancy check of ``restore()``.
+    ``noise_level``: the noise in ``broken``, for the discrepancy check of ``restore()``;
+    ``condition``: a known condition estimate of a linear ``forward``.
     """
     import torch
 
@@ -226,4 +227,5 @@ def _solve(req, forward, broken, device, noise_level=None):
                                      device=device, callback=progress, **tol)
         return lib.restore(broken, forward=forward, method=method, steps=req.steps,
                            lr=req.lr, seed=req.seed, tol=req.tol, device=device,
-                           callback=progress, init=req.init, noise_level=noise_level)
+                           callback=progress, init=req.init, noise_level=noise_level,
+                           condition=condition)

@@ -265,8 +265,8 @@ def start_point(init, y, seed=0):
 
 
 def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, seed=0,
-            tol=None, device="cpu", callback=None, init=None,
-            noise_level=None) -> RestoreResult:
+            tol=None, device="cpu", callback=None, init=None, noise_level=None,
+            condition=None) -> RestoreResult:
     """Recover ``x`` from ``broken = forward(x)``.
 
     Parameters
@@ -304,6 +304,9 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
         The noise's standard deviation in ``broken``, when known or estimated: a fit whose
         residual falls well below it follows the noise and is not converged (the discrepancy
         principle, :func:`~torchann.restore.convergence.assess`).
+    condition : float, optional
+        A condition estimate already known for a linear ``forward`` (whose Jacobian is the
+        same everywhere), e.g. from another channel's result: it is not estimated again.
 
     Returns
     -------
@@ -364,7 +367,8 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     stop_reason = {"steps": "max_steps", "tol": "tol"}.get(stopped, stopped)
     if stopped == "converged":
         stop_reason = "exact" if method == "cg" else "stationary"
-    condition = _condition(forward, x, y, f0 if method in ("cg", "gn") else None, method)
+    if condition is None:
+        condition = _condition(forward, x, y, f0 if method in ("cg", "gn") else None, method)
     relative = distance / track.norm_y
     converged, warning = assess(relative, condition, stop_reason, method, taken,
                                 distance / math.sqrt(y.numel()), noise_level)
