@@ -239,6 +239,39 @@ def test_cli_deblurs_a_photograph(tmp_path, capsys):
     assert summary["psnr_input"] == pytest.approx(same_range, abs=1e-6)
 
 
+def _restore_summary(tmp_path, *argv):
+    import json
+
+    from torchann import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["restore", *argv, "--out", str(out), "--quiet"]) == 0
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_cli_a_blur_gets_a_prior_by_default(tmp_path):
+    photo, original = _photo(tmp_path)
+    ref = ["--reference", str(original)]
+    blur = ["--corruption", "blur:gaussian,sigma=1.5"]
+    summary = _restore_summary(tmp_path, str(photo), *blur, *ref)
+    assert summary["prior"] == "tv" and summary["prior_requested"] == "auto"
+    assert summary["method"] == "admm" and summary["weight_rule"] == "auto"
+    assert summary["psnr"] > summary["psnr_input"] + 1
+    explicit = _restore_summary(tmp_path, str(photo), *blur, *ref, "--prior", "tv",
+                                "--weight", "auto")
+    assert explicit["psnr"] == pytest.approx(summary["psnr"])
+    plain = _restore_summary(tmp_path, str(photo), *blur, *ref, "--prior", "none")
+    assert plain["prior"] == plain["prior_requested"] == "none" and plain["method"] == "cg"
+    # an explicit solver asks for the plain fit
+    assert _restore_summary(tmp_path, str(photo), *blur, "--method", "cg")["prior"] == "none"
+
+
+def test_cli_without_a_blur_keeps_the_plain_fit(tmp_path):
+    np.save(tmp_path / "x.npy", np.full((16, 16), 0.5))
+    summary = _restore_summary(tmp_path, str(tmp_path / "x.npy"), "--corruption", "weird")
+    assert summary["method"] == "cg" and "prior" not in summary
+
+
 def test_cli_blur_demo_with_a_user_psf(tmp_path):
     import json
 

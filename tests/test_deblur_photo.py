@@ -154,6 +154,48 @@ def test_cli_16_bit_grey_writes_16_bits(tmp_path, colour):
     assert np.asarray(Image.open(out / "restored.png")).dtype == np.uint16
 
 
+@pytest.mark.parametrize("extra", [[], ["--prior", "none"], ["--prior", "none", "--method", "gd",
+                                                                "--steps", "50"],
+                                     ["--prior", "tikhonov"], ["--clip", "0,1", "--steps", "20"]])
+def test_cli_every_blur_path_keeps_colour(tmp_path, colour, extra):
+    Image.fromarray(np.uint8(np.round(np.clip(blur(colour), 0, 1) * 255))).save(
+        tmp_path / "c.png")
+    out = tmp_path / "out"
+    assert cli.main(["restore", str(tmp_path / "c.png"), "--corruption", SPEC, "--out",
+                     str(out), "--quiet", *extra]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["colour"] is True and summary["shape"] == [64, 64, 3]
+    assert np.load(out / "restored.npy").shape == (64, 64, 3)
+    written = np.asarray(Image.open(out / "restored.png"))
+    assert written.shape == (64, 64, 3)
+    assert not np.array_equal(written[..., 0], written[..., 1])  # not a grey picture
+
+
+def test_cli_automatic_weight_holds_on_a_jpeg(tmp_path):
+    from skimage import data
+
+    original = data.astronaut()[:128, 150:278] / 255.0
+    Image.fromarray(np.uint8(np.round(np.clip(blur(original, noise=0.005), 0, 1) * 255))).save(
+        tmp_path / "p.jpg", quality=85)
+    Image.fromarray(np.uint8(np.round(original * 255))).save(tmp_path / "o.png")
+    out, summary = restore(tmp_path, tmp_path / "p.jpg", "--reference", str(tmp_path / "o.png"))
+    assert summary["noise_estimate"].endswith("(JPEG)") and summary["noise_sigma"] > 0.003
+    assert summary["psnr"] > summary["psnr_input"] + 1
+    from torchann.deblur.noise import noise_sigma
+
+    jpeg = io.load_picture(tmp_path / "p.jpg").array
+    assert noise_sigma(jpeg) < 0.5 * noise_sigma(jpeg, scale=2)  # JPEG hid the fine noise
+
+
+def test_cli_plain_fit_of_a_blur_can_be_grey(tmp_path, colour):
+    Image.fromarray(np.uint8(np.round(np.clip(blur(colour), 0, 1) * 255))).save(
+        tmp_path / "c.png")
+    out = tmp_path / "out"
+    assert cli.main(["restore", str(tmp_path / "c.png"), "--corruption", SPEC, "--prior",
+                     "none", "--grey", "--out", str(out), "--quiet"]) == 0
+    assert np.load(out / "restored.npy").shape == (64, 64)
+
+
 def test_cli_deblur_options_need_a_prior(tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((16, 16)))
     status = cli.main(["restore", str(tmp_path / "x.npy"), "--corruption", "weird", "--grey",

@@ -312,3 +312,46 @@ def test_command_refuses_a_start_for_the_regularized_solver(tmp_path, capsys):
     status, _, err, out = run_cli(["--corruption", "blur:gaussian,sigma=1", "--prior", "tv",
                                    "--init", "mid"], tmp_path, capsys)
     assert status == 2 and "--init" in err and not out.exists()
+
+
+# ------------------------------------------------------------------ the discrepancy principle
+
+
+def test_a_residual_far_below_the_noise_is_not_converged():
+    from torchann.restore.convergence import DISCREPANCY_WARN, assess
+
+    converged, warning = assess(0.01, 10.0, "tol", "cg", 5, residual_rms=0.001,
+                                noise_level=0.01)
+    assert not converged and "noise" in warning and "`prior=tv`" in warning
+    at_the_noise = assess(0.01, 10.0, "tol", "cg", 5, residual_rms=DISCREPANCY_WARN * 0.011,
+                          noise_level=0.01)
+    assert at_the_noise == (True, None)
+    assert assess(0.01, 10.0, "tol", "cg", 5, residual_rms=1e-9, noise_level=None)[0]
+
+
+def test_restore_applies_the_discrepancy_principle_when_the_noise_is_known():
+    from torchann import deblur
+
+    original, blurred = deblur.blurred_demo(64, "blur:gaussian,sigma=2", "reflect", 0.01)
+    op = deblur.spec_operator("blur:gaussian,sigma=2", (64, 64), "reflect")
+    noisy = lib.restore(blurred, forward=op, method="cg", noise_level=0.01)
+    assert noisy.converged is False and "follows the noise" in noisy.warning
+    assert lib.restore(blurred, forward=op, method="cg").warning is None  # noise unknown
+
+
+def test_command_warns_when_a_plain_blur_fit_follows_the_noise(tmp_path, capsys):
+    _, summary, err, out = run_cli(["--corruption", "blur:gaussian,sigma=2", "--prior",
+                                    "none", "--steps", "100"], tmp_path, capsys)
+    assert summary["converged"] is False and "--prior tv" in summary["warning"]
+    assert "torchann: warning: the fit follows the noise" in err and "--prior tv" in err
+    assert "follows the noise" in (out / "report.html").read_text()
+    _, summary, err, _ = run_cli(["--corruption", "blur:gaussian,sigma=2"], tmp_path, capsys)
+    assert summary["prior"] == "tv" and not summary.get("warning") and "warning" not in err
+
+
+def test_a_known_condition_estimate_is_used_as_given():
+    _, y = small_problem()
+    first = lib.restore(y, method="cg")
+    again = lib.restore(y, method="cg", condition=first.condition_estimate)
+    assert again.condition_estimate == first.condition_estimate
+    assert lib.restore(y, method="cg", condition=1e9).converged is False

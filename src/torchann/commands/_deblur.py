@@ -1,8 +1,8 @@
-"""The deblurring side of ``torchann restore``: options and the run for a blur with a prior.
+"""The deblurring side of ``torchann restore``: options and the runs for a blur.
 
-``commands/restore.py`` hands a ``blur:...`` or ``--psf`` run with a prior to :func:`deblur`,
-which returns what ``commands/_restore_output.py`` writes; the options that only a blur uses
-are added here by :func:`add_arguments`.
+``commands/restore.py`` hands a ``blur:...`` or ``--psf`` run with a prior to :func:`deblur`
+and one without to :func:`plain`; each returns what ``commands/_restore_output.py`` writes.
+The options that only a blur uses are added here by :func:`add_arguments`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from torchann.commands._restore_output import OUTPUTS, Outcome, base_summary, headline
-from torchann.errors import TorchannError
+from torchann.errors import TorchannError, as_flags
 
 _FIGURE_SIDE = 1024  # figures show at most this many pixels on a side
 
@@ -89,18 +89,11 @@ def _thumb(image):
 
 def deblur(req, threads, device) -> Outcome:
     """Deblur the picture (or the demo): ``deblur_image()`` under a progress bar."""
-    import numpy as np
-
-    from torchann import deblur, io
-    from torchann import restore as lib
+    from torchann import deblur
     from torchann.commands._progress import Progress
 
-    picture, name, reference, kernel, inputs = _inputs(req)
-    inputs = [f for f in inputs + [req.psf] if f]
-    io.check_not_input([req.out / f for f in OUTPUTS], inputs)
+    picture, name, reference, kernel, inputs = _checked_inputs(req)
     broken = picture.array
-    for note in picture.notes:
-        print(f"torchann: note: {note}", file=sys.stderr)
     options = dict(boundary=req.boundary, prior=req.prior, solver=req.solver or "auto",
                    steps=req.steps, tile=req.tile, clip=req.clip)
     total = deblur.planned_steps(broken.shape, kernel, **options)
@@ -109,10 +102,120 @@ def deblur(req, threads, device) -> Outcome:
                   quiet=req.quiet, desc="deblur", delay=2.0) as progress:
         result = deblur.deblur_image(
             broken, kernel, weight=req.weight, channels=req.channels or "joint",
-            dtype=req.dtype or "float32", device=device, noise_level=req.noise_level,
+            dtype=req.dtype or "float32", device=device, noise_level=_noise_level(req, broken),
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
-    restored = result.x.numpy()
+    line, title = headline(result, req.prior)
+    if picture.is_colour:
+        line += f", {broken.shape[2]} channels {result.extra['channels']}"
+    outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
+    if _is_jpeg(req) and "noise_sigma" in result.extra and req.noise_level is None:
+        outcome.summary["noise_estimate"] = "2 x 2 block means (JPEG)"
+    return outcome
 
+
+def _is_jpeg(req) -> bool:
+    return bool(req.image) and req.image.lower().endswith((".jpg", ".jpeg"))
+
+
+def _noise_level(req, broken):
+    """``--noise-level``, or for a JPEG the noise estimated on 2 x 2 block means (see
+    :func:`torchann.deblur.noise.noise_sigma`), or None (estimated by the library)."""
+    if (req.noise_level is not None or not _is_jpeg(req) or req.weight != "auto"
+            or req.prior == "none"):
+        return req.noise_level
+    from torchann.deblur.noise import noise_sigma
+
+    return noise_sigma(broken, crop=1024, scale=2) or None  # 0: the library says so
+
+
+def plain(req, threads, device, solve) -> Outcome:
+    """The plain fit of a blur (no prior): ``solve(req, forward, channel, device)`` per channel.
+
+    ``solve`` runs ``restore()`` on one ``(H, W)`` channel under a progress bar; a colour
+    picture is restored channel by channel and stays in colour.
+    """
+    import numpy as np
+
+    from torchann import deblur
+    from torchann.deblur.noise import noise_sigma
+
+    picture, name, reference, kernel, inputs = _checked_inputs(req)
+    cube = np.atleast_3d(picture.array)
+    forward = deblur.blur_operator(kernel, cube.shape[:2], req.boundary)
+    scale = 2 if _is_jpeg(req) else 1  # JPEG smooths the finest noise away
+    sigmas = [noise_sigma(cube[..., c], crop=1024, scale=scale) for c in range(cube.shape[2])]
+    results = []  # the noise level: the discrepancy check; a blur's condition is the same
+    for c in range(cube.shape[2]):  # for every channel: estimated once
+        condition = results[0].condition_estimate if results else None
+        results.append(solve(req, forward, cube[..., c], device, noise_level=sigmas[c],
+                             condition=condition))
+    result = _joined(results, cube)
+    line, title = headline(result, None)
+    if picture.is_colour:
+        line += f", {cube.shape[2]} channels separate"
+    outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
+    if req.method is None:
+        outcome.summary["requested_method"] = "auto"
+    outcome.summary.update(converged=result.converged, stop_reason=result.stop_reason,
+                           condition_estimate=result.condition_estimate,
+                           warning=as_flags(result.warning or "") or None,
+                           noise_sigma=float(np.mean(sigmas)))
+    return outcome
+
+
+def _joined(results, cube):
+    """One result of the channels' results (a grey picture's own result, reshaped)."""
+    import dataclasses
+    import math
+
+    import numpy as np
+    import torch
+
+    h, w, channels = cube.shape
+    x = torch.stack([r.x.reshape(h, w) for r in results], dim=-1)
+    if channels == 1:
+        return dataclasses.replace(results[0], x=x.reshape(h, w))
+    history, offset = [], 0
+    for r in results:
+        history += [(offset + s, d) for s, d in r.history]
+        offset += r.steps
+    distance = math.sqrt(sum(r.final_distance**2 for r in results))
+    worst = next((r for r in results if r.stop_reason == "max_steps"), results[0])
+    conditions = [r.condition_estimate for r in results
+                  if r.condition_estimate is not None and math.isfinite(r.condition_estimate)]
+    warnings = list(dict.fromkeys(r.warning for r in results if r.warning))
+    return dataclasses.replace(
+        results[0], x=x, steps=offset, seconds=sum(r.seconds for r in results),
+        history=history, final_distance=distance,
+        relative_residual=distance / max(float(np.linalg.norm(cube)), 1e-30),
+        stopped=worst.stopped, stop_reason=worst.stop_reason,
+        converged=all(r.converged for r in results),
+        condition_estimate=max(conditions) if conditions else None,
+        warning="; and ".join(warnings) or None,
+        extra={**results[0].extra, "channels": "separate"})
+
+
+def _checked_inputs(req):
+    """:func:`_inputs`, the outputs checked against them, and the loading notes printed."""
+    from torchann import io
+
+    picture, name, reference, kernel, inputs = _inputs(req)
+    inputs = [f for f in inputs + [req.psf, req.init_file] if f]
+    io.check_not_input([req.out / f for f in OUTPUTS], inputs)
+    for note in picture.notes:
+        print(f"torchann: note: {note}", file=sys.stderr)
+    return picture, name, reference, kernel, inputs
+
+
+def _outcome(req, threads, picture, name, reference, inputs, result, line_title) -> Outcome:
+    """The :class:`Outcome` of a deblurred picture, in colour when the picture is."""
+    import numpy as np
+
+    from torchann import io
+    from torchann import restore as lib
+
+    broken = picture.array
+    restored = result.x.numpy().reshape(broken.shape)
     summary = base_summary(req, name, broken.shape, result, threads)
     summary.update(boundary=req.boundary, colour=picture.is_colour)
     if picture.is_image:
@@ -120,10 +223,6 @@ def deblur(req, threads, device) -> Outcome:
                        alpha="carried through unchanged" if picture.alpha is not None else None)
     if picture.notes:
         summary["notes"] = list(picture.notes)
-    line, title = headline(result, req.prior)
-    if picture.is_colour:
-        line += f", {broken.shape[2]} channels {result.extra['channels']}"
-
     if picture.is_image:
         lo, hi = 0.0, 1.0
     else:
@@ -132,8 +231,8 @@ def deblur(req, threads, device) -> Outcome:
     shown.append(None if reference is None else _thumb(reference))
     if picture.is_colour:  # imshow takes colour in [0, 1]
         shown = [None if a is None else np.clip((a - lo) / (hi - lo), 0, 1) for a in shown]
-    array = restored.astype(np.float32 if result.extra["dtype"] == "float32" else np.float64)
-    return Outcome(name, result, summary, line, title, broken, restored, reference,
-                   shown=tuple(shown), array=array, inputs=inputs,
+    dtype = np.float32 if result.extra.get("dtype") == "float32" else np.float64
+    return Outcome(name, result, summary, *line_title, broken, restored, reference,
+                   shown=tuple(shown), array=restored.astype(dtype), inputs=inputs,
                    restored_png=io.picture_png(restored, picture.alpha, picture.bit_depth or 8,
                                                lo, hi))

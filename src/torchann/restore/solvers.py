@@ -265,7 +265,8 @@ def start_point(init, y, seed=0):
 
 
 def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, seed=0,
-            tol=None, device="cpu", callback=None, init=None) -> RestoreResult:
+            tol=None, device="cpu", callback=None, init=None, noise_level=None,
+            condition=None) -> RestoreResult:
     """Recover ``x`` from ``broken = forward(x)``.
 
     Parameters
@@ -299,6 +300,13 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
         reaches 85-90 dB. ``random`` is worst: there 40 % of the pixels start where the
         slope of ``tanh`` is below 1e-3 and 12 % where it is below 1e-6, and first-order
         methods never bring them back.
+    noise_level : float, optional
+        The noise's standard deviation in ``broken``, when known or estimated: a fit whose
+        residual falls well below it follows the noise and is not converged (the discrepancy
+        principle, :func:`~torchann.restore.convergence.assess`).
+    condition : float, optional
+        A condition estimate already known for a linear ``forward`` (whose Jacobian is the
+        same everywhere), e.g. from another channel's result: it is not estimated again.
 
     Returns
     -------
@@ -359,9 +367,11 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     stop_reason = {"steps": "max_steps", "tol": "tol"}.get(stopped, stopped)
     if stopped == "converged":
         stop_reason = "exact" if method == "cg" else "stationary"
-    condition = _condition(forward, x, y, f0 if method in ("cg", "gn") else None, method)
+    if condition is None:
+        condition = _condition(forward, x, y, f0 if method in ("cg", "gn") else None, method)
     relative = distance / track.norm_y
-    converged, warning = assess(relative, condition, stop_reason, method, taken)
+    converged, warning = assess(relative, condition, stop_reason, method, taken,
+                                distance / math.sqrt(y.numel()), noise_level)
     extra = {"lr": lr, "tol": tol, "seed": seed, "device": str(dev),
              "init": init if isinstance(init, str) else "array"}
     if requested != method:
