@@ -249,6 +249,7 @@ def _restore_summary(tmp_path, *argv):
     return json.loads((out / "summary.json").read_text())
 
 
+@pytest.mark.slow
 def test_cli_a_blur_gets_a_prior_by_default(tmp_path):
     photo, original = _photo(tmp_path)
     ref = ["--reference", str(original)]

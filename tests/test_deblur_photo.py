@@ -157,6 +157,7 @@ def test_cli_16_bit_grey_writes_16_bits(tmp_path, colour):
 @pytest.mark.parametrize("extra", [[], ["--prior", "none"], ["--prior", "none", "--method", "gd",
                                                                 "--steps", "50"],
                                      ["--prior", "tikhonov"], ["--clip", "0,1", "--steps", "20"]])
+@pytest.mark.slow
 def test_cli_every_blur_path_keeps_colour(tmp_path, colour, extra):
     Image.fromarray(np.uint8(np.round(np.clip(blur(colour), 0, 1) * 255))).save(
         tmp_path / "c.png")

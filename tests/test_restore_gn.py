@@ -329,6 +329,7 @@ def test_a_residual_far_below_the_noise_is_not_converged():
     assert assess(0.01, 10.0, "tol", "cg", 5, residual_rms=1e-9, noise_level=None)[0]
 
 
+@pytest.mark.slow
 def test_restore_applies_the_discrepancy_principle_when_the_noise_is_known():
     from torchann import deblur
 
@@ -339,6 +340,7 @@ def test_restore_applies_the_discrepancy_principle_when_the_noise_is_known():
     assert lib.restore(blurred, forward=op, method="cg").warning is None  # noise unknown
 
 
+@pytest.mark.slow
 def test_command_warns_when_a_plain_blur_fit_follows_the_noise(tmp_path, capsys):
     _, summary, err, out = run_cli(["--corruption", "blur:gaussian,sigma=2", "--prior",
                                     "none", "--steps", "100"], tmp_path, capsys)
