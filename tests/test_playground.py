@@ -364,3 +364,71 @@ def test_command_warns_when_it_listens_beyond_this_machine(monkeypatch, capsys):
     assert "warning: listening on 0.0.0.0" in err
     assert main(["playground", "--no-browser", "--port", "0"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def _wait(predicate, limit=10.0):
+    import time
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_bug_in_training_is_reported_and_the_session_lives_on():
+    channel = FakeChannel()
+    session = TrainingSession(channel).start()
+    real_train = session.train
+    try:
+        session.send("config", Config(), 1)
+        assert _wait(lambda: session.model is not None)
+
+        def broken(epochs):
+            raise RuntimeError("a bug")
+
+        session.train = broken
+        session.send("play")
+        assert _wait(lambda: channel.errors), "no message reached the page"
+        assert "RuntimeError: a bug" in channel.errors[0] and "reset" in channel.errors[0]
+        assert not session.running and session.thread.is_alive()
+        session.train = real_train  # the page's next commands still work
+        session.send("reset")
+        session.send("step")
+        assert _wait(lambda: session.epoch == 1)
+    finally:
+        session.close()
+        session.thread.join(10)
+
+
+def test_a_diverging_run_says_so_and_reset_trains_again():
+    channel = FakeChannel()
+    session = TrainingSession(channel).start()
+    try:
+        wild = Config(dataset="circle", lr=10.0, reg="l2", rate=1.0, speed=50)
+        session.send("config", wild, 1)
+        session.send("play")
+        assert _wait(lambda: channel.errors or session.epoch >= 200, limit=30)
+        session.send("pause")
+        session.send("config", Config(), 2)
+        session.send("step")
+        assert _wait(lambda: session.version == 2 and session.epoch == 1)
+        assert session.thread.is_alive()
+        assert np.isfinite(session.frame()["train_loss"])
+    finally:
+        session.close()
+        session.thread.join(10)
+
+
+def test_play_before_any_settings_is_ignored():
+    channel = FakeChannel()
+    session = TrainingSession(channel).start()
+    try:
+        session.send("play")
+        session.send("config", Config(), 1)
+        assert _wait(lambda: session.model is not None)
+        assert channel.errors == [] and session.thread.is_alive() and not session.running
+    finally:
+        session.close()
+        session.thread.join(10)

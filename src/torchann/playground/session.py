@@ -16,6 +16,7 @@ import math
 import queue
 import threading
 import time
+import traceback
 from collections import deque
 from dataclasses import replace
 
@@ -143,23 +144,35 @@ class Worker:
                 if command == "close":
                     self.closed = True
                     return
-                try:
-                    getattr(self, "do_" + command)(*args)
-                except TorchannError as err:
-                    self.running = False
-                    self.channel.error(err)
+                self._guarded(getattr(self, "do_" + command), *args)
             if self.running:
                 start = time.perf_counter()
-                try:
-                    self.tick()
-                except TorchannError as err:
-                    self.running = False
-                    self.channel.error(err)
-                    self.publish()
+                if not self._guarded(self.tick):
+                    self._guarded(self.publish)
                 self.wake.wait(max(0.0, 1.0 / FPS - (time.perf_counter() - start)))
             else:
                 self.wake.wait()
             self.wake.clear()
+
+    def _guarded(self, call, *args) -> bool:
+        """Run ``call``; on any error stop training, tell the page, and stay usable.
+
+        A user's mistake is the page's message; anything else is a bug, whose traceback goes
+        to the server's log, while the page is told what failed and that reset starts over.
+        Either way the thread lives on: reset, new settings and play still work.
+        """
+        try:
+            call(*args)
+            return True
+        except TorchannError as err:
+            self.running = False
+            self.channel.error(err)
+        except Exception as err:  # noqa: BLE001 - the session must outlive a bug
+            self.running = False
+            traceback.print_exc()
+            self.channel.error(f"training stopped: {type(err).__name__}: {err}; press reset "
+                               "to start over")
+        return False
 
     def do_play(self):
         self.running = True
@@ -203,6 +216,10 @@ class TrainingSession(Worker):
         load_csv(data)  # refuse a bad file before forgetting the good one
         self.csv = (data, name)
         self.do_config(cfg, version)
+
+    def do_play(self):
+        """Play once settings have been accepted; before that there is nothing to train."""
+        self.running = self.model is not None
 
     def do_step(self):
         self.running = False
