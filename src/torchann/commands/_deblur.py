@@ -35,19 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "on a huge image")
 
 
-def blurred_demo(req, spec, psf):
-    """The blur demo: (original, blurred and noisy), the camera photograph at 256x256."""
-    from torchann import deblur
-
-    if req.reference or req.shape:
-        raise TorchannError("--reference and --shape need an IMAGE; the demo has its own "
-                            "256x256 original")
-    noise = 0.01 if req.noise is None else req.noise
-    if not noise >= 0:
-        raise TorchannError(f"--noise {noise}: the noise level must be 0 or more")
-    return deblur.blurred_demo(256, spec, req.boundary, noise, req.seed, psf)
-
-
 def _inputs(req):
     """Return (picture, name, reference array or None, kernel, input files)."""
     import numpy as np
@@ -62,11 +49,9 @@ def _inputs(req):
         kind, params = deblur.parse_blur_spec(spec)
         kernel = deblur.make_kernel(kind, **params)
     if req.image is None:
-        original, broken = blurred_demo(req, spec, psf)
+        noise = 0.01 if req.noise is None else req.noise
+        original, broken = deblur.blurred_demo(256, spec, req.boundary, noise, req.seed, psf)
         return io.Picture(broken), "demo:camera", original, kernel, []
-    if req.noise is not None:
-        raise TorchannError("--noise adds noise to the built-in demo only; a photograph "
-                            "brings its own")
     picture = io.load_picture(req.image, grey=req.grey, shape=req.shape)
     reference = None
     if req.reference:

@@ -71,6 +71,7 @@ def parse_request(args) -> Request:
         raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
     corruption = "weird" if args.corruption is None else args.corruption
     blur = _is_blur(args.psf, corruption)
+    _check_demo_options(args, blur)
     requested = args.prior or ("auto" if blur else "none")
     prior = resolve_prior(requested, blur, args.method, args.init)
     regularized, weight, clip = _solver_options(args, prior)
@@ -104,6 +105,19 @@ def resolve_prior(requested, blur, method=None, init=None) -> str:
     if requested != "auto":
         return requested
     return "tv" if blur and method is None and init is None else "none"
+
+
+def _check_demo_options(args, blur) -> None:
+    """--reference and --shape go with an IMAGE; --noise (0 or more) with the built-in demo."""
+    if args.image is None and (args.reference or args.shape):
+        side = 256 if blur else 100
+        raise TorchannError(f"--reference and --shape need an IMAGE; the demo has its own "
+                            f"{side}x{side} original")
+    if args.noise is not None and args.image is not None:
+        raise TorchannError("--noise adds noise to the built-in demo only; a photograph "
+                            "brings its own")
+    if args.noise is not None and not args.noise >= 0:
+        raise TorchannError(f"--noise {args.noise}: the noise level must be 0 or more")
 
 
 def _is_blur(psf, corruption) -> bool:
