@@ -134,7 +134,7 @@ def plain(req, threads, device, solve) -> Outcome:
         condition = results[0].condition_estimate if results else None
         results.append(solve(req, forward, cube[..., c], device, noise_level=sigmas[c],
                              condition=condition))
-    result = _joined(results, cube)
+    result = deblur.join_channels(results, cube)
     line, title = headline(result, None)
     if picture.is_colour:
         line += f", {cube.shape[2]} channels separate"
@@ -146,38 +146,6 @@ def plain(req, threads, device, solve) -> Outcome:
                            warning=as_flags(result.warning or "") or None,
                            noise_sigma=float(np.mean(sigmas)))
     return outcome
-
-
-def _joined(results, cube):
-    """One result of the channels' results (a grey picture's own result, reshaped)."""
-    import dataclasses
-    import math
-
-    import numpy as np
-    import torch
-
-    h, w, channels = cube.shape
-    x = torch.stack([r.x.reshape(h, w) for r in results], dim=-1)
-    if channels == 1:
-        return dataclasses.replace(results[0], x=x.reshape(h, w))
-    history, offset = [], 0
-    for r in results:
-        history += [(offset + s, d) for s, d in r.history]
-        offset += r.steps
-    distance = math.sqrt(sum(r.final_distance**2 for r in results))
-    worst = next((r for r in results if r.stop_reason == "max_steps"), results[0])
-    conditions = [r.condition_estimate for r in results
-                  if r.condition_estimate is not None and math.isfinite(r.condition_estimate)]
-    warnings = list(dict.fromkeys(r.warning for r in results if r.warning))
-    return dataclasses.replace(
-        results[0], x=x, steps=offset, seconds=sum(r.seconds for r in results),
-        history=history, final_distance=distance,
-        relative_residual=distance / max(float(np.linalg.norm(cube)), 1e-30),
-        stopped=worst.stopped, stop_reason=worst.stop_reason,
-        converged=all(r.converged for r in results),
-        condition_estimate=max(conditions) if conditions else None,
-        warning="; and ".join(warnings) or None,
-        extra={**results[0].extra, "channels": "separate"})
 
 
 def _checked_inputs(req):

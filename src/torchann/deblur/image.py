@@ -261,3 +261,52 @@ def _admm_image(y, kernel, boundary, prior, weight, joint, steps, tol, dtype, de
         stopped = "steps" if why == "steps" else stopped
     x = total / weights
     return np.moveaxis(x, 0, -1).reshape(y.shape), history, taken, stopped, len(plan)
+
+
+def join_channels(results, cube):
+    """One result from the per-channel results of a plain fit of ``cube`` ``(H, W, C)``.
+
+    A grey picture (one channel) keeps its own result, reshaped. Several channels: the
+    image stacks the channels, steps and histories follow one another, the distance is the
+    whole image's, the worst stop reason and the largest condition estimate stand for all,
+    and every distinct warning is kept.
+
+    Parameters
+    ----------
+    results : list of RestoreResult
+        One per channel, in order.
+    cube : ndarray
+        The corrupted picture, ``(H, W, C)``.
+
+    Returns
+    -------
+    RestoreResult
+    """
+    import dataclasses
+    import math
+
+    import numpy as np
+    import torch
+
+    h, w, channels = cube.shape
+    x = torch.stack([r.x.reshape(h, w) for r in results], dim=-1)
+    if channels == 1:
+        return dataclasses.replace(results[0], x=x.reshape(h, w))
+    history, offset = [], 0
+    for r in results:
+        history += [(offset + s, d) for s, d in r.history]
+        offset += r.steps
+    distance = math.sqrt(sum(r.final_distance**2 for r in results))
+    worst = next((r for r in results if r.stop_reason == "max_steps"), results[0])
+    conditions = [r.condition_estimate for r in results
+                  if r.condition_estimate is not None and math.isfinite(r.condition_estimate)]
+    warnings = list(dict.fromkeys(r.warning for r in results if r.warning))
+    return dataclasses.replace(
+        results[0], x=x, steps=offset, seconds=sum(r.seconds for r in results),
+        history=history, final_distance=distance,
+        relative_residual=distance / max(float(np.linalg.norm(cube)), 1e-30),
+        stopped=worst.stopped, stop_reason=worst.stop_reason,
+        converged=all(r.converged for r in results),
+        condition_estimate=max(conditions) if conditions else None,
+        warning="; and ".join(warnings) or None,
+        extra={**results[0].extra, "channels": "separate"})
