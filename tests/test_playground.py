@@ -377,11 +377,21 @@ def _wait(predicate, limit=10.0):
     return False
 
 
-def test_a_bug_in_training_is_reported_and_the_session_lives_on():
+@contextlib.contextmanager
+def _running_session():
+    """A training session on a fake channel, its thread closed and joined afterwards."""
     channel = FakeChannel()
     session = TrainingSession(channel).start()
-    real_train = session.train
     try:
+        yield session, channel
+    finally:
+        session.close()
+        session.thread.join(10)
+
+
+def test_a_bug_in_training_is_reported_and_the_session_lives_on():
+    with _running_session() as (session, channel):
+        real_train = session.train
         session.send("config", Config(), 1)
         assert _wait(lambda: session.model is not None)
 
@@ -397,15 +407,10 @@ def test_a_bug_in_training_is_reported_and_the_session_lives_on():
         session.send("reset")
         session.send("step")
         assert _wait(lambda: session.epoch == 1)
-    finally:
-        session.close()
-        session.thread.join(10)
 
 
 def test_a_diverging_run_says_so_and_reset_trains_again():
-    channel = FakeChannel()
-    session = TrainingSession(channel).start()
-    try:
+    with _running_session() as (session, channel):
         wild = Config(dataset="circle", lr=10.0, reg="l2", rate=1.0, speed=50)
         session.send("config", wild, 1)
         session.send("play")
@@ -416,19 +421,11 @@ def test_a_diverging_run_says_so_and_reset_trains_again():
         assert _wait(lambda: session.version == 2 and session.epoch == 1)
         assert session.thread.is_alive()
         assert np.isfinite(session.frame()["train_loss"])
-    finally:
-        session.close()
-        session.thread.join(10)
 
 
 def test_play_before_any_settings_is_ignored():
-    channel = FakeChannel()
-    session = TrainingSession(channel).start()
-    try:
+    with _running_session() as (session, channel):
         session.send("play")
         session.send("config", Config(), 1)
         assert _wait(lambda: session.model is not None)
         assert channel.errors == [] and session.thread.is_alive() and not session.running
-    finally:
-        session.close()
-        session.thread.join(10)
