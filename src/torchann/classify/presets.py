@@ -32,7 +32,7 @@ ESTIMATOR_PRESET = "auto"
 
 #: What a run may set beyond the preset's keys, with the values it takes when not given.
 OPTIONS = {"activation": "relu", "dropout": 0.0, "weight_decay": 0.0, "early_stopping": None,
-           "lr_schedule": "constant", "label_smoothing": 0.0}
+           "lr_schedule": "constant", "label_smoothing": 0.0, "bins": 0}
 
 #: ``auto``'s steps of training: epochs are chosen so that a run takes about this many
 #: minibatch steps, within :data:`AUTO_EPOCHS`.
@@ -42,6 +42,9 @@ AUTO_EPOCHS = (4, 100)
 #: Training rows below which a table is small for ``auto`` (a smaller, more regularized
 #: network) and above which it is large (a narrower one, for speed).
 AUTO_SMALL, AUTO_LARGE = 1000, 100_000
+#: Quantile bins per input (:class:`~torchann.classify.mlp.MLP`'s ``bins``) that ``auto``
+#: gives tables from :data:`AUTO_SMALL` to :data:`AUTO_LARGE` rows.
+AUTO_BINS = 48
 #: Below this many training rows ``auto`` leaves early stopping off: too few rows to hold out
 #: a validation split of every class.
 AUTO_VALIDATION_ROWS = 200
@@ -91,7 +94,8 @@ def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
             "early_stopping": (None if streamed or n < AUTO_VALIDATION_ROWS
                                else max(8, epochs // 3)),
             "lr_schedule": "warmup_cosine",
-            "label_smoothing": 0.0 if task == "regression" else 0.1}
+            "label_smoothing": 0.0 if task == "regression" else 0.1,
+            "bins": 0 if small or n >= AUTO_LARGE or streamed else AUTO_BINS}
 
 
 #: ``auto`` before the table is known: its choice for a mid-sized table.
@@ -108,6 +112,8 @@ def describe_auto(config):
              + (f", weight decay {config['weight_decay']:g}" if config["weight_decay"] else "")]
     if config["dropout"]:
         parts.append(f"dropout {config['dropout']:g}")
+    if config["bins"]:
+        parts.append(f"{config['bins']} quantile bins per input")
     if config["label_smoothing"]:
         parts.append(f"label smoothing {config['label_smoothing']:g}")
     if config["lr_schedule"] == "warmup_cosine":
@@ -132,8 +138,8 @@ def resolve_config(preset="seed", shape=None, **given):
     **given
         ``hidden`` (int, sequence of int, or text such as ``"64,32"``), ``optimizer``, ``lr``,
         ``epochs``, ``batch_size``, ``activation``, ``dropout``, ``weight_decay``,
-        ``early_stopping``, ``lr_schedule``; ``None`` keeps the preset's (or the default)
-        value.
+        ``early_stopping``, ``lr_schedule``, ``label_smoothing``, ``bins``; ``None`` keeps
+        the preset's (or the default) value.
 
     Returns
     -------
@@ -169,7 +175,7 @@ def resolve_config(preset="seed", shape=None, **given):
     else:
         config["hidden"] = ((int(hidden),) if isinstance(hidden, (int, float))
                             else tuple(int(h) for h in hidden))
-    check_network(config["hidden"], config["activation"], config["dropout"])
+    check_network(config["hidden"], config["activation"], config["dropout"], config["bins"])
     decay = config["weight_decay"]
     if not (math.isfinite(decay) and decay >= 0):
         raise TorchannError(f"`weight_decay={decay}`: must be 0 or a positive number, "

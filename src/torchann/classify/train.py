@@ -225,7 +225,8 @@ VALIDATION_FRACTION = 0.1
 def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epochs=2000,
                 lr=0.03, optimizer="sgd", batch_size=None, weight_decay=0.0,
                 lr_schedule=None, early_stopping=None, seed=0, device="cpu", callback=None,
-                x_test=None, y_test=None, test_every=100, on_start=None, label_smoothing=0.0):
+                x_test=None, y_test=None, test_every=100, on_start=None, label_smoothing=0.0,
+                bins=0):
     """Build the network for ``task`` and train it: the code behind ``train`` and the estimator.
 
     Parameters
@@ -235,9 +236,10 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
     y : ndarray, shape (N,)
         Targets encoded by :meth:`Task.encode`.
     task : Task
-    hidden, activation, dropout
+    hidden, activation, dropout, bins
         The network (:func:`~torchann.classify.mlp.build_model`: the chapter's NeuralNet
-        when it is the chapter's shape).
+        when it is the chapter's shape); with ``bins``, its bin edges are the training
+        rows' quantiles.
     epochs, lr, optimizer, batch_size, weight_decay, lr_schedule, label_smoothing
         As for :func:`fit`.
     early_stopping : int or None
@@ -276,7 +278,13 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
         torch.manual_seed(seed)
         model = build_model(x.shape[1], hidden, task.n_out, activation, dropout,
-                            task.kind).to(device)
+                            task.kind, bins)
+        if bins:
+            if hasattr(x, "minibatches"):
+                raise TorchannError("`bins` needs the table in memory; use `bins=0` with "
+                                    "`stream`")
+            model.fit_bins(x)
+        model = model.to(device)
         if on_start is not None:
             on_start(model)
         result = fit(model, x, y, epochs=epochs, lr=lr, optimizer=optimizer,
