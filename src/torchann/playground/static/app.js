@@ -30,7 +30,7 @@ const state = {
   // latest settings sent; accepted: those settings, to put the controls back after a refusal.
   version: 0, sent: 0, accepted: null,
   running: false, setup: null, frame: null, history: [], autoplay: params.get("autoplay") === "1",
-  csv: null, preset: "",
+  csv: null, preset: "", errors: [], // the codes of the messages shown, oldest first
 };
 if (!["en", "ko"].includes(state.lang)) state.lang = "en";
 
@@ -116,6 +116,8 @@ function receive(msg) {
 // puts the controls back to the settings in force.
 function refused(msg) {
   state.lastError = msg;
+  state.errors.push(msg.code || "text");
+  if (state.errors.length > 200) state.errors.shift();
   showError(say(state.lang, msg));
   if (msg.version !== undefined && msg.version === state.sent) {
     state.config = structuredClone(state.accepted || DEFAULTS);
@@ -264,6 +266,7 @@ function wire() {
     if (!file) return;
     if (file.size > MAX_CSV) return refused({ code: "file_size", values: { name: file.name, size: file.size, most: MAX_CSV } });
     state.csv = { name: file.name, data: base64Of(await file.arrayBuffer()) };
+    $("csv-name").textContent = file.name;
     change({ dataset: "csv" });
   });
   $("add-layer").addEventListener("click", () => {

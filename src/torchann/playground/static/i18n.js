@@ -43,7 +43,7 @@ export const STRINGS = {
     note_spiral: "Two interleaved spirals (400 points): three layers of 8 tanh neurons with Adam reach about 98% test accuracy in 300 epochs. With − until one layer is left, it is still far from that after 1000 epochs.",
     intro_title: "What this page shows",
     intro: "Section 3.3.1 describes an artificial neural network: layers of neurons, each a weighted sum of its inputs passed through an activation function. Section 3.3.2 trains a simple one: two features x₁, x₂, a hidden layer of ReLU neurons, a sigmoid output, BCELoss and SGD. The defaults below are that network. Each square is a neuron's output over the plane; lines are weights (blue positive, orange negative, thicker larger); the big picture is the network's answer, with the points it learns from. Change anything and the code below changes with it.",
-    acc_na: "-",
+    acc_na: "-", choose_file: "Choose a file…",
   },
   ko: {
     tab_classify: "3.3 첫 신경망",
@@ -88,7 +88,7 @@ export const STRINGS = {
     note_spiral: "서로 감긴 두 나선(점 400개)입니다. tanh 뉴런 8개짜리 층 3개와 Adam이면 300 에폭 만에 테스트 정확도가 약 98%에 이릅니다. −로 층을 하나만 남기면 1000 에폭이 지나도 그만큼 배우지 못합니다.",
     intro_title: "이 페이지가 보여 주는 것",
     intro: "3.3.1절은 인공 신경망을 설명합니다. 뉴런들이 층을 이루고, 각 뉴런은 입력의 가중합을 활성화 함수에 통과시킵니다. 3.3.2절은 간단한 신경망을 학습시킵니다. 두 특징 x₁, x₂, ReLU 뉴런으로 된 은닉층, 시그모이드 출력, BCELoss와 SGD입니다. 아래의 기본 설정이 바로 그 신경망입니다. 작은 사각형은 평면 위에서 각 뉴런의 출력이고, 선은 가중치입니다(파랑은 양수, 주황은 음수, 굵을수록 큼). 큰 그림은 신경망의 답과 학습에 쓰는 점들입니다. 무엇이든 바꾸면 아래 코드도 함께 바뀝니다.",
-    acc_na: "-",
+    acc_na: "-", choose_file: "파일 고르기…",
   },
 };
 
@@ -194,11 +194,21 @@ export function fill(template, values = {}) {
 // A label with values: tf(lang, "neurons_n", { n: 3 }).
 export function tf(lang, key, values) { return fill(t(lang, key), values); }
 
+// The page's label of a setting named in a message (lr: "Learning rate").
+const SETTING_LABELS = { act: "activation", opt: "optimizer", n: "points", feature: "features",
+  steps: "max_steps" };
+
 // The text of a server message {code, values, message} in the page's language.
 export function say(lang, msg) {
   const table = MESSAGES[lang] || MESSAGES.en;
   const template = table[msg.code] || MESSAGES.en[msg.code];
-  return template ? fill(template, msg.values || {}) : String(msg.message || msg.code);
+  if (!template) return String(msg.message || msg.code);
+  const values = { ...(msg.values || {}) };
+  if (msg.code.startsWith("setting_") && typeof values.name === "string" && lang !== "en") {
+    const key = SETTING_LABELS[values.name] || values.name;
+    if (STRINGS[lang][key]) values.name = STRINGS[lang][key];
+  }
+  return fill(template, values);
 }
 
 export function applyLang(lang) {

@@ -19,6 +19,7 @@ export class NetworkView {
   build(setup) {
     const { box, svg } = this;
     this.setup = setup;
+    this.frame = null; this.zoomed = null; this.zoom.hidden = true; // the old network's
     box.querySelectorAll(".node, .layer-ctl").forEach((el) => el.remove());
     svg.innerHTML = "";
     this.tiles = []; this.links = [];
@@ -121,8 +122,8 @@ export class NetworkView {
   // The enlarged map of one hidden neuron, with its bias, next to its tile.
   showZoom(tile) {
     this.zoomed = tile;
-    if (!this.frame) return;
     const index = this.tiles.indexOf(tile);
+    if (!this.frame || index < 0 || index >= this.frame.neurons.length) return;
     const canvas = this.zoom.querySelector("canvas");
     drawMap(canvas, bytesOf(this.frame.neurons[index]), this.setup.grid);
     const bias = this.frame.biases[tile.l][tile.j];
