@@ -235,3 +235,49 @@ def test_a_csv_keeps_its_class_names_and_may_hold_three_classes(tmp_path):
         page = torch.softmax(session.model(scaled), 1).numpy()
     loaded = load_model(tmp_path / "model.pt")
     np.testing.assert_allclose(loaded.predict(raw), page, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- uploads
+
+_PEAK = """
+import resource, sys
+import numpy as np, skimage.transform, skimage.color, skimage.util  # imported before measuring
+from torchann.playground.race import small_picture
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+picture = small_picture(data, "big")
+print(picture.shape[0] * picture.shape[1],
+      (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+
+
+@pytest.mark.parametrize("suffix, most_mb", [(".png", 400), (".jpg", 100)])
+def test_a_huge_picture_is_decoded_at_a_reduced_size(tmp_path, suffix, most_mb):
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from torchann.playground.race import MAX_PIXELS
+
+    path = tmp_path / ("big" + suffix)
+    Image.new("RGB", (7000, 7000), (120, 80, 200)).save(path)  # 7000x7000, a small file
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True,
+                         text=True, env=env, check=True).stdout.split()
+    pixels, peak_mb = int(out[0]), float(out[1])
+    assert pixels <= MAX_PIXELS
+    assert peak_mb < most_mb  # a full decode to floats peaked at about 1,840 MB
+
+
+def test_a_picture_declaring_too_many_pixels_is_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    from torchann.playground.race import small_picture
+
+    buf = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buf, format="PNG")
+    with pytest.raises(PageError) as caught:
+        small_picture(buf.getvalue(), "huge.png")
+    assert caught.value.code == "race_pixels" and caught.value.values["name"] == "huge.png"

@@ -24,7 +24,8 @@ MAX_STEPS = 50_000
 MAX_SPEED = 1_000
 #: Uploaded pictures larger than this many pixels are shrunk to fit; signals are refused.
 MAX_PIXELS = 40_000
-#: Pictures declaring more pixels than this are refused before any pixel is decoded.
+#: Pictures declaring more pixels than this are refused before any pixel is decoded (the
+#: loaders' own cap, :data:`torchann.io.MAX_ELEMENTS`, said in the page's words).
 MAX_DECODE_PIXELS = 50_000_000
 CG_TOL = 1e-6
 
@@ -124,11 +125,12 @@ def small_picture(data: bytes, name: str) -> np.ndarray:
     is refused before decoding."""
     from torchann.io import load_image_array, open_image
 
+    width, height = _declared_size(data)
+    if width * height > MAX_DECODE_PIXELS:
+        raise PageError("race_pixels", name=name, pixels=f"{width * height:,}",
+                        most=f"{MAX_DECODE_PIXELS:,}")
     with open_image(data) as im:
         width, height = im.size
-        if width * height > MAX_DECODE_PIXELS:
-            raise PageError("race_pixels", name=name, pixels=f"{width * height:,}",
-                            most=f"{MAX_DECODE_PIXELS:,}")
         f = min(1.0, math.sqrt(MAX_PIXELS / (width * height)))
         size = (max(int(width * f), 8), max(int(height * f), 8))
         if im.mode.startswith("I"):  # 16-bit: the loader keeps its precision
@@ -146,6 +148,23 @@ def small_picture(data: bytes, name: str) -> np.ndarray:
         if picture.size > MAX_PIXELS:
             picture = transform.resize(picture, size[::-1], anti_aliasing=True)
     return picture
+
+
+def _declared_size(data: bytes):
+    """A PNG/JPEG header's (width, height), reading no pixel; (0, 0) when it cannot be read
+    (the loader then says why)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as im:
+                return im.size
+    except Exception:  # noqa: BLE001 - open_image refuses it with its own message
+        return 0, 0
 
 
 class RaceSession(Worker):
