@@ -327,18 +327,20 @@ class TrainingSession(Worker):
     def check_health(self, loss: float) -> None:
         """Stop with an explanation when the loss is no longer a number (diverged) or has
         stayed far above a blind guess's (:data:`STUCK_FACTOR`, saturated outputs)."""
+        finite = math.isfinite(loss)
+        self.stuck = self.stuck + 1 if finite and loss > STUCK_FACTOR * self.baseline else 0
+        if finite and self.stuck < STUCK_EPOCHS:
+            return
         cfg = self.cfg
         values = {"epoch": self.epoch, "lr": f"{cfg.lr:g}", "opt": pcode.OPTIMIZERS[cfg.opt],
                   "suggest": f"{pcode.suggest_lr(cfg.opt, cfg.lr):g}"}
-        if not math.isfinite(loss):
+        if not finite:
             if cfg.reg != "none" and cfg.lr * cfg.rate >= 1.0:
                 raise PageError("diverged_reg", epoch=self.epoch, lr=values["lr"],
                                 rate=f"{cfg.rate:g}", suggest=f"{pcode.suggest_rate(cfg.lr):g}")
             raise PageError("diverged", **values)
-        self.stuck = self.stuck + 1 if loss > STUCK_FACTOR * self.baseline else 0
-        if self.stuck >= STUCK_EPOCHS:
-            raise PageError("saturated", loss=f"{loss:.4g}", baseline=f"{self.baseline:.4g}",
-                            **values)
+        raise PageError("saturated", loss=f"{loss:.4g}", baseline=f"{self.baseline:.4g}",
+                        **values)
 
     def tick(self):
         self.train(self.cfg.speed)
