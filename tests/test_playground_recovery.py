@@ -217,3 +217,24 @@ def test_a_minute_of_random_clicks_leaves_a_page_that_trains(page, server):  # n
     page.select_option("#preset", "chapter")
     _ready(page)
     assert np.isfinite(_trains(page, 50))
+
+
+def test_three_classes_in_korean_is_the_readmes_second_picture(page, server, tmp_path):  # noqa: F811
+    import os
+
+    from test_playground_browser import DOCS
+
+    page.goto(server + "?lang=ko&dataset=three&layers=6,4&act=tanh&speed=50&autoplay=1")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 600",
+                           timeout=60_000)
+    page.click("#play")
+    page.wait_for_function("!window.playground.state.running")
+    assert float(page.text_content("#test-acc").rstrip("%")) > 90
+    assert page.text_content("#cb-name") == "가장 높은 클래스의 확률"
+    page.hover("#network canvas.hidden-neuron >> nth=2")
+    page.wait_for_selector("#neuron-zoom", state="visible")
+    assert re.search(r"편향 -?\d+\.\d{4}", page.text_content("#neuron-zoom"))
+    shot = page.screenshot(full_page=True)
+    target = DOCS / "playground-ko.png" if os.environ.get("TORCHANN_UPDATE_DOCS") else \
+        tmp_path / "playground-ko.png"
+    target.write_bytes(shot)
