@@ -72,6 +72,10 @@ def test_a_malformed_csv_is_refused_and_the_controls_come_back(page, server):  #
     page.wait_for_function("document.getElementById('dataset').value === 'circle'")
     assert "dataset=circle" in page.url
     assert np.isfinite(_trains(page))  # the display was not frozen by the refusal
+    page.goto(server + "?lang=ko&dataset=csv")  # a reload after an upload: the file is gone
+    _ready(page)
+    assert page.input_value("#dataset") == "xor" and page.is_hidden("#error")
+    assert np.isfinite(_trains(page))
 
 
 def test_the_korean_page_speaks_korean_server_messages_included(page, server):  # noqa: F811
@@ -93,8 +97,44 @@ def test_the_korean_page_speaks_korean_server_messages_included(page, server):  
             out.push(o.textContent);
         return out;
     }""")
-    foreign = [t for t in texts for w in re.findall(r"[A-Za-z]+", t) if w not in TECHNICAL]
+    page.click("#tab-btn-race")
+    page.wait_for_function("document.getElementById('race-a-psnr').textContent !== '-'")
+    texts += page.evaluate("""() => [...document.querySelectorAll('#tab-race *')]
+        .filter((e) => e.children.length === 0 && e.textContent.trim())
+        .map((e) => e.textContent.trim())""")
+    foreign = [t for t in texts for w in re.findall(r"[A-Za-z_]+", t) if w not in TECHNICAL]
     assert not foreign, foreign
+
+
+def test_the_race_restarts_its_charts_on_reset(page, server):  # noqa: F811
+    page.goto(server + "?tab=race&rspeed=100")
+    page.wait_for_function("document.getElementById('race-a-psnr').textContent !== '-'")
+    page.click("#race-play")
+    page.wait_for_function("Number(document.getElementById('race-a-step').textContent) > 300",
+                           timeout=60_000)
+    page.click("#race-play")
+    page.click("#race-reset")
+    page.wait_for_function("document.getElementById('race-a-step').textContent === '0'")
+    page.wait_for_timeout(300)
+    steps = page.evaluate("window.playground.race.history.map((h) => h.map((r) => r[0]))")
+    assert all(max(h) == 0 for h in steps), steps  # the last run's final point is not re-plotted
+    assert page.text_content(".race-legend").split() == ["gd", "cg"]
+
+
+def test_the_pictures_toggles_change_the_heatmap(page, server):  # noqa: F811
+    page.goto(server + "?autoplay=1&speed=20")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 200",
+                           timeout=60_000)
+    page.click("#play")
+    page.wait_for_function("!window.playground.state.running")
+    picture = page.eval_on_selector("#heatmap", "c => c.toDataURL()")
+    page.check("#discretize")
+    discrete = page.eval_on_selector("#heatmap", "c => c.toDataURL()")
+    page.uncheck("#show-test")
+    assert len({picture, discrete, page.eval_on_selector("#heatmap", "c => c.toDataURL()")}) == 3
+    assert page.text_content("#cb-lo") == "0" and page.text_content("#cb-hi") == "1"
+    assert page.eval_on_selector_all("#heat-xticks span", "e => e.map((x) => x.textContent)") \
+        == ["-2", "-1", "0", "1", "2"]
 
 
 def test_the_regression_and_multiclass_sets_train_in_the_page(page, server):  # noqa: F811

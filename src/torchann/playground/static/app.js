@@ -336,4 +336,4 @@ wire();
 relabel();
 showTab();
 connect();
-window.playground = { state, send };
+window.playground = { state, send, race };
