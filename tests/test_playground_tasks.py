@@ -281,3 +281,15 @@ def test_a_picture_declaring_too_many_pixels_is_refused_before_decoding(tmp_path
     with pytest.raises(PageError) as caught:
         small_picture(buf.getvalue(), "huge.png")
     assert caught.value.code == "race_pixels" and caught.value.values["name"] == "huge.png"
+
+
+@pytest.mark.parametrize("message, code", [
+    ({"type": "race_config", "config": {"a_lr": 10 ** 400}}, "race_lr"),
+    ({"type": "race_upload", "name": "x.png", "data": "AAAA", "config": {}}, "race_unreadable"),
+])
+def test_race_refusals_are_codes_and_the_page_goes_on(client, message, code):
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        ws.send_text(json.dumps(message))
+        assert _error(ws)["code"] == code
+        send(ws, type="config", config={}, version=1)
+        until(ws, lambda m: m["type"] == "setup")

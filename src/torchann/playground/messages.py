@@ -63,6 +63,7 @@ ENGLISH = {
     "race_signal_size": "{name}: {height}x{width} values; the race takes at most {most}",
     "race_signal_nan": "{name}: the signal holds NaN or infinite values",
     "race_pixels": "{name}: {pixels} pixels; the race decodes pictures of at most {most}",
+    "race_unreadable": "{name}: {detail}",
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from torchann.errors import TorchannError
 from torchann.playground.messages import PageError
 from torchann.playground.session import Channel, Worker, b64
 
@@ -55,7 +56,7 @@ class RaceConfig:
     def check_lr(lr):
         """A lane's learning rate: a number above 0, at most 100."""
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-                math.isfinite(lr) and 0 < lr <= 100):
+                0 < lr <= 100 and math.isfinite(lr)):  # a huge int never reaches isfinite
             raise PageError("race_lr", value=str(lr)[:40])
         return float(lr)
 
@@ -185,7 +186,12 @@ class RaceSession(Worker):
         self.setup()
 
     def do_upload(self, data: bytes, name: str, cfg: RaceConfig):
-        original, broken = load_race_image(data, name)
+        try:
+            original, broken = load_race_image(data, name)
+        except PageError:
+            raise
+        except TorchannError as err:  # the loader's own words, kept for the English page
+            raise PageError("race_unreadable", name=name, detail=str(err)[:200]) from None
         self.source = (original, broken, name)
         self.cfg = cfg
         self.setup()

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import binascii
 import json
+import traceback
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -202,6 +203,10 @@ def create_app(hosts, lang: str = "en", max_pages: int = MAX_PAGES) -> Starlette
                     session.handle(message.get("text"))
                 except TorchannError as err:
                     channel.error(err)
+                except Exception as err:  # noqa: BLE001 - a bug must not close the page
+                    traceback.print_exc()
+                    channel.error(PageError("bug", kind=type(err).__name__,
+                                            message=str(err)[:200]))
         finally:
             session.close()
             task.cancel()

@@ -135,6 +135,7 @@ export const MESSAGES = {
     race_signal_size: "{name}: {height}x{width} values; the race takes at most {most}",
     race_signal_nan: "{name}: the signal holds NaN or infinite values",
     race_pixels: "{name}: {pixels} pixels; the race decodes pictures of at most {most}",
+    race_unreadable: "{name}: {detail}",
     file_size: "{name}: the file is {size} bytes; the most is {most}",
   },
   ko: {
@@ -178,6 +179,7 @@ export const MESSAGES = {
     race_signal_size: "{name}: 값이 {height}x{width}개입니다. 최대 {most}개까지 받습니다.",
     race_signal_nan: "{name}: 신호에 NaN이나 무한대 값이 있습니다.",
     race_pixels: "{name}: {pixels}픽셀입니다. 최대 {most}픽셀까지 읽습니다.",
+    race_unreadable: "{name}: 이 파일을 읽을 수 없습니다. 손상되지 않은 .p, .npy, PNG, JPEG 파일인지 확인하세요.",
     file_size: "{name}: 파일이 {size}바이트입니다. 최대 {most}바이트까지 받습니다.",
   },
 };
