@@ -83,7 +83,7 @@ def _wait_current(page):
     """Wait until the page shows a frame of its latest settings."""
     page.wait_for_function("window.playground.state.frame && "
                            "window.playground.state.frame.version === "
-                           "window.playground.state.version")
+                           "window.playground.state.sent")
 
 
 def _heatmap(page):

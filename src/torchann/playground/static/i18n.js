@@ -27,6 +27,23 @@ export const STRINGS = {
     done: "done", demo_image: "built-in demo image (camera, 100 x 100)",
     disconnected: "The connection to the playground server was lost; restart 'torchann playground' and reload.",
     weight: "weight", bias: "bias",
+    ds_three: "Three classes", ds_plane: "Plane (regression)", ds_mgauss: "Multi-Gaussian (regression)",
+    class_n: "class {name}", label_n: "label {name}", value_low: "-1", value_high: "+1",
+    colorbar_binary: "probability of {name}", colorbar_regression: "predicted value",
+    colorbar_multiclass: "the winning class's probability",
+    hidden_layers_n: "{n} hidden layer(s)", neurons_n: "{n} neuron(s)",
+    show_test: "Show test data", discretize: "Discretize output",
+    neuron_hover: "neuron {n} of layer {l}",
+    preset: "Preset", preset_custom: "(your own settings)",
+    preset_chapter: "The chapter's network", preset_few: "Too few neurons",
+    preset_high_lr: "Too high a learning rate", preset_spiral: "A spiral needs depth",
+    note_chapter: "Section 3.3.2's network: XOR blobs, one hidden layer of 5 ReLU neurons, SGD at 0.03, BCELoss. Press play: the test loss falls below 0.1 within about 2000 epochs.",
+    note_few: "One hidden neuron draws one straight line, and XOR needs two: the test accuracy stays near 50-75% however long it trains. Add neurons with + and watch the boundary bend.",
+    note_high_lr: "Adam with a learning rate of 10: each step overshoots, the outputs saturate at 0 or 1, and the loss sticks far above a blind guess's. The page stops training and says why. Choose 0.01 and press reset.",
+    note_spiral: "Two interleaved spirals (400 points): three layers of 8 tanh neurons with Adam reach about 98% test accuracy in 300 epochs. With − until one layer is left, it is still far from that after 1000 epochs.",
+    intro_title: "What this page shows",
+    intro: "Section 3.3.1 describes an artificial neural network: layers of neurons, each a weighted sum of its inputs passed through an activation function. Section 3.3.2 trains a simple one: two features x₁, x₂, a hidden layer of ReLU neurons, a sigmoid output, BCELoss and SGD. The defaults below are that network. Each square is a neuron's output over the plane; lines are weights (blue positive, orange negative, thicker larger); the big picture is the network's answer, with the points it learns from. Change anything and the code below changes with it.",
+    acc_na: "-", choose_file: "Choose a file…",
   },
   ko: {
     tab_classify: "3.3 첫 신경망",
@@ -39,9 +56,9 @@ export const STRINGS = {
     ds_spiral: "나선", ds_csv: "내 CSV",
     csv_file: "CSV 파일 (x1,x2,레이블)", noise: "노이즈", ratio: "학습 데이터 비율",
     points: "점 개수", batch: "배치 크기 (0: 전체)", seed: "시드", features: "입력 특징",
-    network: "신경망", hidden_layers: "개의 은닉층", neurons: "개의 뉴런",
+    network: "신경망", hidden_layers: "은닉층", neurons: "뉴런",
     activation: "활성화 함수", optimizer: "최적화 알고리즘", lr: "학습률",
-    reg: "정규화", none: "없음", rate: "정규화 비율", speed: "프레임당 에폭",
+    reg: "규제", none: "없음", rate: "규제 비율", speed: "프레임당 에폭",
     output: "출력", label0: "레이블 0", label1: "레이블 1", test_ring: "(테두리: 테스트 데이터)",
     code: "이 신경망의 파이토치 코드", copy: "복사", copied: "복사됨",
     export: "model.pt + model.json 내보내기",
@@ -55,11 +72,145 @@ export const STRINGS = {
     done: "완료", demo_image: "내장 예제 이미지 (카메라, 100 x 100)",
     disconnected: "플레이그라운드 서버와의 연결이 끊겼습니다. 'torchann playground'를 다시 실행하고 새로 고침하세요.",
     weight: "가중치", bias: "편향",
+    ds_three: "세 가지 클래스", ds_plane: "평면 (회귀)", ds_mgauss: "여러 가우시안 (회귀)",
+    class_n: "클래스 {name}", label_n: "레이블 {name}", value_low: "-1", value_high: "+1",
+    colorbar_binary: "{name}일 확률", colorbar_regression: "예측값",
+    colorbar_multiclass: "가장 높은 클래스의 확률",
+    hidden_layers_n: "은닉층 {n}개", neurons_n: "뉴런 {n}개",
+    show_test: "테스트 데이터 보기", discretize: "출력을 0/1로 나누어 보기",
+    neuron_hover: "{l}번째 층의 {n}번째 뉴런",
+    preset: "예제 설정", preset_custom: "(직접 고른 설정)",
+    preset_chapter: "책의 신경망", preset_few: "뉴런이 너무 적을 때",
+    preset_high_lr: "학습률이 너무 클 때", preset_spiral: "나선에는 깊이가 필요합니다",
+    note_chapter: "3.3.2절의 신경망입니다: XOR 덩어리, ReLU 뉴런 5개짜리 은닉층 1개, 학습률 0.03의 SGD, BCELoss. 재생을 누르면 2000 에폭 안에 테스트 오차가 0.1 아래로 내려갑니다.",
+    note_few: "은닉 뉴런 하나는 직선 하나를 긋는데 XOR에는 두 개가 필요합니다. 아무리 오래 학습해도 테스트 정확도가 50~75% 근처에 머뭅니다. +로 뉴런을 더하고 경계가 휘는 것을 보세요.",
+    note_high_lr: "학습률 10의 Adam입니다. 매 단계가 최솟값을 지나쳐 출력이 0이나 1로 포화되고, 오차가 아무렇게나 찍을 때보다 훨씬 높은 곳에 머뭅니다. 페이지가 학습을 멈추고 이유를 알려 줍니다. 0.01을 고르고 초기화를 누르세요.",
+    note_spiral: "서로 감긴 두 나선(점 400개)입니다. tanh 뉴런 8개짜리 층 3개와 Adam이면 300 에폭 만에 테스트 정확도가 약 98%에 이릅니다. −로 층을 하나만 남기면 1000 에폭이 지나도 그만큼 배우지 못합니다.",
+    intro_title: "이 페이지가 보여 주는 것",
+    intro: "3.3.1절은 인공 신경망을 설명합니다. 뉴런들이 층을 이루고, 각 뉴런은 입력의 가중합을 활성화 함수에 통과시킵니다. 3.3.2절은 간단한 신경망을 학습시킵니다. 두 특징 x₁, x₂, ReLU 뉴런으로 된 은닉층, 시그모이드 출력, BCELoss와 SGD입니다. 아래의 기본 설정이 바로 그 신경망입니다. 작은 사각형은 평면 위에서 각 뉴런의 출력이고, 선은 가중치입니다(파랑은 양수, 주황은 음수, 굵을수록 큼). 큰 그림은 신경망의 답과 학습에 쓰는 점들입니다. 무엇이든 바꾸면 아래 코드도 함께 바뀝니다.",
+    acc_na: "-", choose_file: "파일 고르기…",
+  },
+};
+
+// The server's messages by code (torchann/playground/messages.py): {name} is a value.
+export const MESSAGES = {
+  en: {
+    library: "{message}",
+    bug: "training stopped: {kind}: {message}; press reset to start over",
+    diverged: "training diverged at epoch {epoch}: the loss is no longer a number; the learning rate {lr} is too high for {opt} here; try {suggest}, then press reset",
+    diverged_reg: "training diverged at epoch {epoch}: with learning rate {lr}, the regularization rate {rate} pushes every weight past zero and back at each step; try a rate of {suggest} or less, then press reset",
+    saturated: "training is stuck at epoch {epoch}: the loss has stayed at {loss} (a blind guess scores {baseline}) because the outputs are saturated; the learning rate {lr} is too high for {opt} here; try {suggest}, then press reset",
+    csv_first: "choose a CSV file to upload first (x1,x2,label)",
+    nothing_to_export: "nothing to export yet",
+    settings_object: "settings must be a JSON object",
+    setting_unknown: "unknown setting(s): {names}",
+    setting_choice: "{name} {value}: use one of {allowed}",
+    setting_number: "{name} must be a number",
+    setting_range: "{name} {value} is out of range; use {lo} to {hi}",
+    setting_integer: "{name} {value}: use a whole number from {lo} to {hi}",
+    setting_layers: "layers must be a list of 0 to {most} widths",
+    setting_features: "features must be a non-empty list of {allowed}",
+    csv_size: "the CSV is {size} bytes; the playground takes at most {most}",
+    csv_encoding: "the CSV is not UTF-8 text",
+    csv_syntax: "the CSV cannot be read: {detail} (a stray quote?)",
+    csv_many_rows: "the CSV has {rows} rows; the playground takes at most {most}",
+    csv_few_rows: "the CSV needs at least 4 rows of x1,x2,label",
+    csv_fields: "CSV row {row} has {fields} fields; expected 3: x1,x2,label",
+    csv_numbers: "CSV row {row}: {a}, {b} are not numbers",
+    csv_finite: "CSV row {row}: features must be finite numbers",
+    csv_labels: "the label column holds {count} distinct value(s); the playground needs 2 to {most}",
+    upload_text: "the upload must be base64 text",
+    upload_size: "the file is larger than {most} bytes, the most the playground accepts",
+    upload_base64: "the upload is not valid base64",
+    message_binary: "binary messages are not understood; send JSON text",
+    message_size: "the message is {size} characters; the most is {most}",
+    message_json: "the message is not valid JSON",
+    message_integer: "the message holds a whole number too long to read ({detail})",
+    message_object: "a message must be a JSON object with a \"type\"",
+    message_type: "unknown message type {type}",
+    version_integer: "version must be a whole number",
+    pages_full: "{most} playground pages are open already; close one and reload this page",
+    race_lr: "learning rate {value}: use a number above 0, at most 100",
+    race_file: "{name}: choose a .p, .npy, PNG or JPEG file",
+    race_signal_size: "{name}: {height}x{width} values; the race takes at most {most}",
+    race_signal_nan: "{name}: the signal holds NaN or infinite values",
+    race_pixels: "{name}: {pixels} pixels; the race decodes pictures of at most {most}",
+    race_unreadable: "{name}: {detail}",
+    file_size: "{name}: the file is {size} bytes; the most is {most}",
+  },
+  ko: {
+    library: "오류: {message}",
+    bug: "학습이 멈췄습니다 ({kind}: {message}). 초기화를 눌러 다시 시작하세요.",
+    diverged: "에폭 {epoch}에서 학습이 발산했습니다. 오차가 더 이상 숫자가 아닙니다. 여기서 {opt}에는 학습률 {lr}이(가) 너무 큽니다. {suggest}(으)로 바꾸고 초기화를 누르세요.",
+    diverged_reg: "에폭 {epoch}에서 학습이 발산했습니다. 학습률 {lr}에서 규제 비율 {rate}은(는) 매 단계마다 모든 가중치를 0 너머로 밀었다가 되돌립니다. 규제 비율을 {suggest} 이하로 바꾸고 초기화를 누르세요.",
+    saturated: "에폭 {epoch}에서 학습이 멈춰 있습니다. 출력이 포화되어 오차가 {loss}에 머물러 있습니다(아무렇게나 찍으면 {baseline}). 여기서 {opt}에는 학습률 {lr}이(가) 너무 큽니다. {suggest}(으)로 바꾸고 초기화를 누르세요.",
+    csv_first: "먼저 올릴 CSV 파일을 고르세요 (x1,x2,레이블).",
+    nothing_to_export: "아직 내보낼 모델이 없습니다.",
+    settings_object: "설정은 JSON 객체여야 합니다.",
+    setting_unknown: "알 수 없는 설정입니다: {names}",
+    setting_choice: "{name} {value}: 다음 중 하나를 고르세요: {allowed}",
+    setting_number: "{name}은(는) 숫자여야 합니다.",
+    setting_range: "{name} {value}은(는) 범위를 벗어났습니다. {lo}에서 {hi} 사이로 고르세요.",
+    setting_integer: "{name} {value}: {lo}에서 {hi} 사이의 정수를 쓰세요.",
+    setting_layers: "은닉층은 0개에서 {most}개까지 둘 수 있습니다.",
+    setting_features: "입력 특징을 하나 이상 고르세요: {allowed}",
+    csv_size: "CSV가 {size}바이트입니다. 최대 {most}바이트까지 받습니다.",
+    csv_encoding: "CSV가 UTF-8 텍스트가 아닙니다.",
+    csv_syntax: "CSV를 읽을 수 없습니다. 짝이 맞지 않는 따옴표가 있는지 확인하세요.",
+    csv_many_rows: "CSV가 {rows}행입니다. 최대 {most}행까지 받습니다.",
+    csv_few_rows: "CSV에는 x1,x2,레이블 행이 4개 이상 있어야 합니다.",
+    csv_fields: "CSV {row}행의 값이 {fields}개입니다. x1,x2,레이블의 3개여야 합니다.",
+    csv_numbers: "CSV {row}행: {a}, {b}은(는) 숫자가 아닙니다.",
+    csv_finite: "CSV {row}행: 특징은 유한한 숫자여야 합니다.",
+    csv_labels: "레이블 열의 서로 다른 값이 {count}개입니다. 2개에서 {most}개 사이여야 합니다.",
+    upload_text: "업로드는 base64 텍스트여야 합니다.",
+    upload_size: "파일이 플레이그라운드가 받는 최대 크기 {most}바이트보다 큽니다.",
+    upload_base64: "업로드가 올바른 base64가 아닙니다.",
+    message_binary: "바이너리 메시지는 이해하지 못합니다. JSON 텍스트를 보내세요.",
+    message_size: "메시지가 {size}자입니다. 최대 {most}자입니다.",
+    message_json: "메시지가 올바른 JSON이 아닙니다.",
+    message_integer: "메시지에 읽을 수 없을 만큼 자릿수가 많은 정수가 있습니다.",
+    message_object: "메시지는 \"type\"이 있는 JSON 객체여야 합니다.",
+    message_type: "알 수 없는 메시지 종류입니다: {type}",
+    version_integer: "version은 정수여야 합니다.",
+    pages_full: "플레이그라운드 페이지가 이미 {most}개 열려 있습니다. 하나를 닫고 이 페이지를 새로 고침하세요.",
+    race_lr: "학습률 {value}: 0보다 크고 100 이하인 숫자를 쓰세요.",
+    race_file: "{name}: .p, .npy, PNG, JPEG 파일을 고르세요.",
+    race_signal_size: "{name}: 값이 {height}x{width}개입니다. 최대 {most}개까지 받습니다.",
+    race_signal_nan: "{name}: 신호에 NaN이나 무한대 값이 있습니다.",
+    race_pixels: "{name}: {pixels}픽셀입니다. 최대 {most}픽셀까지 읽습니다.",
+    race_unreadable: "{name}: 이 파일을 읽을 수 없습니다. 손상되지 않은 .p, .npy, PNG, JPEG 파일인지 확인하세요.",
+    file_size: "{name}: 파일이 {size}바이트입니다. 최대 {most}바이트까지 받습니다.",
   },
 };
 
 export function t(lang, key) {
   return (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.en[key] || key;
+}
+
+// A template with {name} placeholders filled from values.
+export function fill(template, values = {}) {
+  return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
+// A label with values: tf(lang, "neurons_n", { n: 3 }).
+export function tf(lang, key, values) { return fill(t(lang, key), values); }
+
+// The page's label of a setting named in a message (lr: "Learning rate").
+const SETTING_LABELS = { act: "activation", opt: "optimizer", n: "points", feature: "features",
+  steps: "max_steps" };
+
+// The text of a server message {code, values, message} in the page's language.
+export function say(lang, msg) {
+  const table = MESSAGES[lang] || MESSAGES.en;
+  const template = table[msg.code] || MESSAGES.en[msg.code];
+  if (!template) return String(msg.message || msg.code);
+  const values = { ...(msg.values || {}) };
+  if (msg.code.startsWith("setting_") && typeof values.name === "string" && lang !== "en") {
+    const key = SETTING_LABELS[values.name] || values.name;
+    if (STRINGS[lang][key]) values.name = STRINGS[lang][key];
+  }
+  return fill(template, values);
 }
 
 export function applyLang(lang) {
