@@ -1,0 +1,160 @@
+"""The message catalogue: every sentence the commands, reports and playground say, in English
+and Korean.
+
+Messages are keyed (``"train.summary.baseline"``) and live in gettext catalogues,
+``locale/{en,ko}/LC_MESSAGES/torchann.po``, compiled to the ``.mo`` files read here by Python's
+:mod:`gettext`. A template names its values in braces (``"{steps} steps"``), filled with
+:meth:`str.format`. Compile after editing a ``.po`` file::
+
+    pybabel compile -d src/torchann/locale -D torchann
+
+(``tests/test_i18n.py`` fails when a ``.mo`` is stale or a key lacks a language.)
+
+The library itself stays English for a notebook's reader: where it words a line or an error
+the CLI shows, it makes a :class:`Message` with :func:`message`, a plain ``str`` in English
+that remembers its key and values, so that :func:`localize` can say it again in Korean.
+
+Examples
+--------
+>>> from torchann.i18n import message, localize, tr
+>>> tr("cli.error", "ko", message="...")
+'torchann: 오류: ...'
+>>> m = message("demo.done", seconds=1.5)
+>>> localize(m, "en") == m
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import os
+from pathlib import Path
+
+#: The gettext domain: the catalogue's file name.
+DOMAIN = "torchann"
+#: Where the compiled catalogues are (shipped as package data).
+LOCALEDIR = Path(__file__).resolve().parent / "locale"
+#: The languages every message has.
+LANGUAGES = ("en", "ko")
+#: The environment variable that picks the language before the locale does.
+ENV = "TORCHANN_LANG"
+
+
+def language(lang: str | None = None) -> str:
+    """The language to speak: ``lang`` when given, then ``TORCHANN_LANG``, then the locale.
+
+    Parameters
+    ----------
+    lang : {"en", "ko"}, optional
+        An explicit choice (a ``--lang`` option); wins over everything else.
+
+    Returns
+    -------
+    str
+        ``"ko"`` when ``lang`` is ``"ko"``, or else ``TORCHANN_LANG`` says ``ko``, or else the
+        locale (``LC_ALL``, ``LC_MESSAGES``, then ``LANG``, the first one set) starts with
+        ``ko`` (``ko_KR.UTF-8``); ``"en"`` otherwise.
+
+    Raises
+    ------
+    ValueError
+        When ``lang`` is given and is not one of :data:`LANGUAGES`.
+    """
+    if lang is not None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        return lang
+    chosen = os.environ.get(ENV, "").strip().lower()
+    if chosen:
+        return "ko" if chosen.startswith("ko") else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
+
+
+@functools.cache
+def catalogue(lang: str) -> gettext.GNUTranslations:
+    """The compiled catalogue of ``lang`` (read once; a missing ``.mo`` raises OSError)."""
+    return gettext.translation(DOMAIN, LOCALEDIR, languages=[lang])
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue has ``key`` (in English, which every key has)."""
+    return catalogue("en").gettext(key) != key
+
+
+def template(key: str, lang: str | None = None) -> str:
+    """The raw template of ``key`` in ``lang``, its values still in braces.
+
+    Raises
+    ------
+    KeyError
+        When the catalogue has no such key (a programming mistake).
+    """
+    lang = language(lang)
+    for source in (lang, "en"):
+        text = catalogue(source).gettext(key)
+        if text != key:
+            return text
+    raise KeyError(f"no message {key!r} in the catalogue")
+
+
+def tr(key: str, lang: str | None = None, **values) -> str:
+    """Say message ``key`` in ``lang`` with ``values`` filled in.
+
+    Parameters
+    ----------
+    key : str
+        A message key, e.g. ``"train.summary.baseline"``.
+    lang : {"en", "ko"}, optional
+        Default: :func:`language`.
+    **values
+        The template's named values. A value that is itself a :class:`Message` is said in
+        ``lang`` too.
+
+    Returns
+    -------
+    str
+    """
+    lang = language(lang)
+    shown = {name: localize(value, lang) if isinstance(value, Message) else value
+             for name, value in values.items()}
+    return template(key, lang).format(**shown)
+
+
+class Message(str):
+    """An English sentence that remembers its catalogue key and values.
+
+    It is a ``str`` (the English text), so the library can return or raise it as any other
+    sentence; :func:`localize` says it in another language.
+    """
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, **values):
+        text = super().__new__(cls, tr(key, "en", **values))
+        text.key, text.values = key, values
+        return text
+
+    def __reduce__(self):
+        return (_rebuild, (self.key, self.values))
+
+
+def _rebuild(key, values):
+    return Message(key, **values)
+
+
+def message(key: str, **values) -> Message:
+    """A :class:`Message`: the English text of ``key`` with its key and values kept."""
+    return Message(key, **values)
+
+
+def localize(text, lang: str | None = None) -> str:
+    """Say ``text`` in ``lang`` when it is a :class:`Message`; anything else as it is."""
+    if isinstance(text, Message):
+        return tr(text.key, lang, **text.values)
+    return text if isinstance(text, str) else str(text)
