@@ -113,16 +113,21 @@ def tr(key: str, lang: str | None = None, **values) -> str:
         Default: :func:`language`.
     **values
         The template's named values. A value that is itself a :class:`Message` is said in
-        ``lang`` too.
+        ``lang`` too; a list or tuple is said item by item and joined with ``", "``.
 
     Returns
     -------
     str
     """
     lang = language(lang)
-    shown = {name: localize(value, lang) if isinstance(value, Message) else value
-             for name, value in values.items()}
+    shown = {name: _said(value, lang) for name, value in values.items()}
     return template(key, lang).format(**shown)
+
+
+def _said(value, lang):
+    if isinstance(value, (list, tuple)):
+        return ", ".join(localize(v, lang) for v in value)
+    return localize(value, lang) if isinstance(value, Message) else value
 
 
 class Message(str):
@@ -157,4 +162,84 @@ def localize(text, lang: str | None = None) -> str:
     """Say ``text`` in ``lang`` when it is a :class:`Message`; anything else as it is."""
     if isinstance(text, Message):
         return tr(text.key, lang, **text.values)
+    if isinstance(text, (list, tuple)):  # a line built of parts
+        return "".join(localize(part, lang) for part in text)
     return text if isinstance(text, str) else str(text)
+
+
+#: Names of fonts with Hangul, in order of preference (matched as a prefix).
+KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic",
+                "Apple SD Gothic Neo", "Noto Sans CJK")
+
+
+def korean_font() -> str | None:
+    """The name of a font with Hangul that matplotlib's font manager finds, or ``None``.
+
+    Fonts installed after matplotlib built its cache are found on the system's font path and
+    added to the font manager.
+    """
+    from matplotlib import font_manager
+
+    def first():
+        names = sorted({f.name for f in font_manager.fontManager.ttflist})
+        return next((n for want in KOREAN_FONTS for n in names if n.startswith(want)), None)
+
+    if first() is None:
+        for path in font_manager.findSystemFonts():
+            if any(w in Path(path).name for w in ("CJK", "KR", "Nanum", "malgun")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return first()
+
+
+def figure_language(lang: str | None = None):
+    """The language the figures can be drawn in, and a note when it is not ``lang``.
+
+    Korean labels need a font with Hangul: where :func:`korean_font` finds one, matplotlib is
+    set to use it and the answer is ``("ko", None)``; where none is found, the figures stay
+    English and the note (a :class:`Message`) says how to install one.
+
+    Returns
+    -------
+    lang : {"en", "ko"}
+    note : Message or None
+    """
+    if language(lang) == "en":
+        return "en", None
+    font = korean_font()
+    if font is None:
+        return "en", message("figures.font_note")
+    import matplotlib
+
+    if matplotlib.rcParams["font.sans-serif"][:1] != [font]:
+        matplotlib.rcParams["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    return "ko", None
+
+
+def translate_figure(fig, lang: str | None = None):
+    """Say the titles, axis labels and legend entries of ``fig`` in ``lang``, in place.
+
+    A text is replaced where it is, word for word, the English of a ``figures.*`` message;
+    anything else (numbers, names of columns, formulas) stays. Call :func:`figure_language`
+    first: it says whether Korean can be drawn at all.
+    """
+    lang = language(lang)
+    if lang == "en":
+        return fig
+    english = catalogue("en")._catalog  # gettext keeps no public list of a catalogue's keys
+    said = {text: tr(key, lang) for key, text in english.items()
+            if isinstance(key, str) and key.startswith("figures.") and "{" not in text}
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            if ax.get_title(loc) in said:
+                ax.set_title(said[ax.get_title(loc)], loc=loc)
+        texts = [ax.xaxis.label, ax.yaxis.label]
+        if ax.get_legend() is not None:
+            texts += list(ax.get_legend().get_texts())
+        for text in texts:
+            if text.get_text() in said:
+                text.set_text(said[text.get_text()])
+    return fig

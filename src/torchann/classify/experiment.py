@@ -241,6 +241,7 @@ class Experiment:
         from torchann.classify import baselines
         from torchann.classify.evaluation import task_loss
         from torchann.classify.figures import experiment_figures
+        from torchann.i18n import message
 
         data, model, history, task = self.data, self.model, self.history, self.data.task
         after_loss = task_loss(model, task, data.x_test, data.y_test)
@@ -272,14 +273,17 @@ class Experiment:
                                            "standardize", "encoder") if k in info}
         model_info.update(task.to_json())
         model_info["config"] = config
-        numbers = [("task", task.kind), ("test loss before", self.before_loss),
-                   ("test loss after", after_loss), *task.report_numbers(test),
+        said = {k: message(f"train.n_{k}") for k in ("task", "loss_before", "loss_after",
+                                                        "warning", "epochs", "seconds")}
+        numbers = [(said["task"], task.kind), (said["loss_before"], self.before_loss),
+                   (said["loss_after"], after_loss), *task.report_numbers(test),
                    *(baselines.report_numbers(baseline) if baseline else []),
-                   *([("warning", baseline_warning)] if baseline_warning else []),
-                   ("epochs", history.epochs), ("seconds", self.seconds)]
+                   *([(said["warning"], baseline_warning)] if baseline_warning else []),
+                   (said["epochs"], history.epochs), (said["seconds"], self.seconds)]
         return ExperimentResult(
             model, task, history, config, metrics, model_info, test, train, figures,
-            title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
+            title=message("train.report_title", network=network_name(model, self.config),
+                          data=info["data"]), numbers=numbers,
             lines=lines, figures_note=note, finding=finding, warning=warning,
             baseline=baseline, baseline_warning=baseline_warning)
 

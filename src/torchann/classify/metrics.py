@@ -131,22 +131,25 @@ class TaskMetrics:
         """The lines that say how :meth:`evaluate`'s test metrics came out."""
         if self.kind != "binary":
             return summary_lines(test)
+        from torchann.i18n import message
+
         c = test["confusion"]
         n = sum(c.values())
-        return [f"Test accuracy: {test['accuracy']:.1%} ({round(test['accuracy'] * n)}/{n}); "
-                f"confusion (label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, "
-                f"tp {c['tp']}"]
+        return [message("train.accuracy_binary", accuracy=test["accuracy"],
+                        right=round(test["accuracy"] * n), n=n, **c)]
 
     def report_numbers(self, test):
         """``(name, text)`` pairs for a report page, from :meth:`evaluate`'s test metrics."""
+        from torchann.i18n import message
+
         if self.kind == "regression":
             return [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
                     ("test MAE", f"{test['mae']:.4g}")]
         if self.kind == "binary":
-            return [("test accuracy", f"{test['accuracy']:.1%}"),
-                    ("confusion (label 1 positive)",
+            return [(message("train.n_accuracy"), f"{test['accuracy']:.1%}"),
+                    (message("train.n_confusion"),
                      ", ".join(f"{k} {v}" for k, v in test["confusion"].items()))]
-        return [("test accuracy", f"{test['accuracy']:.1%}"),
+        return [(message("train.n_accuracy"), f"{test['accuracy']:.1%}"),
                 ("confusion matrix (rows true)", "; ".join(
                     " ".join(map(str, row)) for row in test["confusion_matrix"]))]
 
@@ -156,12 +159,13 @@ class TaskMetrics:
         A regression whose R² is below 0 (worse than predicting the mean); a classifier no
         more accurate than always answering the most common class of ``y_train``.
         """
+        from torchann.i18n import message
+
         if self.kind == "regression":
             if test["r2"] < 0:
-                return f"the test R² is {test['r2']:.3f}, worse than predicting the mean"
+                return message("train.poor.r2", r2=test["r2"])
             return None
         majority = np.unique(np.asarray(y_train), return_counts=True)[1].max() / len(y_train)
         if test["accuracy"] <= majority:
-            return (f"the test accuracy {test['accuracy']:.1%} is no better than always "
-                    f"answering the most common class ({majority:.1%})")
+            return message("train.poor.accuracy", accuracy=test["accuracy"], majority=majority)
         return None

@@ -48,11 +48,10 @@ def predict_point(loaded, values):
     encoder = loaded.encoder
     n = len(encoder.columns) if encoder is not None else loaded.n_features
     if encoder is not None and not encoder.numeric_only:
-        raise TorchannError("this model was trained on a table with text categories or "
-                             "gaps; give it a table with `csv` FILE")
+        raise TorchannError(key="predict.needs_table")
     if len(values) != n:
         names = f" ({', '.join(loaded.features)})" if loaded.features else ""
-        raise TorchannError(f"the model takes {n} feature values{names}, got {len(values)}")
+        raise TorchannError(key="predict.feature_count", n=n, names=names, got=len(values))
     return loaded.task.format_prediction(loaded.predict(np.array([values]))[0])
 
 

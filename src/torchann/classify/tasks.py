@@ -196,7 +196,9 @@ class Task(TaskMetrics):
             return f"{output:.6f}"
         if self.kind == "multiclass":
             best = int(np.argmax(output))
-            return f"{self.classes[best]} (probability {output[best]:.6f})"
+            from torchann.i18n import message
+
+            return message("predict.probability", label=self.classes[best], p=output[best])
         return f"{output:.8g}"
 
     def prediction_columns(self, output, threshold=0.5, label_of=None):

@@ -117,8 +117,7 @@ def training_loss(task, label_smoothing=0.0):
 
 def diverged(epoch, loss, lr):
     """The error of a run whose loss stopped being finite at ``epoch``."""
-    return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
-                         f"lower `lr` (now {lr:g})")
+    return TorchannError(key="train.diverged", epoch=epoch, loss=loss, lr=lr)
 
 
 def minibatches(x, y, batch_size, generator, device):

@@ -53,7 +53,7 @@ def _check_input(path) -> Path:
         kind = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
         raise TorchannError(f"{path} is {kind}; give a CSV or Parquet file")
     if not path.is_file():
-        raise TorchannError(f"{path}: no such file; check the path")
+        raise TorchannError(key="file.missing", path=path)
     return path
 
 
@@ -66,7 +66,7 @@ def _header(path) -> list:
         with _reading(path) as f:
             head = f.read(1 << 20)
     except OSError as err:
-        raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
+        raise TorchannError(key="file.unreadable", path=path, reason=err.strerror) from None
     lines = [line for line in head.splitlines() if line.strip()]
     if not lines:
         if len(head) == 1 << 20:
