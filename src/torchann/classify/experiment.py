@@ -182,6 +182,8 @@ class Experiment:
     def load(self, say=_quiet):
         """Read the data, decide the task (and ``auto``'s configuration); ``say`` the
         decisions. Returns ``self``."""
+        from torchann.i18n import message
+
         req = self.request
         if req["data"] is None:
             self.data = blob_data(req["seed"], req["n_train"], req["n_test"], req["cluster_std"])
@@ -191,7 +193,7 @@ class Experiment:
                                    say)
             say(self.data.task.describe())
             for line in self.data.info.get("decisions", []):
-                say(f"Data: {line}")
+                say(message("data.line", decision=line))
         if self.preset == "auto":
             rows, features = self.data.x_train.shape
             shape = (rows, features, self.data.task.kind, self.data.streamed)
@@ -247,11 +249,10 @@ class Experiment:
         after_loss = task_loss(model, task, data.x_test, data.y_test)
         lines = [f"After training, test loss is {after_loss}"]
         if self.config["early_stopping"] is not None:
-            lines.append(f"Early stopping: best validation loss {min(history.val_loss):.6g} "
-                         f"at epoch {history.best_epoch}; "
-                         + (f"stopped after epoch {history.epochs - 1}"
-                            if history.stopped_early else "ran every epoch")
-                         + "; the best epoch's weights are kept")
+            lines.append(message("train.early_stopping", loss=min(history.val_loss),
+                                 best=history.best_epoch, how=message(
+                                     "train.stopped_after", epoch=history.epochs - 1)
+                                 if history.stopped_early else message("train.ran_every")))
         test = task.evaluate(model, data.x_test, data.y_test)
         train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
         lines += task.summary_lines(test)

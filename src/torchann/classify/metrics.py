@@ -64,15 +64,22 @@ def regression_metrics(y_true, y_pred):
 
 
 def summary_lines(metrics, prefix="Test"):
-    """Readable lines for :func:`classification_metrics` or :func:`regression_metrics`."""
+    """Readable lines for :func:`classification_metrics` or :func:`regression_metrics`
+    (``prefix`` "Test": catalogue messages, said in the user's language by the CLI)."""
+    from torchann.i18n import message
+
+    test = prefix == "Test"
     if "rmse" in metrics:
-        return [f"{prefix} RMSE {metrics['rmse']:.4g}, MAE {metrics['mae']:.4g}, "
+        values = {k: metrics[k] for k in ("rmse", "mae", "r2")}
+        return [message("train.regression", **values) if test else
+                f"{prefix} RMSE {metrics['rmse']:.4g}, MAE {metrics['mae']:.4g}, "
                 f"R² {metrics['r2']:.4f}"]
     classes = metrics["classes"]
     matrix = metrics["confusion_matrix"]
     n = sum(map(sum, matrix))
     right = sum(matrix[i][i] for i in range(len(classes)))
-    lines = [f"{prefix} accuracy: {metrics['accuracy']:.1%} ({right}/{n})"]
+    lines = [message("train.accuracy", accuracy=metrics["accuracy"], right=right, n=n) if test
+             else f"{prefix} accuracy: {metrics['accuracy']:.1%} ({right}/{n})"]
     width = max(8, *(len(c) for c in classes)) + 2
     lines.append(f"{'class':<{width}}precision  recall  support")
     for name, m in metrics["per_class"].items():
@@ -80,7 +87,7 @@ def summary_lines(metrics, prefix="Test"):
                      f"{m['support']:>7d}")
     cell = max(5, *(len(str(v)) + 1 for row in matrix for v in row),
                *(len(c) + 1 for c in classes))
-    lines.append("Confusion matrix (rows: true, columns: predicted):")
+    lines.append(message("train.confusion_matrix"))
     lines.append(" " * width + "".join(f"{c:>{cell}}" for c in classes))
     for name, row in zip(classes, matrix):
         lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
