@@ -122,3 +122,17 @@ def test_language_from_the_environment(monkeypatch, env, expected):
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError):
         i18n.language("fr")
+
+
+def test_the_playground_serves_its_messages():
+    """The page can read the catalogue's playground.* messages, in either language."""
+    testclient = pytest.importorskip("starlette.testclient")
+    from torchann.playground.server import create_app
+
+    with testclient.TestClient(create_app({"testserver"})) as client:
+        en = client.get("/messages/en.json").json()
+        ko = client.get("/messages/ko.json").json()
+        assert client.get("/messages/fr.json").status_code == 404
+    assert set(en) == set(ko) == set(i18n.keys("playground.")) and en
+    assert en["playground.port"] == "--port {port}: use 0 to 65535"
+    assert all(HANGUL.search(text) for text in ko.values())

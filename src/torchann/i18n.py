@@ -102,6 +102,18 @@ def template(key: str, lang: str | None = None) -> str:
     raise KeyError(f"no message {key!r} in the catalogue")
 
 
+def keys(prefix: str = "") -> list:
+    """Every key of the catalogue that starts with ``prefix``, sorted."""
+    english = catalogue("en")._catalog  # gettext keeps no public list of a catalogue's keys
+    return sorted(k for k in english if isinstance(k, str) and k and k.startswith(prefix))
+
+
+def entries(prefix: str, lang: str | None = None) -> dict:
+    """``{key: template}`` of the keys starting with ``prefix``, in ``lang``, values still in
+    braces (for a page that fills them itself, such as the playground's)."""
+    return {key: template(key, lang) for key in keys(prefix)}
+
+
 def tr(key: str, lang: str | None = None, **values) -> str:
     """Say message ``key`` in ``lang`` with ``values`` filled in.
 
@@ -229,9 +241,8 @@ def translate_figure(fig, lang: str | None = None):
     lang = language(lang)
     if lang == "en":
         return fig
-    english = catalogue("en")._catalog  # gettext keeps no public list of a catalogue's keys
-    said = {text: tr(key, lang) for key, text in english.items()
-            if isinstance(key, str) and key.startswith("figures.") and "{" not in text}
+    said = {template(key, "en"): tr(key, lang) for key in keys("figures.")
+            if "{" not in template(key, "en")}
     for ax in fig.axes:
         for loc in ("center", "left", "right"):
             if ax.get_title(loc) in said:
