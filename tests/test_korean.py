@@ -118,3 +118,25 @@ def test_korean_demo(capsys, tmp_path):
     tour = (tmp_path / "tour.txt").read_text(encoding="utf-8")
     notes = [line for line in tour.splitlines() if line.startswith("# ")]
     assert notes and all(HANGUL.search(n) for n in notes)
+
+
+def test_korean_train_on_a_table(capsys, tmp_path):
+    """A table with an identifier, a text category and a blank: the task, the data decisions,
+    auto's choice and the summary are Korean."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = ["id,age,city,sick"] + [
+        f"P{i},{'' if i == 7 else round(float(rng.normal(50, 10)), 1)},"
+        f"{['Seoul', 'Busan', 'Daegu'][i % 3]},{'yes' if i % 2 else 'no'}" for i in range(120)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    status, out, err = _run(["train", "--lang", "ko", "--data", str(tmp_path / "t.csv"),
+                             "--label", "sick", "--epochs", "3", "--log-every", "0",
+                             "--out", str(tmp_path / "out")], capsys)
+    assert status == 0
+    prose = [line for line in out.splitlines() if not BOOK_LOG.match(line)]
+    assert any(line.startswith("과제: binary") for line in prose)
+    assert any(line.startswith("데이터: id: 건너뜀") for line in prose)
+    assert any(line.startswith("auto: ") and HANGUL.search(line) for line in prose)
+    assert all(HANGUL.search(line) for line in prose), prose
+    assert not _english_sentences(out + err), _english_sentences(out + err)
