@@ -42,12 +42,13 @@ def headline(result, prior=None):
                     seconds=result.seconds, distance=result.final_distance,
                     residual=result.relative_residual)]
     if prior is None:
-        return line, f"{result.method}, {result.steps} steps"
+        return line, message("restore.title", method=result.method, steps=result.steps)
     chosen = result.extra["weight"]
     line.append(message("restore.prior", prior=prior, weight=chosen))
     if "noise_sigma" in result.extra:
         line.append(message("restore.auto", sigma=result.extra["noise_sigma"]))
-    return line, f"{result.method} + {prior} (weight {chosen:.2g}), {result.steps} steps"
+    return line, message("restore.title_prior", method=result.method, prior=prior,
+                         weight=chosen, steps=result.steps)
 
 
 def base_summary(request, name, shape, result, threads) -> dict:
@@ -75,7 +76,7 @@ class Outcome:
     result: object
     summary: dict
     line: list
-    title: str
+    title: str  # a catalogue message
     broken: object
     restored: object
     reference: object
@@ -94,27 +95,28 @@ def write_outcome(request, outcome, lang="en") -> int:
     from torchann.report import Image, Section, render_report
 
     o = outcome
-    line, title, summary = list(o.line), o.title, o.summary
+    fig_lang, font_note = figure_language(lang)
+    line, title, summary = list(o.line), [o.title], o.summary
     if o.reference is not None:
         scores = lib.quality(o.reference, o.restored)
         summary.update(psnr=scores["psnr"], ssim=scores["ssim"])
         line.append(message("restore.scores", psnr=scores["psnr"], ssim=scores["ssim"]))
-        title += f": PSNR {scores['psnr']:.1f} dB"
+        title.append(f": PSNR {scores['psnr']:.1f} dB")
         if request.blur:  # a blurred image is itself an estimate: say what was gained
             before = lib.quality(o.reference, o.broken, ssim=False)["psnr"]
             summary["psnr_input"] = before
             line.append(message("restore.input", before=before))
-    fig_lang, font_note = figure_language(lang)
     loss = translate_figure(lib.plot_loss(o.result.history, o.result.method), fig_lang)
     files = {
         "restored.png": o.restored_png,
-        "comparison.png": io.figure_png(lib.plot_comparison(*o.shown, title)),
+        "comparison.png": io.figure_png(translate_figure(
+            lib.plot_comparison(*o.shown, localize(title, fig_lang)), fig_lang)),
         "loss.png": io.figure_png(loss),
     }
     warning = as_flags(localize(o.result.warning or "", lang))
     files["report.html"] = render_report("torchann restore", [Section(
         o.name, numbers=list(summary.items()), warning=warning,
-        images=[Image(title, files["comparison.png"]),
+        images=[Image(localize(title, lang), files["comparison.png"]),
                 Image(tr("figures.loss_per_step", lang), files["loss.png"])],
     )], subtitle=localize(line, lang), lang=lang,
         note=localize(font_note or "", lang)).encode("utf-8")
