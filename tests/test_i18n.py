@@ -136,3 +136,30 @@ def test_the_playground_serves_its_messages():
     assert set(en) == set(ko) == set(i18n.keys("playground.")) and en
     assert en["playground.port"] == "--port {port}: use 0 to 65535"
     assert all(HANGUL.search(text) for text in ko.values())
+
+
+def test_figures_fall_back_to_english_without_a_korean_font(monkeypatch):
+    monkeypatch.setattr(i18n, "korean_font", lambda: None)
+    lang, note = i18n.figure_language("ko")
+    assert lang == "en" and "fonts-noto-cjk" in i18n.localize(note, "ko")
+    assert i18n.figure_language("en") == ("en", None)
+    from torchann.report import render_report
+
+    page = render_report("t", [], lang="ko", note=i18n.localize(note, "ko"))
+    assert page.count("fonts-noto-cjk") == 1 and '<html lang="ko">' in page
+
+
+def test_figure_labels_are_translated():
+    from torchann.io.writers import new_figure
+
+    fig = new_figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], label="train loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("x1")  # a column's name stays
+    ax.set_title("Loss (a loss is not an error rate)")
+    ax.legend()
+    i18n.translate_figure(fig, "ko")
+    assert ax.get_xlabel() == "이폭" and ax.get_ylabel() == "x1"
+    assert ax.get_title() == "오차 (오차는 오답률이 아닙니다)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["학습 오차"]
