@@ -18,15 +18,14 @@ from torchann.errors import TorchannError
 def check_threshold(threshold):
     """Refuse a binary decision threshold outside (0, 1)."""
     if not 0 < threshold < 1:
-        raise TorchannError(f"`threshold={threshold}`: must be between 0 and 1")
+        raise TorchannError(key="value.between_0_1", name="threshold", value=threshold)
 
 
 def check_values(values):
     """Refuse a feature value that is not a finite number."""
     bad = [v for v in values if not math.isfinite(v)]
     if bad:
-        raise TorchannError(f"the feature value {bad[0]} is not a finite number; give finite "
-                            "values")
+        raise TorchannError(key="predict.not_finite", value=bad[0])
 
 
 def predict_point(loaded, values):

@@ -162,7 +162,7 @@ def resolve_config(preset="seed", shape=None, **given):
     for key in ("epochs", "lr", "batch_size"):
         value = config[key]
         if value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"`{key}={value}`: must be a positive number")
+            raise TorchannError(key="value.positive", name=key, value=value)
     hidden = config["hidden"]
     if isinstance(hidden, str):
         config["hidden"] = parse_hidden(hidden)
@@ -179,8 +179,7 @@ def resolve_config(preset="seed", shape=None, **given):
                             "lbfgs")
     smoothing = config["label_smoothing"]
     if not (math.isfinite(smoothing) and 0 <= smoothing < 1):
-        raise TorchannError(f"`label_smoothing={smoothing}`: must be at least 0 and below 1, "
-                            "e.g. 0.1")
+        raise TorchannError(key="value.fraction", name="label_smoothing", value=smoothing)
     patience = config["early_stopping"]
     if patience is not None and patience < 1:
         raise TorchannError(f"`early_stopping={patience}`: the patience must be a positive "
