@@ -150,14 +150,15 @@ class TaskMetrics:
         from torchann.i18n import message
 
         if self.kind == "regression":
-            return [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
-                    ("test MAE", f"{test['mae']:.4g}")]
+            return [(message("train.n_r2"), f"{test['r2']:.4f}"),
+                    (message("train.n_rmse"), f"{test['rmse']:.4g}"),
+                    (message("train.n_mae"), f"{test['mae']:.4g}")]
         if self.kind == "binary":
             return [(message("train.n_accuracy"), f"{test['accuracy']:.1%}"),
                     (message("train.n_confusion"),
                      ", ".join(f"{k} {v}" for k, v in test["confusion"].items()))]
         return [(message("train.n_accuracy"), f"{test['accuracy']:.1%}"),
-                ("confusion matrix (rows true)", "; ".join(
+                (message("train.n_matrix"), "; ".join(
                     " ".join(map(str, row)) for row in test["confusion_matrix"]))]
 
     def poor_result(self, test, y_train):
