@@ -163,3 +163,14 @@ def test_figure_labels_are_translated():
     assert ax.get_xlabel() == "이폭" and ax.get_ylabel() == "x1"
     assert ax.get_title() == "오차 (오차는 오답률이 아닙니다)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["학습 오차"]
+
+
+def test_argparse_messages_are_read_back():
+    """argparse words its errors in English from fixed templates; the catalogue reads them back
+    and says them again, unchanged in English."""
+    text = "argument --optimizer: invalid choice: 'foo' (choose from 'sgd', 'adam')"
+    found = i18n.recognize(text, "argparse.")
+    assert found == text and found.key == "argparse.argument"
+    said = i18n.localize(found, "ko")
+    assert said.startswith("인자 --optimizer: ") and "'sgd', 'adam'" in said
+    assert i18n.recognize("something argparse never says", "argparse.") is None

@@ -59,6 +59,7 @@ def test_korean_usage_error(capsys):
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.startswith("torchann: 오류: ")
     assert "'torchann train --help'" in err
+    assert "--epochs" in err and not _english_sentences(err), err  # argparse's words too
 
 
 def test_library_error_with_a_key_in_both_languages(capsys, tmp_path):

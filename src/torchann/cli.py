@@ -16,7 +16,7 @@ import sys
 from torchann import __version__
 from torchann.commands import COMMANDS
 from torchann.errors import TorchannError, as_flags
-from torchann.i18n import LANGUAGES, language, localize, tr
+from torchann.i18n import LANGUAGES, language, localize, recognize, tr
 
 PROG = "torchann"
 #: The language of this run's messages, once known (``--lang``, else :func:`language`).
@@ -54,7 +54,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's name
         sub = self.prog.split(" ", 1)[1] if " " in self.prog else ""
         command = f"{PROG} {sub}" if sub else PROG
-        self.exit(fail(tr("cli.usage", _run["lang"] or language(), message=message,
+        said = recognize(message, "argparse.") or message  # argparse's words, when known
+        self.exit(fail(tr("cli.usage", _run["lang"] or language(), message=said,
                           command=command)))
 
 

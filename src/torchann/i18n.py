@@ -170,6 +170,31 @@ def message(key: str, **values) -> Message:
     return Message(key, **values)
 
 
+def recognize(text: str, prefix: str):
+    """Read an English sentence made elsewhere from one of the catalogue's templates back into
+    a :class:`Message`, or ``None`` when no template under ``prefix`` fits.
+
+    For sentences that another library words in English from its own fixed templates (the
+    ``argparse.*`` messages are argparse's). A value that itself fits a template under
+    ``prefix`` is read back too.
+    """
+    import re
+    import string
+
+    for key in keys(prefix):
+        pattern, names = "", []
+        for literal, name, _, _ in string.Formatter().parse(template(key, "en")):
+            pattern += re.escape(literal)
+            if name:
+                pattern += f"(?P<{name}>.+?)"
+                names.append(name)
+        found = re.fullmatch(pattern, text, flags=re.S)
+        if found:
+            values = {n: recognize(found[n], prefix) or found[n] for n in names}
+            return Message(key, **values)
+    return None
+
+
 def localize(text, lang: str | None = None) -> str:
     """Say ``text`` in ``lang`` when it is a :class:`Message`; anything else as it is."""
     if isinstance(text, Message):
