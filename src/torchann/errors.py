@@ -5,6 +5,8 @@ Messages are worded in the library's own parameter names, written in backticks:
 turns each backticked name into its flag (:func:`as_flags`: ``--lr 10``, ``--lr``).
 """
 
+from __future__ import annotations
+
 import re
 
 from torchann.i18n import Message, localize
@@ -39,15 +41,20 @@ class TorchannError(Exception):
     'x.png: 그런 파일이 없습니다. 경로를 확인하세요'
     """
 
-    def __init__(self, message="", *args, key=None, **values):
+    def __init__(self, *args, key=None, **values):
         if key is not None:
-            message = Message(key, **values)
-        super().__init__(message, *args)
+            args = (Message(key, **values), *args)
+        super().__init__(*args)
 
     @property
     def key(self):
         """The catalogue key of the message, or ``None`` for a message said only in English."""
         return getattr(self.args[0], "key", None) if self.args else None
+
+    def in_file(self, path) -> TorchannError:
+        """The same mistake, said of the file ``path`` (``"<path>: <message>"``)."""
+        return TorchannError(key="error.in_file", path=path,
+                             error=self.args[0] if self.args else "")
 
     def localized(self, lang=None) -> str:
         """The message in ``lang`` (``"en"`` or ``"ko"``; default: the user's language).

@@ -119,7 +119,7 @@ def predict_rows(loaded, table, features=None, threshold=0.5):
         except ValueProblem as err:
             raise err.at(table.path) from None
         except TorchannError as err:
-            raise TorchannError(f"{table.path}: " + str(err)) from None
+            raise err.in_file(table.path) from None
     else:
         out = loaded.predict(feature_matrix(table, _feature_names(loaded, table, features)))
     columns = loaded.task.prediction_columns(out, threshold, loaded.label_of)

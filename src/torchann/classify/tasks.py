@@ -328,9 +328,8 @@ def decide_task(y, task="auto", label="label"):
     else:
         reason = message("task.why.asked")
     if task == "binary" and k != 2:
-        raise TorchannError(f"the label {label!r} has {k} distinct values "
-                             f"({_shown(distinct)}); a binary classifier needs exactly two "
-                             "(try `task` multiclass or `task` auto)")
+        raise TorchannError(key="table.not_binary", label=repr(label), k=k,
+                            values=_shown(distinct))
     if task == "regression":
         if not numeric:
             text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))
