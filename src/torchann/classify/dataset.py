@@ -66,7 +66,7 @@ def _fit_rows(table, rows, label, features, path) -> FeatureEncoder:
     except ValueProblem as err:
         raise ValueProblem(err.column, rows[err.row], err.text, err.problem).at(path) from None
     except TorchannError as err:
-        raise TorchannError(f"{path}: " + str(err)) from None
+        raise err.in_file(path) from None
 
 
 def decide(values, task, label, path):
@@ -76,7 +76,7 @@ def decide(values, task, label, path):
     try:
         return decide_task(values, task, label)
     except TorchannError as err:
-        raise TorchannError(f"{path}: " + str(err)) from None
+        raise err.in_file(path) from None
 
 
 def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="stratified",
@@ -283,7 +283,7 @@ class StreamedTable:
         try:
             self.encoder = encoder.finish()
         except TorchannError as err:
-            raise TorchannError(f"{self.path}: " + str(err)) from None
+            raise err.in_file(self.path) from None
         self.task = decide(_label_sample(labels), self.asked, self.label, self.path)
         if self.task.kind == "regression":
             self.task.target_mean = target.mean

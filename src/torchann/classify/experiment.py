@@ -182,6 +182,8 @@ class Experiment:
     def load(self, say=_quiet):
         """Read the data, decide the task (and ``auto``'s configuration); ``say`` the
         decisions. Returns ``self``."""
+        from torchann.i18n import message
+
         req = self.request
         if req["data"] is None:
             self.data = blob_data(req["seed"], req["n_train"], req["n_test"], req["cluster_std"])
@@ -191,7 +193,7 @@ class Experiment:
                                    say)
             say(self.data.task.describe())
             for line in self.data.info.get("decisions", []):
-                say(f"Data: {line}")
+                say(message("data.line", decision=line))
         if self.preset == "auto":
             rows, features = self.data.x_train.shape
             shape = (rows, features, self.data.task.kind, self.data.streamed)
@@ -241,16 +243,16 @@ class Experiment:
         from torchann.classify import baselines
         from torchann.classify.evaluation import task_loss
         from torchann.classify.figures import experiment_figures
+        from torchann.i18n import message
 
         data, model, history, task = self.data, self.model, self.history, self.data.task
         after_loss = task_loss(model, task, data.x_test, data.y_test)
         lines = [f"After training, test loss is {after_loss}"]
         if self.config["early_stopping"] is not None:
-            lines.append(f"Early stopping: best validation loss {min(history.val_loss):.6g} "
-                         f"at epoch {history.best_epoch}; "
-                         + (f"stopped after epoch {history.epochs - 1}"
-                            if history.stopped_early else "ran every epoch")
-                         + "; the best epoch's weights are kept")
+            lines.append(message("train.early_stopping", loss=min(history.val_loss),
+                                 best=history.best_epoch, how=message(
+                                     "train.stopped_after", epoch=history.epochs - 1)
+                                 if history.stopped_early else message("train.ran_every")))
         test = task.evaluate(model, data.x_test, data.y_test)
         train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
         lines += task.summary_lines(test)
@@ -272,14 +274,17 @@ class Experiment:
                                            "standardize", "encoder") if k in info}
         model_info.update(task.to_json())
         model_info["config"] = config
-        numbers = [("task", task.kind), ("test loss before", self.before_loss),
-                   ("test loss after", after_loss), *task.report_numbers(test),
+        said = {k: message(f"train.n_{k}") for k in ("task", "loss_before", "loss_after",
+                                                        "warning", "epochs", "seconds")}
+        numbers = [(said["task"], task.kind), (said["loss_before"], self.before_loss),
+                   (said["loss_after"], after_loss), *task.report_numbers(test),
                    *(baselines.report_numbers(baseline) if baseline else []),
-                   *([("warning", baseline_warning)] if baseline_warning else []),
-                   ("epochs", history.epochs), ("seconds", self.seconds)]
+                   *([(said["warning"], baseline_warning)] if baseline_warning else []),
+                   (said["epochs"], history.epochs), (said["seconds"], self.seconds)]
         return ExperimentResult(
             model, task, history, config, metrics, model_info, test, train, figures,
-            title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
+            title=message("train.report_title", network=network_name(model, self.config),
+                          data=info["data"]), numbers=numbers,
             lines=lines, figures_note=note, finding=finding, warning=warning,
             baseline=baseline, baseline_warning=baseline_warning)
 

@@ -110,11 +110,12 @@ def table_data(path, label, features=None, test_size=0.2, seed=0, task="auto", s
         return ExperimentData(data.x_train, data.y_train, data.x_test, data.y_test, data.task,
                               info, raw=data.raw, prepare=prepare)
     data = StreamedTable(path, label, features, test_size, seed, task=task).scan()
-    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+    from torchann.i18n import message
+
+    kept = (message("data.streaming_kept", kept=data.n_test_kept, n_test=data.n_test)
             if data.n_test_kept < data.n_test else "")
-    say(f"Streaming {path}: {data.n_rows:,} rows, {data.n_train:,} for training and "
-        f"{data.n_test:,} for testing (row hash, seed {seed}), read in windows of "
-        f"{data.window:,} shuffled rows each epoch{kept}")
+    say(message("data.streaming", path=path, rows=data.n_rows, n_train=data.n_train,
+                n_test=data.n_test, seed=seed, window=data.window, kept=kept))
     info = _table_info(path, label, data)
     info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
                         "test_evaluated": data.n_test_kept, "window": data.window}

@@ -105,25 +105,23 @@ PRESETS["auto"] = auto_preset(5000)
 def describe_auto(config):
     """One line saying what ``auto`` chose, e.g. ``auto: 3 hidden layers of 256, AdamW lr
     2e-3, ...``."""
+    from torchann.i18n import message
+
     hidden = config["hidden"]
-    widths = (f"{len(hidden)} hidden layers of {hidden[0]}" if len(set(hidden)) == 1
-              else f"hidden layers {','.join(map(str, hidden))}")
-    parts = [widths, f"{config['optimizer'].replace('adamw', 'AdamW')} lr {config['lr']:g}"
-             + (f", weight decay {config['weight_decay']:g}" if config["weight_decay"] else "")]
-    if config["dropout"]:
-        parts.append(f"dropout {config['dropout']:g}")
-    if config["bins"]:
-        parts.append(f"{config['bins']} quantile bins per input")
-    if config["label_smoothing"]:
-        parts.append(f"label smoothing {config['label_smoothing']:g}")
+    parts = [message("auto.layers", n=len(hidden), width=hidden[0]) if len(set(hidden)) == 1
+             else message("auto.hidden", sizes=",".join(map(str, hidden))),
+             f"{config['optimizer'].replace('adamw', 'AdamW')} lr {config['lr']:g}"]
+    for key in ("weight_decay", "dropout", "bins", "label_smoothing"):
+        if config[key]:
+            parts.append(message(f"auto.{key}", value=config[key]))
     if config["lr_schedule"] == "warmup_cosine":
-        parts.append("warm-up + cosine")
+        parts.append(message("auto.warmup_cosine"))
     batch = config["batch_size"]
-    parts.append(f"{config['epochs']} epochs of batch {batch}" if batch
-                 else f"{config['epochs']} full-batch epochs")
+    parts.append(message("auto.batches", epochs=config["epochs"], batch=batch) if batch
+                 else message("auto.full_batch", epochs=config["epochs"]))
     if config["early_stopping"] is not None:
-        parts.append(f"early stopping (patience {config['early_stopping']}, best epoch kept)")
-    return "auto: " + ", ".join(parts)
+        parts.append(message("auto.early_stopping", patience=config["early_stopping"]))
+    return message("auto.line", parts=parts)
 
 
 def resolve_config(preset="seed", shape=None, **given):
@@ -168,7 +166,7 @@ def resolve_config(preset="seed", shape=None, **given):
     for key in ("epochs", "lr", "batch_size"):
         value = config[key]
         if value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"`{key}={value}`: must be a positive number")
+            raise TorchannError(key="value.positive", name=key, value=value)
     hidden = config["hidden"]
     if isinstance(hidden, str):
         config["hidden"] = parse_hidden(hidden)
@@ -185,8 +183,7 @@ def resolve_config(preset="seed", shape=None, **given):
                             "lbfgs")
     smoothing = config["label_smoothing"]
     if not (math.isfinite(smoothing) and 0 <= smoothing < 1):
-        raise TorchannError(f"`label_smoothing={smoothing}`: must be at least 0 and below 1, "
-                            "e.g. 0.1")
+        raise TorchannError(key="value.fraction", name="label_smoothing", value=smoothing)
     patience = config["early_stopping"]
     if patience is not None and patience < 1:
         raise TorchannError(f"`early_stopping={patience}`: the patience must be a positive "

@@ -207,11 +207,12 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     first, last = result.train_loss[0], result.train_loss[-1]
     if last > SATURATION * max(first, baseline):
         worst = int(np.argmax(result.train_loss))
-        what = ("the sigmoid saturated" if task is None or task.kind == "binary"
-                else "the outputs ran away")
-        raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
-                            f"(highest at epoch {worst}; {what}); lower `lr` "
-                            f"(now {lr:g})")
+        from torchann.i18n import message
+
+        what = message("train.rose." + ("saturated" if task is None or task.kind == "binary"
+                                        else "ran_away"))
+        raise TorchannError(key="train.rose", first=first, last=last, worst=worst, what=what,
+                            lr=lr)
     return result
 
 

@@ -83,7 +83,7 @@ def check_settings(**values):
                 raise TorchannError(f"`label_smoothing={value}`: must be at least 0 and below "
                                     "1, e.g. 0.1")
         elif value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"`{name}={value}`: must be a positive number")
+            raise TorchannError(key="value.positive", name=name, value=value)
 
 
 def warmup_cosine(total_steps, warmup=WARMUP):
@@ -117,8 +117,7 @@ def training_loss(task, label_smoothing=0.0):
 
 def diverged(epoch, loss, lr):
     """The error of a run whose loss stopped being finite at ``epoch``."""
-    return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
-                         f"lower `lr` (now {lr:g})")
+    return TorchannError(key="train.diverged", epoch=epoch, loss=loss, lr=lr)
 
 
 def minibatches(x, y, batch_size, generator, device):

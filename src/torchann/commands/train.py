@@ -45,6 +45,8 @@ from __future__ import annotations
 
 import argparse
 
+from torchann.commands import add_lang
+
 
 def add_arguments(parser):
     """Add this subcommand's options to parser."""
@@ -132,6 +134,7 @@ def add_arguments(parser):
 
     parser.add_argument("--out", default="torchann-out/train",
                         help="output folder (default: torchann-out/train)")
+    add_lang(parser, "the summary, the warnings, report.html and the figures")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
@@ -155,38 +158,48 @@ def run(args):
     from torchann.classify.files import save_model
     from torchann.commands._progress import Progress
     from torchann.errors import as_flags
+    from torchann.i18n import figure_language, language, localize, tr, translate_figure
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.report import Image, Section, render_report
+
+    lang = language(args.lang)
+
+    def say(line, file=sys.stdout):  # the chapter's log lines are plain text and stay as they are
+        print(localize(line, lang), file=file)
 
     experiment = Experiment({k: getattr(args, k) for k in REQUEST})
     inputs = [args.data] if args.data else []
     out = prepare_out_dir(args.out, inputs)
     check_not_input([out / n for n in FILES], inputs)
-    experiment.load(say=print)
+    experiment.load(say=say)
     with Progress(experiment.config["epochs"], args.log_every, "Train loss at {step} is {loss}",
                   what="epoch") as progress:
-        experiment.train(callback=progress, say=print)
+        experiment.train(callback=progress, say=say)
     result = experiment.evaluate()
     for line in result.lines:
-        print(line)
+        say(line)
     if result.finding:
-        warning = result.metrics["warning"] = f"warning: {result.finding}; {POOR_ADVICE}"
-        print(f"torchann: {warning}", file=sys.stderr)
+        result.metrics["warning"] = f"warning: {result.finding}; {POOR_ADVICE}"
+        say(tr("cli.warning", lang, message=tr("train.poor.advice", lang,
+                                                finding=result.finding)), file=sys.stderr)
     if result.baseline_warning:
-        warning = result.metrics["baseline_warning"] = as_flags(result.baseline_warning)
-        print(f"torchann: {warning}", file=sys.stderr)
-    if result.figures_note:
-        print(result.figures_note)
+        result.metrics["baseline_warning"] = as_flags(result.baseline_warning)
+        say(f"torchann: {as_flags(localize(result.baseline_warning, lang))}", file=sys.stderr)
+    fig_lang, font_note = figure_language(lang)
+    for note in filter(None, (result.figures_note, font_note)):
+        say(note)
 
     # everything is computed before anything is written
-    files = {name: figure_png(fig) for name, fig in result.figures.items()}
+    files = {name: figure_png(translate_figure(fig, fig_lang))
+             for name, fig in result.figures.items()}
     images = [Image(n, files[n]) for n in ("data.png", "boundary.png", "loss.png") if n in files]
-    files["report.html"] = render_report("torchann train", [Section(
-        result.title, numbers=result.numbers, images=images)]).encode("utf-8")
+    files["report.html"] = render_report(
+        tr("train.title", lang), [Section(result.title, numbers=result.numbers, images=images)],
+        lang=lang, note=localize(font_note or "", lang)).encode("utf-8")
     save_model(out / "model.pt", result.model, result.model_info)
     for name, data in files.items():
         save_bytes(out / name, data)
     save_json(out / "metrics.json", result.metrics)
     written = [n for n in FILES if n in files or not n.endswith(".png")]
-    print(f"Wrote {', '.join(str(Path(out) / n) for n in written)}")
+    say(tr("train.wrote", lang, files=", ".join(str(Path(out) / n) for n in written)))
     return 0

@@ -17,7 +17,7 @@ import traceback
 from importlib import resources
 
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from torchann.errors import TorchannError
@@ -212,7 +212,17 @@ def create_app(hosts, lang: str = "en", max_pages: int = MAX_PAGES) -> Starlette
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    async def messages(request):
+        """The catalogue's ``playground.*`` messages in one language, as JSON."""
+        from torchann.i18n import LANGUAGES, entries
+
+        chosen = request.path_params["lang"]
+        if chosen not in LANGUAGES:
+            return PlainTextResponse("not found", status_code=404)
+        return JSONResponse(entries("playground.", chosen), headers=_SECURITY_HEADERS)
+
     app = Starlette(routes=[Route("/", index), Route("/static/{name}", asset),
+                            Route("/messages/{lang}.json", messages),
                             WebSocketRoute("/ws", socket)])
     return _Guard(app, hosts, origins)
 

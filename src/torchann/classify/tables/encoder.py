@@ -37,6 +37,7 @@ from torchann.classify.tables.columns import (
     numbers_in_text,
 )
 from torchann.errors import TorchannError
+from torchann.i18n import message
 
 #: Text columns with at most this many distinct values are one-hot encoded.
 MAX_CATEGORIES = 20
@@ -185,14 +186,14 @@ class FeatureEncoder:
 
     def _skip(self, name, reason):
         self.skipped.append({"name": name, "reason": reason})
-        self.decisions.append(f"{name}: skipped, {reason}")
+        self.decisions.append(message("data.skipped", name=name, reason=reason))
 
     def finish(self):
         """Turn the statistics into the column specs and decisions. Returns ``self``."""
         self.columns, self.skipped, self.decisions = [], [], []
         for name, stats in (self._stats or {}).items():
             if stats is None:
-                self._skip(name, "neither numbers nor text")
+                self._skip(name, message("data.why.neither"))
             elif isinstance(stats, _Numbers):
                 self._fit_number(name, stats)
             else:
@@ -211,7 +212,7 @@ class FeatureEncoder:
 
     def _fit_number(self, name, s):
         if s.n == 0:
-            self._skip(name, "every value is missing")
+            self._skip(name, message("data.why.missing"))
             return
         scale = float(np.sqrt(s.m2 / s.n))
         scale = scale if scale > 0 and np.isfinite(scale) else 1.0
@@ -220,29 +221,25 @@ class FeatureEncoder:
                 "median": median, "indicator": bool(s.missing)}
         self.columns.append(spec)
         if s.missing:
-            self.decisions.append(f"{name}: {s.missing} missing value"
-                                  f"{'s' if s.missing != 1 else ''} filled with the median "
-                                  f"{median:.6g}; indicator column {name}_missing added")
+            self.decisions.append(message("data.filled" if s.missing != 1 else "data.filled_one",
+                                          name=name, missing=s.missing, median=median))
 
     def _fit_text(self, name, s):
         present = s.rows - s.missing
         if present == 0:
-            self._skip(name, "every value is missing")
+            self._skip(name, message("data.why.missing"))
         elif s.many:
-            self._skip(name, f"text with more than {MAX_CATEGORIES} distinct values (an "
-                             "identifier or free text)")
+            self._skip(name, message("data.why.many", most=MAX_CATEGORIES))
         elif len(s.counts) == 1:
-            self._skip(name, f"text with a single value ({next(iter(s.counts))!r})")
+            self._skip(name, message("data.why.single", value=repr(next(iter(s.counts)))))
         elif len(s.counts) == present and present > 2:
-            self._skip(name, f"text with a different value in every row ({present}); an "
-                             "identifier")
+            self._skip(name, message("data.why.every_row", rows=present))
         else:
             vocabulary = sorted(s.counts)
             self.columns.append({"name": name, "kind": "category", "vocabulary": vocabulary})
-            gaps = f"; {s.missing} missing, also all zeros" if s.missing else ""
-            self.decisions.append(f"{name}: text category, one-hot encoded over "
-                                  f"{len(vocabulary)} values ({', '.join(vocabulary)}); "
-                                  f"a value unseen in training becomes all zeros{gaps}")
+            gaps = message("data.gaps", missing=s.missing) if s.missing else ""
+            self.decisions.append(message("data.category", name=name, k=len(vocabulary),
+                                          values=", ".join(vocabulary), gaps=gaps))
 
     # ----------------------------------------------------------------------- using
 

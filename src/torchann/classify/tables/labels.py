@@ -24,8 +24,8 @@ def check_label_column(names, label, path=None) -> None:
     """Refuse a label column that is not among ``names``."""
     if label not in names:
         prefix = f"{path}: " if path is not None else ""
-        raise TorchannError(f"{prefix}no label column {label!r}; the columns are "
-                             f"{', '.join(names)}; choose one with `label`")
+        raise TorchannError(key="table.no_label", prefix=prefix, label=repr(label),
+                            columns=", ".join(names))
 
 
 def _missing_label(label, column):
