@@ -63,8 +63,7 @@ def test_given_values_override_auto():
 def test_the_decisions_in_one_line():
     line = presets.describe_auto(presets.auto_preset(2400, 9, "binary"))
     assert line.startswith("auto: 3 hidden layers of 256, AdamW lr 0.002, weight decay 0.01, "
-                           "dropout 0.1, 48 quantile bins per input, label smoothing 0.1, "
-                           "warm-up + cosine, ")
+                           "dropout 0.1, label smoothing 0.1, warm-up + cosine, ")
     assert "epochs of batch 128" in line and "early stopping" in line
 
 

@@ -14,6 +14,7 @@ from torchann.errors import TorchannError
 def test_auto_bins_mid_sized_tables_only():
     assert presets.auto_preset(5000, 8, "regression")["bins"] == presets.AUTO_BINS
     assert presets.auto_preset(500, 8, "regression")["bins"] == 0
+    assert presets.auto_preset(2000, 64, "multiclass")["bins"] == 0
     assert presets.auto_preset(500_000, 8, "binary")["bins"] == 0
     assert presets.auto_preset(5000, 8, "binary", streamed=True)["bins"] == 0
     assert "48 quantile bins" in presets.describe_auto(presets.auto_preset(5000, 8))
@@ -77,11 +78,3 @@ def test_a_binned_model_saves_and_loads_with_its_edges(tmp_path):
     x_new = torch.as_tensor(estimator.scaler_.transform(x[:50]), dtype=torch.float32)
     assert torch.allclose(loaded.model(x_new), estimator.model_(x_new))
 
-
-def test_columns_with_few_values_get_no_bins():
-    x = torch.cat([torch.randn(500, 1), torch.randint(0, 3, (500, 1)).float()], dim=1)
-    model = MLP(2, (4,), 1, bins=8)
-    model.fit_bins(x)
-    assert torch.isfinite(model.edges).all()
-    assert (model.edges[1] == torch.finfo(torch.float32).max).all()
-    assert model.edges[0].max() < 10

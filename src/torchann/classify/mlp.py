@@ -135,22 +135,13 @@ class MLP(Network):
     @torch.no_grad()
     def fit_bins(self, x):
         """Set the bin edges to quantiles of each input column of ``x`` (the training inputs,
-        at most :data:`BIN_SAMPLE` evenly spaced rows of them).
-
-        A column with no more distinct values than there are bins (a one-hot category, a
-        count, a pixel's 17 levels) gets no bins (its edges are the largest float, so every
-        row is in its first bin): the network already sees each of its values, and binning such columns
-        only adds weights to overfit (measured on scikit-learn's digits).
-        """
+        at most :data:`BIN_SAMPLE` evenly spaced rows of them)."""
         if not self.bins:
             return
         x = torch.as_tensor(x, dtype=torch.float32)
         x = x[::max(1, -(-x.shape[0] // BIN_SAMPLE))]
         q = torch.linspace(0, 1, self.bins + 1, dtype=torch.float32)[1:-1]
-        edges = torch.quantile(x, q.to(x.device), dim=0).T
-        few = torch.tensor([len(torch.unique(column)) <= self.bins for column in x.T])
-        edges[few.to(edges.device)] = torch.finfo(edges.dtype).max
-        self.edges.copy_(edges.to(self.edges.device))
+        self.edges.copy_(torch.quantile(x, q.to(x.device), dim=0).T.to(self.edges.device))
 
     def _hidden_outputs(self, x):
         """Each hidden layer's output; the first adds the bins' vectors before its activation."""

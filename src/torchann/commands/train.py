@@ -76,7 +76,7 @@ def add_arguments(parser):
                             "adamw (default: 0; auto: chosen)")
     group.add_argument("--bins", type=int,
                        help="also cut each input at N quantiles of the training rows, each bin "
-                            "a learned vector (0: none; default: 0; auto: 48 for tables of 1,000 "
+                            "a learned vector (0: none; default: 0; auto: 48 for tables of 5,000 "
                             "to 100,000 rows)")
     group.add_argument("--label-smoothing", type=float,
                        help="classification targets smoothed towards uniform by this much "
