@@ -29,6 +29,12 @@ def _fields(template):
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+#: Values a Korean message leaves out: English details from another library (Python's csv and
+#: json modules, Pillow) that would put English into a Korean sentence.
+LEFT_OUT_IN_KOREAN = {"playground.csv_syntax": {"detail"}, "playground.message_integer": {"detail"},
+                      "playground.race_unreadable": {"detail"}}
+
+
 def test_every_key_has_both_languages():
     (_, en), (_, ko) = _po("en"), _po("ko")
     assert set(en) == set(ko), ("keys in one language only: "
@@ -37,7 +43,8 @@ def test_every_key_has_both_languages():
              for k, v in texts.items() if not v]
     assert not empty, f"untranslated: {empty}"
     for key in en:
-        assert _fields(en[key]) == _fields(ko[key]), f"{key}: the values differ"
+        left_out = LEFT_OUT_IN_KOREAN.get(key, set())
+        assert _fields(en[key]) - left_out == _fields(ko[key]), f"{key}: the values differ"
 
 
 def test_no_fuzzy_or_obsolete_entries():
