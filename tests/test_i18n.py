@@ -90,6 +90,26 @@ def test_every_key_used_in_the_code_exists():
     assert not missing, f"keys not in the catalogue: {missing}"
 
 
+#: A playground code named in the code: PageError("code", ...) or {"code": "code"} in Python,
+#: { code: "code" } in the page's scripts.
+CODE_USE = re.compile(r"""(?:\bPageError\(\s*|["']?\bcode["']?\s*:\s*)["']([a-z0-9_]+)["']""")
+
+
+def test_every_playground_code_has_both_languages():
+    """Each code the server or the page sends is the catalogue's playground.<code>, in English
+    and in Korean, with the same values."""
+    (_, en), (_, ko) = _po("en"), _po("ko")
+    used = {}
+    for path in [*SRC.rglob("*.py"), *(SRC / "playground" / "static").glob("*.js")]:
+        for code in CODE_USE.findall(path.read_text(encoding="utf-8")):
+            used.setdefault(code, str(path.relative_to(ROOT)))
+    assert len(used) > 35 and {"library", "diverged", "file_size"} <= set(used), sorted(used)
+    missing = {c: p for c, p in used.items() if not (en.get(f"playground.{c}")
+                                                     and ko.get(f"playground.{c}"))}
+    assert not missing, f"codes without both languages: {missing}"
+    assert all(HANGUL.search(ko[f"playground.{c}"]) for c in used)
+
+
 def test_tr_fills_values_and_nested_messages():
     inner = i18n.message("file.missing", path="a.png")
     assert str(inner) == "a.png: no such file; check the path"
@@ -143,6 +163,11 @@ def test_the_playground_serves_its_messages():
     assert set(en) == set(ko) == set(i18n.keys("playground.")) and en
     assert en["playground.port"] == "--port {port}: use 0 to 65535"
     assert all(HANGUL.search(text) for text in ko.values())
+    (_, en_po), (_, ko_po) = _po("en"), _po("ko")
+    assert ko["playground.setting_range"] == ko_po["playground.setting_range"] == \
+        "{name} {value}은(는) 범위를 벗어났습니다. {lo}에서 {hi} 사이로 고르세요."
+    assert en["playground.diverged"] == en_po["playground.diverged"]
+    assert "발산" in ko["playground.diverged"] and "diverged" in en["playground.diverged"]
 
 
 def test_figures_fall_back_to_english_without_a_korean_font(monkeypatch):
