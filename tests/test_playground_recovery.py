@@ -106,6 +106,26 @@ def test_the_korean_page_speaks_korean_server_messages_included(page, server):  
     assert not foreign, foreign
 
 
+def test_a_server_message_is_worded_again_when_the_language_toggles(page, server):  # noqa: F811
+    """The page reads the catalogue's messages of the new language and words the shown error
+    from its code and values again, as Python words it."""
+    from torchann.i18n import tr
+
+    page.goto(server + "?lang=en")
+    _ready(page)
+    page.evaluate("window.playground.send({type: 'config', config: {lr: 99}, version: "
+                  "window.playground.state.sent + 1})")
+    page.wait_for_selector("#error", state="visible")
+    values = {"name": "lr", "value": "99", "lo": "1e-05", "hi": "10"}
+    assert page.text_content("#error") == tr("playground.setting_range", "en", **values)
+    page.click("#lang")
+    page.wait_for_function("document.getElementById('error').textContent.includes('범위')")
+    assert page.text_content("#error") == tr("playground.setting_range", "ko",
+                                             **{**values, "name": "학습률"})
+    page.click("#lang")
+    page.wait_for_function("document.getElementById('error').textContent.includes('range')")
+
+
 def test_the_race_restarts_its_charts_on_reset(page, server):  # noqa: F811
     page.goto(server + "?tab=race&rspeed=100")
     page.wait_for_function("document.getElementById('race-a-psnr').textContent !== '-'")

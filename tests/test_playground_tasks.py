@@ -6,7 +6,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import random
 import re
+import shutil
+import string
+import subprocess
 import time
 from importlib import resources
 
@@ -16,10 +20,11 @@ import torch
 from playground_helpers import ORIGIN, FakeChannel, send, until
 from starlette.testclient import TestClient
 
+from torchann import i18n
 from torchann.errors import TorchannError
 from torchann.playground.code import Config, render_code
 from torchann.playground.datasets import make_dataset, read_points
-from torchann.playground.messages import ENGLISH, PageError
+from torchann.playground.messages import PageError
 from torchann.playground.server import create_app
 from torchann.playground.session import TrainingSession
 
@@ -55,23 +60,55 @@ def _run_until_error(cfg, epochs=3000):
 # --------------------------------------------------------------------------- messages
 
 
-def _page_tables():
-    text = resources.files("torchann.playground").joinpath("static", "i18n.js").read_text(
-        encoding="utf-8")
-    block = text.split("export const MESSAGES = {", 1)[1].split("\n};", 1)[0]
-    english, korean = block.split("\n  ko: {", 1)
-    pattern = re.compile(r'^    (\w+): "((?:[^"\\]|\\.)*)",$', re.M)
-    return dict(pattern.findall(english)), dict(pattern.findall(korean))
+STATIC = resources.files("torchann.playground").joinpath("static")
+NODE = shutil.which("node")
 
 
-def test_every_server_message_has_an_english_and_a_korean_sentence_with_its_values():
-    english, korean = _page_tables()
-    for code, template in ENGLISH.items():
-        assert english.get(code, "").replace('\\"', '"') == template, code
-        assert code in korean, f"{code} has no Korean sentence"
-        assert re.search("[\uac00-\ud7a3]", korean[code]), code
-        names = set(re.findall(r"\{(\w+)\}", template))
-        assert set(re.findall(r"\{(\w+)\}", korean[code])) <= names, code
+def test_the_page_keeps_no_sentences_of_the_servers_codes():
+    """The server's messages are worded from the catalogue only: no sentence of a
+    playground.<code> entry, in either language, is written in the page's scripts."""
+    scripts = "".join(STATIC.joinpath(name).read_text(encoding="utf-8")
+                      for name in ("app.js", "i18n.js", "race.js", "network.js", "draw.js"))
+    for lang in i18n.LANGUAGES:
+        texts = i18n.entries("playground.", lang)
+        assert len(texts) > 40
+        for key, text in texts.items():
+            words = re.sub(r"\{\w+\}", "", text).strip(" :.")
+            if len(words) > 12:
+                assert words not in scripts, f"{key} ({lang}) is written in the page too"
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_the_page_fills_templates_as_python_does(tmp_path):
+    """The page's fill() writes every placeholder form the catalogue uses ({name},
+    {name:.3g}, {name:,}, {name:5.2f}, ...) as str.format does, rounding included."""
+    specs = {spec for key in i18n.keys() for _, name, spec, _ in
+             string.Formatter().parse(i18n.template(key, "en")) if name and spec}
+    assert {"g", ".3g", ".4f", ".1%", ","} <= specs
+    rng = random.Random(0)
+    numbers = [0, 0.0, -0.0, 7, -3, 1234567, 0.5, 2.5, 0.125, 0.005, 1e-05, -2.5e-07, 3e21,
+               1e-120, 999999.5, 0.99995, float("inf")]
+    numbers += [rng.uniform(-1e4, 1e4) for _ in range(50)]
+    numbers += [10 ** rng.uniform(-8, 8) for _ in range(50)]
+    numbers += [round(rng.uniform(0, 100) * 8) / 8 for _ in range(20)]  # exact halves
+    cases, expected = [["{{a}} {b} {c}", {"b": "lr", "c": 3}]], ["{a} lr 3"]
+    for spec in sorted(specs):
+        for value in numbers:
+            if spec == ">5" or (spec == "," and isinstance(value, float)):
+                value = str(value) if spec == ">5" else int(value) if abs(value) < 1e20 else 7
+            cases.append([f"{{x:{spec}}}", {"x": value}])
+            expected.append(f"{{x:{spec}}}".format(x=value))
+    shutil.copy(STATIC.joinpath("i18n.js"), tmp_path / "i18n.mjs")
+    script = tmp_path / "fill.mjs"
+    script.write_text('import { fill } from "./i18n.mjs";\n'
+                      'import { readFileSync } from "node:fs";\n'
+                      "const cases = JSON.parse(readFileSync(0, 'utf-8'));\n"
+                      "console.log(JSON.stringify(cases.map(([t, v]) => fill(t, v))));\n")
+    done = subprocess.run([NODE, str(script)], input=json.dumps(cases).replace("Infinity", "1e999"),
+                          capture_output=True, text=True, check=True, timeout=60)
+    filled = json.loads(done.stdout)
+    wrong = [(c[0], c[1], e, f) for c, e, f in zip(cases, expected, filled) if e != f]
+    assert not wrong, wrong[:10]
 
 
 def test_a_page_error_carries_its_code_and_values():
@@ -79,6 +116,11 @@ def test_a_page_error_carries_its_code_and_values():
     assert isinstance(err, TorchannError)
     assert str(err) == "lr 99 is out of range; use 1e-05 to 10"
     assert (err.code, err.values["name"]) == ("setting_range", "lr")
+    assert err.localized("ko") == "lr 99은(는) 범위를 벗어났습니다. 1e-05에서 10 사이로 고르세요."
+    # a float is sent as its :g text, which the page prints as Python does
+    assert PageError("race_lr", value=1e-05).values == {"value": "1e-05"}
+    with pytest.raises(KeyError):
+        PageError("no_such_code")
 
 
 # ------------------------------------------------------------------ a session that explains

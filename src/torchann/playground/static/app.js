@@ -1,5 +1,5 @@
 // The 3.3 tab: settings, the socket, and everything drawn from the server's frames.
-import { applyLang, say, t, tf } from "./i18n.js";
+import { applyLang, loadMessages, say, t, tf } from "./i18n.js";
 import { CLASS_COLOURS, base64Of, bytesOf, download, drawChart, drawColorbar, drawHeat, drawPoints, rgb, ticks } from "./draw.js";
 import { FEATURE_NAMES, NetworkView } from "./network.js";
 import { Race } from "./race.js";
@@ -301,8 +301,9 @@ function wire() {
     $("copy").textContent = t(state.lang, "copied");
     setTimeout(() => { $("copy").textContent = t(state.lang, "copy"); }, 1200);
   });
-  $("lang").addEventListener("click", () => {
+  $("lang").addEventListener("click", async () => {
     state.lang = state.lang === "ko" ? "en" : "ko";
+    await loadMessages(state.lang); // the server's messages in the new language
     relabel();
     writeURL();
   });
@@ -335,5 +336,6 @@ showControls();
 wire();
 relabel();
 showTab();
-connect();
 window.playground = { state, send, race };
+await loadMessages(state.lang); // before the socket, so that its first message is worded
+connect();

@@ -1,4 +1,5 @@
-// Every label of the page in English and Korean. Elements carry data-i18n="key".
+// The page's own labels in English and Korean (elements carry data-i18n="key"): strings of the
+// page, not of the server, whose messages come from the message catalogue (loadMessages below).
 export const STRINGS = {
   en: {
     tab_classify: "3.3 A first neural network",
@@ -92,105 +93,111 @@ export const STRINGS = {
   },
 };
 
-// The server's messages by code (torchann/playground/messages.py): {name} is a value.
-export const MESSAGES = {
-  en: {
-    library: "{message}",
-    bug: "training stopped: {kind}: {message}; press reset to start over",
-    diverged: "training diverged at epoch {epoch}: the loss is no longer a number; the learning rate {lr} is too high for {opt} here; try {suggest}, then press reset",
-    diverged_reg: "training diverged at epoch {epoch}: with learning rate {lr}, the regularization rate {rate} pushes every weight past zero and back at each step; try a rate of {suggest} or less, then press reset",
-    saturated: "training is stuck at epoch {epoch}: the loss has stayed at {loss} (a blind guess scores {baseline}) because the outputs are saturated; the learning rate {lr} is too high for {opt} here; try {suggest}, then press reset",
-    csv_first: "choose a CSV file to upload first (x1,x2,label)",
-    nothing_to_export: "nothing to export yet",
-    settings_object: "settings must be a JSON object",
-    setting_unknown: "unknown setting(s): {names}",
-    setting_choice: "{name} {value}: use one of {allowed}",
-    setting_number: "{name} must be a number",
-    setting_range: "{name} {value} is out of range; use {lo} to {hi}",
-    setting_integer: "{name} {value}: use a whole number from {lo} to {hi}",
-    setting_layers: "layers must be a list of 0 to {most} widths",
-    setting_features: "features must be a non-empty list of {allowed}",
-    csv_size: "the CSV is {size} bytes; the playground takes at most {most}",
-    csv_encoding: "the CSV is not UTF-8 text",
-    csv_syntax: "the CSV cannot be read: {detail} (a stray quote?)",
-    csv_many_rows: "the CSV has {rows} rows; the playground takes at most {most}",
-    csv_few_rows: "the CSV needs at least 4 rows of x1,x2,label",
-    csv_fields: "CSV row {row} has {fields} fields; expected 3: x1,x2,label",
-    csv_numbers: "CSV row {row}: {a}, {b} are not numbers",
-    csv_finite: "CSV row {row}: features must be finite numbers",
-    csv_labels: "the label column holds {count} distinct value(s); the playground needs 2 to {most}",
-    upload_text: "the upload must be base64 text",
-    upload_size: "the file is larger than {most} bytes, the most the playground accepts",
-    upload_base64: "the upload is not valid base64",
-    message_binary: "binary messages are not understood; send JSON text",
-    message_size: "the message is {size} characters; the most is {most}",
-    message_json: "the message is not valid JSON",
-    message_integer: "the message holds a whole number too long to read ({detail})",
-    message_object: "a message must be a JSON object with a \"type\"",
-    message_type: "unknown message type {type}",
-    version_integer: "version must be a whole number",
-    pages_full: "{most} playground pages are open already; close one and reload this page",
-    race_lr: "learning rate {value}: use a number above 0, at most 100",
-    race_file: "{name}: choose a .p, .npy, PNG or JPEG file",
-    race_signal_size: "{name}: {height}x{width} values; the race takes at most {most}",
-    race_signal_nan: "{name}: the signal holds NaN or infinite values",
-    race_pixels: "{name}: {pixels} pixels; the race decodes pictures of at most {most}",
-    race_unreadable: "{name}: {detail}",
-    file_size: "{name}: the file is {size} bytes; the most is {most}",
-  },
-  ko: {
-    library: "오류: {message}",
-    bug: "학습이 멈췄습니다 ({kind}: {message}). 초기화를 눌러 다시 시작하세요.",
-    diverged: "이폭 {epoch}에서 학습이 발산했습니다. 오차가 더 이상 숫자가 아닙니다. 여기서 {opt}에는 학습률 {lr}이(가) 너무 큽니다. {suggest}(으)로 바꾸고 초기화를 누르세요.",
-    diverged_reg: "이폭 {epoch}에서 학습이 발산했습니다. 학습률 {lr}에서 규제 비율 {rate}은(는) 매 단계마다 모든 가중치를 0 너머로 밀었다가 되돌립니다. 규제 비율을 {suggest} 이하로 바꾸고 초기화를 누르세요.",
-    saturated: "이폭 {epoch}에서 학습이 멈춰 있습니다. 출력이 포화되어 오차가 {loss}에 머물러 있습니다(아무렇게나 찍으면 {baseline}). 여기서 {opt}에는 학습률 {lr}이(가) 너무 큽니다. {suggest}(으)로 바꾸고 초기화를 누르세요.",
-    csv_first: "먼저 올릴 CSV 파일을 고르세요 (x1,x2,레이블).",
-    nothing_to_export: "아직 내보낼 모델이 없습니다.",
-    settings_object: "설정은 JSON 객체여야 합니다.",
-    setting_unknown: "알 수 없는 설정입니다: {names}",
-    setting_choice: "{name} {value}: 다음 중 하나를 고르세요: {allowed}",
-    setting_number: "{name}은(는) 숫자여야 합니다.",
-    setting_range: "{name} {value}은(는) 범위를 벗어났습니다. {lo}에서 {hi} 사이로 고르세요.",
-    setting_integer: "{name} {value}: {lo}에서 {hi} 사이의 정수를 쓰세요.",
-    setting_layers: "은닉층은 0개에서 {most}개까지 둘 수 있습니다.",
-    setting_features: "입력 특징을 하나 이상 고르세요: {allowed}",
-    csv_size: "CSV가 {size}바이트입니다. 최대 {most}바이트까지 받습니다.",
-    csv_encoding: "CSV가 UTF-8 텍스트가 아닙니다.",
-    csv_syntax: "CSV를 읽을 수 없습니다. 짝이 맞지 않는 따옴표가 있는지 확인하세요.",
-    csv_many_rows: "CSV가 {rows}행입니다. 최대 {most}행까지 받습니다.",
-    csv_few_rows: "CSV에는 x1,x2,레이블 행이 4개 이상 있어야 합니다.",
-    csv_fields: "CSV {row}행의 값이 {fields}개입니다. x1,x2,레이블의 3개여야 합니다.",
-    csv_numbers: "CSV {row}행: {a}, {b}은(는) 숫자가 아닙니다.",
-    csv_finite: "CSV {row}행: 특징은 유한한 숫자여야 합니다.",
-    csv_labels: "레이블 열의 서로 다른 값이 {count}개입니다. 2개에서 {most}개 사이여야 합니다.",
-    upload_text: "업로드는 base64 텍스트여야 합니다.",
-    upload_size: "파일이 플레이그라운드가 받는 최대 크기 {most}바이트보다 큽니다.",
-    upload_base64: "업로드가 올바른 base64가 아닙니다.",
-    message_binary: "바이너리 메시지는 이해하지 못합니다. JSON 텍스트를 보내세요.",
-    message_size: "메시지가 {size}자입니다. 최대 {most}자입니다.",
-    message_json: "메시지가 올바른 JSON이 아닙니다.",
-    message_integer: "메시지에 읽을 수 없을 만큼 자릿수가 많은 정수가 있습니다.",
-    message_object: "메시지는 \"type\"이 있는 JSON 객체여야 합니다.",
-    message_type: "알 수 없는 메시지 종류입니다: {type}",
-    version_integer: "version은 정수여야 합니다.",
-    pages_full: "플레이그라운드 페이지가 이미 {most}개 열려 있습니다. 하나를 닫고 이 페이지를 새로 고침하세요.",
-    race_lr: "학습률 {value}: 0보다 크고 100 이하인 숫자를 쓰세요.",
-    race_file: "{name}: .p, .npy, PNG, JPEG 파일을 고르세요.",
-    race_signal_size: "{name}: 값이 {height}x{width}개입니다. 최대 {most}개까지 받습니다.",
-    race_signal_nan: "{name}: 신호에 NaN이나 무한대 값이 있습니다.",
-    race_pixels: "{name}: {pixels}픽셀입니다. 최대 {most}픽셀까지 읽습니다.",
-    race_unreadable: "{name}: 이 파일을 읽을 수 없습니다. 손상되지 않은 .p, .npy, PNG, JPEG 파일인지 확인하세요.",
-    file_size: "{name}: 파일이 {size}바이트입니다. 최대 {most}바이트까지 받습니다.",
-  },
-};
+// The server's messages are not here: they are the message catalogue's playground.<code>
+// entries (torchann/locale/*/LC_MESSAGES/torchann.po, the same sentences the CLI and Python
+// use), read from /messages/<lang>.json by loadMessages. Only the page's own labels are above.
+const CATALOGUES = {};
+
+// Read the catalogue's playground.* messages in lang, once; resolves when they are there (or
+// could not be read: say then falls back to the server's English).
+export async function loadMessages(lang) {
+  if (CATALOGUES[lang]) return;
+  try {
+    const reply = await fetch(`/messages/${lang}.json`);
+    if (reply.ok) CATALOGUES[lang] = await reply.json();
+  } catch (e) { /* offline: the English message the server sent is shown */ }
+}
 
 export function t(lang, key) {
   return (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.en[key] || key;
 }
 
-// A template with {name} placeholders filled from values.
+// One value as Python's format(value, spec) writes it, for the specs the catalogue uses:
+// [[fill]align][width][,][.precision][type] with type f, e, g, % or d, rounding half to even
+// as Python does (0.125 to two places is 0.12).
+const SPEC = /^(?:(.)?([<>^]))?(\d+)?(,)?(?:\.(\d+))?([fegd%])?$/;
+
+// digits rounded half to even to their first `keep` digits (one more on a carry: "99" → "100").
+function roundDigits(digits, keep) {
+  const head = digits.slice(0, Math.max(keep, 0)), rest = digits.slice(Math.max(keep, 0));
+  const odd = head !== "" && Number(head.at(-1)) % 2 === 1;
+  if (!(rest[0] > "5" || (rest[0] === "5" && (!/^50*$/.test(rest) || odd)))) return head;
+  const out = head.split("");
+  let i = out.length - 1;
+  for (; i >= 0 && out[i] === "9"; i -= 1) out[i] = "0";
+  return i < 0 ? "1" + out.join("") : (out[i] = String(Number(out[i]) + 1), out.join(""));
+}
+
+// |v| with `places` digits after the point.
+function fixedText(v, places) {
+  const a = Math.abs(v);
+  const [whole, part = ""] = a < 1e21 ? a.toFixed(100).split(".") : [BigInt(a).toString()];
+  const n = roundDigits(whole + part.padEnd(places, "0"), whole.length + places)
+    .replace(/^0+/, "").padStart(places + 1, "0");
+  return places ? `${n.slice(0, -places)}.${n.slice(-places)}` : n;
+}
+
+// |v| as `count` significant digits and the power of ten of the first one.
+function significant(v, count) {
+  if (v === 0) return ["0".repeat(count), 0];
+  const [mantissa, power] = Math.abs(v).toExponential(20).split("e");
+  const digits = roundDigits(mantissa.replace(".", "").padEnd(count, "0"), count);
+  return [digits.slice(0, count), Number(power) + (digits.length > count ? 1 : 0)];
+}
+
+function withExponent(digits, exp) {
+  const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+}
+
+function number(v, comma, precision, type) {
+  if (type === "%") return number(v * 100, comma, precision ?? 6, "f") + "%";
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+  const sign = v < 0 || Object.is(v, -0) ? "-" : "";
+  let text;
+  if (type === "f") text = fixedText(v, precision ?? 6);
+  else if (type === "e") text = withExponent(...significant(v, (precision ?? 6) + 1));
+  else if (type === "g") {
+    const p = Math.max(precision ?? 6, 1);
+    const [digits, exp] = significant(v, p);
+    const trimmed = digits.replace(/0+$/, "") || "0";
+    if (exp < -4 || exp >= p) text = withExponent(trimmed, exp);
+    else if (exp >= 0) {
+      const part = trimmed.slice(exp + 1);
+      text = trimmed.slice(0, exp + 1).padEnd(exp + 1, "0") + (part ? `.${part}` : "");
+    } else text = v === 0 ? "0" : `0.${"0".repeat(-exp - 1)}${trimmed}`;
+  } else text = String(type === "d" ? Math.trunc(Math.abs(v)) : Math.abs(v));
+  if (comma) {
+    const [whole, part] = text.split(".");
+    text = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (part === undefined ? "" : `.${part}`);
+  }
+  return sign + text;
+}
+
+function formatted(value, spec) {
+  if (!spec) return String(value);
+  const m = SPEC.exec(spec);
+  if (!m) return String(value);
+  const [, fill = " ", align, width, comma, precision, type] = m;
+  const numeric = typeof value === "number";
+  let text = numeric ? number(value, comma, precision === undefined ? undefined : Number(precision), type)
+    : String(value);
+  const pad = Math.max(0, Number(width || 0) - text.length);
+  const side = align || (numeric ? ">" : "<");
+  if (side === ">") text = fill.repeat(pad) + text;
+  else if (side === "<") text += fill.repeat(pad);
+  else text = fill.repeat(Math.floor(pad / 2)) + text + fill.repeat(pad - Math.floor(pad / 2));
+  return text;
+}
+
+// A template with {name} or {name:spec} placeholders filled from values, as Python's
+// str.format fills the catalogue's templates ({{ and }} are braces).
 export function fill(template, values = {}) {
-  return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  return template.replace(/\{\{|\}\}|\{(\w+)(?::([^{}]*))?\}/g, (m, k, spec) => {
+    if (m === "{{") return "{";
+    if (m === "}}") return "}";
+    return k in values ? formatted(values[k], spec) : m;
+  });
 }
 
 // A label with values: tf(lang, "neurons_n", { n: 3 }).
@@ -200,15 +207,16 @@ export function tf(lang, key, values) { return fill(t(lang, key), values); }
 const SETTING_LABELS = { act: "activation", opt: "optimizer", n: "points", feature: "features",
   steps: "max_steps" };
 
-// The text of a server message {code, values, message} in the page's language.
+// The text of a server message {code, values, message} in the page's language, from the
+// catalogue read by loadMessages (the page's own refusals, such as file_size, too).
 export function say(lang, msg) {
-  const table = MESSAGES[lang] || MESSAGES.en;
-  const template = table[msg.code] || MESSAGES.en[msg.code];
-  if (!template) return String(msg.message || msg.code);
+  const key = "playground." + msg.code;
+  const template = (CATALOGUES[lang] || {})[key] ?? (CATALOGUES.en || {})[key];
+  if (template === undefined) return String(msg.message || msg.code);
   const values = { ...(msg.values || {}) };
   if (msg.code.startsWith("setting_") && typeof values.name === "string" && lang !== "en") {
-    const key = SETTING_LABELS[values.name] || values.name;
-    if (STRINGS[lang][key]) values.name = STRINGS[lang][key];
+    const label = SETTING_LABELS[values.name] || values.name;
+    if (STRINGS[lang][label]) values.name = STRINGS[lang][label];
   }
   return fill(template, values);
 }
