@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args._argv = list(sys.argv[1:] if argv is None else argv)  # for commands that relaunch
     if args.command is None:
         parser.print_help()
         return 0

@@ -24,6 +24,7 @@ from torchann.classify.experiment_data import (  # noqa: F401 (importable here t
     blob_data,
     feature_list,
     is_streamed,
+    sharded_data,
     table_data,
 )
 from torchann.classify.presets import OPTIONS, describe_auto, resolve_config
@@ -175,6 +176,14 @@ class Experiment:
         self.device = resolve_device(req["device"])
         self.data = self.model = self.history = None
         self.threads = self.before_loss = self.seconds = None
+        self.group = None  # a Group of ranks (torchann.classify.distributed) to train in
+
+    def distribute(self, group):
+        """Train as one rank of ``group`` (a :class:`~torchann.classify.distributed.Group`
+        already started): this rank's share of the table, DDP, statistics and losses
+        over the ranks. Returns ``self``."""
+        self.group = group
+        return self
 
     def _given(self):
         return {k: self.request[k] for k in _TRAINING}
@@ -183,7 +192,11 @@ class Experiment:
         """Read the data, decide the task (and ``auto``'s configuration); ``say`` the
         decisions. Returns ``self``."""
         req = self.request
-        if req["data"] is None:
+        if self.group is not None:
+            self.data = sharded_data(req["data"], req["label"], self.group, req["features"],
+                                     req["test_size"], req["seed"], req["task"], say)
+            say(self.data.task.describe())
+        elif req["data"] is None:
             self.data = blob_data(req["seed"], req["n_train"], req["n_test"], req["cluster_std"])
         else:
             self.data = table_data(req["data"], req["label"], req["features"],
@@ -194,6 +207,7 @@ class Experiment:
                 say(f"Data: {line}")
         if self.preset == "auto":
             rows, features = self.data.x_train.shape
+            rows = self.data.info.get("distributed", {}).get("train_rows", rows)
             shape = (rows, features, self.data.task.kind, self.data.streamed)
             self.config = resolve_config("auto", shape, **self._given())
             line = describe_auto(self.config)
@@ -215,11 +229,14 @@ class Experiment:
             from torchann.classify.dataset import STREAM_BATCH
 
             config["batch_size"] = STREAM_BATCH  # a full batch is not possible
-        threads = req["threads"]
+        threads, batch, group = req["threads"], config["batch_size"], self.group
         if threads is None:
             threads = lib.suggested_threads(*data.x_train.shape, sum(config["hidden"]),
                                             config["batch_size"])
+            threads = threads if group is None else group.threads(threads)
         self.threads = set_threads(threads)
+        if group is not None:  # the same global minibatch, shared by the ranks
+            batch = group.batch_per_rank(batch)
 
         def started(model):
             self.before_loss = task_loss(model, data.task, data.x_test, data.y_test)
@@ -229,9 +246,11 @@ class Experiment:
 
         start = time.perf_counter()
         self.model, self.history = lib.train_model(
-            data.x_train, data.y_train, data.task, **{k: config[k] for k in _TRAINING},
+            data.x_train, data.y_train, data.task,
+            **{k: config[k] for k in _TRAINING if k != "batch_size"}, batch_size=batch,
             seed=req["seed"], device=self.device, callback=callback, x_test=data.x_test,
-            y_test=data.y_test, test_every=req["log_every"] or 100, on_start=started)
+            y_test=data.y_test, test_every=req["log_every"] or 100, on_start=started,
+            parallel=group)
         self.seconds = time.perf_counter() - start
         return self
 
@@ -318,7 +337,9 @@ class Experiment:
         metrics = {
             "task": task.kind, "task_reason": task.reason,
             "test_loss_before": self.before_loss, "test_loss_after": after_loss,
-            "n_train": data.x_train.shape[0], "n_test": len(data.y_test),
+            "n_train": data.info.get("distributed", {}).get("train_rows",
+                                                             data.x_train.shape[0]),
+            "n_test": len(data.y_test),
             "epochs": history.epochs, "seconds": self.seconds,
             "final_train_loss": history.train_loss[-1],
             "test_loss_log": [[e, loss] for e, loss in history.test_loss], "config": config,
@@ -330,6 +351,11 @@ class Experiment:
         if warning:
             metrics["warning"] = warning
         metrics["decisions"] = data.info.get("decisions", [])
+        if self.group is not None:
+            metrics.update(world_size=self.group.world_size,
+                           rows_per_rank=self.group.gather(data.x_train.rows_read),
+                           batch_per_rank=self.group.batch_per_rank(self.config["batch_size"]),
+                           backend=self.group.backend)
         if self.auto is not None:
             metrics["auto"] = self.auto
         return metrics

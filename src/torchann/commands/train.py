@@ -126,6 +126,16 @@ def add_arguments(parser):
                           "default for files over 256 MiB); the test rows are chosen by a "
                           "hash of the row number and --seed")
 
+    ranks = parser.add_argument_group("several processes (see the README)")
+    ranks.add_argument("--nproc", type=int, metavar="N",
+                       help="train on N processes of this machine (torch.distributed, DDP on "
+                            "gloo or nccl), each on its share of --data; the minibatch is "
+                            "shared by them (default: one process; under torchrun: its "
+                            "processes)")
+    ranks.add_argument("--master-port", type=int, metavar="PORT",
+                       help="the port where the --nproc processes meet (default: "
+                            "$MASTER_PORT, or a free one)")
+
     parser.add_argument("--out", default="torchann-out/train",
                         help="output folder (default: torchann-out/train)")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -139,7 +149,35 @@ FILES = ("model.pt", "model.json", "data.png", "boundary.png", "loss.png", "metr
 
 
 def run(args):
-    """Run the subcommand."""
+    """Run the subcommand: here, as N processes (--nproc), or as one of them (under a
+    launcher such as torchrun)."""
+    import sys
+
+    from torchann.classify.distributed import Group, launch
+
+    group = Group.from_env()
+    if group is None and args.nproc is not None:
+        launched = launch(getattr(args, "_argv", None) or sys.argv[1:], args.nproc,
+                          args.master_port)
+        print(launched.stderr, end="", file=sys.stderr)
+        return 0
+    if group is None:
+        return _train(args)
+    from torchann.runtime import resolve_device
+
+    group.start(resolve_device(args.device))
+    try:
+        return _train(args, group)
+    finally:
+        group.close()
+
+
+def _quiet(line):
+    pass
+
+
+def _train(args, group=None):
+    """Train, report and write (on rank 0 of a ``group`` only)."""
     import sys
     from pathlib import Path
 
@@ -154,15 +192,19 @@ def run(args):
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.report import Image, Section, render_report
 
-    experiment = Experiment({k: getattr(args, k) for k in REQUEST})
+    main = group is None or group.main
+    say = print if main else _quiet
+    experiment = Experiment({k: getattr(args, k) for k in REQUEST}).distribute(group)
     inputs = [args.data] if args.data else []
-    out = prepare_out_dir(args.out, inputs)
+    out = prepare_out_dir(args.out, inputs) if main else Path(args.out)
     check_not_input([out / n for n in FILES], inputs)
-    experiment.load(say=print)
+    experiment.load(say=say)
     with Progress(experiment.config["epochs"], args.log_every, "Train loss at {step} is {loss}",
-                  what="epoch") as progress:
-        experiment.train(callback=progress, say=print)
+                  what="epoch", quiet=not main) as progress:
+        experiment.train(callback=progress, say=say)
     result = experiment.evaluate()
+    if not main:
+        return 0
     for line in result.lines:
         print(line)
     if result.finding:
