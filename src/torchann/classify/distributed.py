@@ -176,18 +176,23 @@ def _rank_log(log_dir, local_rank) -> str:
 
 
 def _failure(err, log_dir) -> TorchannError:
-    """One line for the first rank that failed: its own error line when it wrote one."""
-    rank, failure = err.get_first_failure()
-    text = _rank_log(log_dir, failure.local_rank)
-    lines = [line for line in text.splitlines() if line.strip()]
-    own = [line for line in lines if line.startswith(ERROR_PREFIX)]
-    if own:
-        return TorchannError(own[-1][len(ERROR_PREFIX):])
+    """One line for the rank that failed first: its own error line when one wrote one, else
+    the rank that was killed, else the first failure (the others only lost their peer)."""
+    failures = sorted(err.failures.items())
+    texts = {rank: _rank_log(log_dir, f.local_rank) for rank, f in failures}
+    for rank, _ in failures:
+        own = [line for line in texts[rank].splitlines() if line.startswith(ERROR_PREFIX)]
+        if own:
+            return TorchannError(own[-1][len(ERROR_PREFIX):])
+    killed = [(rank, f) for rank, f in failures if f.exitcode is not None and f.exitcode < 0]
+    killed.sort(key=lambda item: item[1].signal_name() == "SIGTERM")  # the launcher's own
+    rank, failure = killed[0] if killed else err.get_first_failure()
     if failure.exitcode is not None and failure.exitcode < 0:
         how = f"was stopped by {failure.signal_name()}"
     else:
-        last = f" ({lines[-1].strip()})" if lines else ""
-        how = f"failed with exit status {failure.exitcode}{last}"
+        lines = [line.strip() for line in texts.get(rank, "").splitlines() if line.strip()]
+        how = f"failed with exit status {failure.exitcode}" + (f" ({lines[-1]})" if lines
+                                                                 else "")
     return TorchannError(f"process {rank} of the run {how}; every process was stopped and "
                          "nothing was written")
 
