@@ -124,6 +124,12 @@ class Group:
             if device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
 
+    def shared(self, model):
+        """``model`` as a module whose forward pass on rows that every rank holds is shared:
+        each rank computes its slice and the outputs are gathered (for evaluation; every rank
+        must call it with the same rows, in the same order)."""
+        return _SharedForward(model, self)
+
     def batch_per_rank(self, batch_size) -> int:
         """The minibatch of each rank that makes a global minibatch of ``batch_size`` rows."""
         if batch_size < self.world_size:
@@ -136,6 +142,35 @@ class Group:
         when ``suggested`` says so."""
         share = max(1, (os.cpu_count() or 1) // self.local_world_size)
         return share if suggested is None else min(suggested, share)
+
+
+def _shared_forward_class():
+    import torch
+    import torch.distributed as dist
+
+    class SharedForward(torch.nn.Module):
+        """See :meth:`Group.shared`."""
+
+        def __init__(self, net, group):
+            super().__init__()
+            self.net, self.group = net, group
+
+        def forward(self, x):
+            n, world = len(x), self.group.world_size
+            bounds = [n * r // world for r in range(world + 1)]
+            mine = self.net(x[bounds[self.group.rank]:bounds[self.group.rank + 1]])
+            width = -(-n // world)
+            padded = mine.new_zeros((width, *mine.shape[1:]))
+            padded[:len(mine)] = mine
+            parts = [torch.empty_like(padded) for _ in range(world)]
+            dist.all_gather(parts, padded)
+            return torch.cat([p[:bounds[r + 1] - bounds[r]] for r, p in enumerate(parts)])
+
+    return SharedForward
+
+
+def _SharedForward(net, group):  # noqa: N802 (a class made on first use: torch stays unloaded)
+    return _shared_forward_class()(net, group)
 
 
 # --------------------------------------------------------------------------- launching

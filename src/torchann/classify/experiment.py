@@ -239,7 +239,8 @@ class Experiment:
             batch = group.batch_per_rank(batch)
 
         def started(model):
-            self.before_loss = task_loss(model, data.task, data.x_test, data.y_test)
+            self.before_loss = task_loss(self._scorer(model), data.task, data.x_test,
+                                         data.y_test)
             say(f"Before training, test loss is {self.before_loss}")
             if on_start is not None:
                 on_start(model)
@@ -262,7 +263,8 @@ class Experiment:
         from torchann.classify.figures import experiment_figures
 
         data, model, history, task = self.data, self.model, self.history, self.data.task
-        after_loss = task_loss(model, task, data.x_test, data.y_test)
+        scorer = self._scorer(model)  # the ranks share the work of evaluating
+        after_loss = task_loss(scorer, task, data.x_test, data.y_test)
         lines = [f"After training, test loss is {after_loss}"]
         if self.config["early_stopping"] is not None:
             lines.append(f"Early stopping: best validation loss {min(history.val_loss):.6g} "
@@ -270,7 +272,7 @@ class Experiment:
                          + (f"stopped after epoch {history.epochs - 1}"
                             if history.stopped_early else "ran every epoch")
                          + "; the best epoch's weights are kept")
-        test = task.evaluate(model, data.x_test, data.y_test)
+        test = task.evaluate(scorer, data.x_test, data.y_test)
         train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
         lines += task.summary_lines(test)
         baseline, baseline_warning = self._baselines(test)
@@ -301,6 +303,11 @@ class Experiment:
             title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
             lines=lines, figures_note=note, finding=finding, warning=warning,
             baseline=baseline, baseline_warning=baseline_warning)
+
+    def _scorer(self, model):
+        """``model``, or with ranks, ``model`` whose evaluation the ranks share
+        (:meth:`~torchann.classify.distributed.Group.shared`)."""
+        return model if self.group is None else self.group.shared(model)
 
     def _baselines(self, test):
         """The baselines on this split and the warning when the network loses to the linear
