@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from hostile_inputs import terminal_signals
+
 from torchann.classify.dataset import StreamedTable
 from torchann.classify.distributed import Group, check_port
 from torchann.classify.sharded import ShardedTable, even_batches, merge_states
@@ -66,18 +66,21 @@ def test_shares_partition_the_training_rows_and_split_like_one_process(tmp_path)
     assert max(map(len, shares)) - min(map(len, shares)) < 0.1 * len(joined) / 3
 
 
-def test_merged_statistics_are_those_of_one_process(tmp_path):
+@pytest.mark.parametrize("label", ["y", "r"])  # classes, and a regression's target moments
+def test_merged_statistics_are_those_of_one_process(tmp_path, label):
     path = _table(tmp_path / "t.csv")
-    one = StreamedTable(path, "y").scan()
-    states = [ShardedTable(path, "y", rank=r, world_size=2).accumulate() for r in range(2)]
-    merged = ShardedTable(path, "y", rank=0, world_size=2).conclude(merge_states(states, 0))
-    assert merged.task.classes == one.task.classes
+    one = StreamedTable(path, label).scan()
+    states = [ShardedTable(path, label, rank=r, world_size=3).accumulate() for r in range(3)]
+    merged = ShardedTable(path, label, rank=0, world_size=3).conclude(merge_states(states, 0))
+    assert merged.task.kind == one.task.kind and merged.task.classes == one.task.classes
+    assert (merged.task.target_mean, merged.task.target_scale) == pytest.approx(
+        (one.task.target_mean, one.task.target_scale))
     assert (merged.n_train, merged.n_test) == (one.n_train, one.n_test)
     for a, b in zip(merged.encoder.columns, one.encoder.columns):
         assert a["name"] == b["name"] and a.get("vocabulary") == b.get("vocabulary")
         if a["kind"] == "number":
-            assert a["mean"] == pytest.approx(b["mean"]) and a["scale"] == pytest.approx(
-                b["scale"])
+            assert (a["mean"], a["scale"], a["median"]) == pytest.approx(
+                (b["mean"], b["scale"], b["median"]))
     assert np.allclose(merged.x_test, one.x_test) and np.array_equal(merged.y_test, one.y_test)
 
 

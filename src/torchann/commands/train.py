@@ -126,6 +126,14 @@ def add_arguments(parser):
                           "default for files over 256 MiB); the test rows are chosen by a "
                           "hash of the row number and --seed")
 
+    _add_ranks(parser)
+    parser.add_argument("--out", default="torchann-out/train",
+                        help="output folder (default: torchann-out/train)")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _add_ranks(parser):
+    """The options of training on several processes."""
     ranks = parser.add_argument_group("several processes (see the README)")
     ranks.add_argument("--nproc", type=int, metavar="N",
                        help="train on N processes of this machine (torch.distributed, DDP on "
@@ -135,10 +143,6 @@ def add_arguments(parser):
     ranks.add_argument("--master-port", type=int, metavar="PORT",
                        help="the port where the --nproc processes meet (default: "
                             "$MASTER_PORT, or a free one)")
-
-    parser.add_argument("--out", default="torchann-out/train",
-                        help="output folder (default: torchann-out/train)")
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 #: The advice that goes with a poor result, in this command's flags.
