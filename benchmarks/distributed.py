@@ -16,7 +16,7 @@ each: with DDP's gradient all-reduce, without it (``no_sync``), and one all-redu
 many floats as the network has weights; and projects the time per epoch on N machines from
 those numbers.
 
-Usage: python benchmarks/distributed.py [--rows 1000000,10000000] [--epochs 2]
+Usage: python benchmarks/distributed.py [--rows 1000000,10000000] [--epochs 2] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -144,28 +144,33 @@ def main():
     parser.add_argument("--rows", default="1000000,10000000",
                         help="table sizes, comma-separated (default: 1000000,10000000)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run (default: 2)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each way, the median reported (default: 3)")
     parser.add_argument("--ways", default=",".join(str(i) for i in range(len(WAYS))),
                         help="which of the four ways to run, by index (default: all)")
     args = parser.parse_args()
     ways = [list(WAYS)[int(i)] for i in args.ways.split(",")]
-    print(f"cores: {os.cpu_count()}; each way run once, one after the other")
+    print(f"cores: {os.cpu_count()}")
     for rows in [int(r) for r in args.rows.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             path = write_table(Path(tmp) / "table.parquet", rows)
-            results = {}
-            for i, way in enumerate(ways):
-                results[way] = run_way(path, WAYS[way], args.epochs, Path(tmp) / f"out{i}")
-            print(f"\n{rows:,} rows x {FEATURES} features, {args.epochs} epochs; "
-                  f"{results[ways[0]][2]}")
+            results = {way: [] for way in ways}
+            for _ in range(args.repeats):  # round-robin, so that the load falls on every way
+                for i, way in enumerate(ways):
+                    results[way].append(run_way(path, WAYS[way], args.epochs,
+                                                Path(tmp) / f"out{i}"))
+            print(f"\n{rows:,} rows x {FEATURES} features, {args.epochs} epochs, median of "
+                  f"{args.repeats} runs; {results[ways[0]][0][2]}")
             print("| way | s/epoch | speed-up | test accuracy | wall s |\n"
                   "|---|---:|---:|---:|---:|")
             first = None
-            for way, (metrics, wall, _) in results.items():
-                per_epoch = metrics["seconds"] / metrics["epochs"]
+            for way, runs in results.items():
+                per_epoch = np.median([m["seconds"] / m["epochs"] for m, _, _ in runs])
                 first = first or per_epoch
                 print(f"| {way} | {per_epoch:.2f} | {first / per_epoch:.2f}x | "
-                      f"{metrics['test_accuracy']:.4f} | {wall:.1f} |")
-            config = results[ways[0]][0]["config"]  # the auto preset's, as it ran
+                      f"{np.median([m['test_accuracy'] for m, _, _ in runs]):.4f} | "
+                      f"{np.median([wall for _, wall, _ in runs]):.1f} |")
+            config = results[ways[0]][0][0]["config"]  # the auto preset's, as it ran
     hidden = config["hidden"]
     config["hidden"] = hidden if isinstance(hidden, list) else [hidden]
     batch = config["batch_size"]

@@ -124,6 +124,23 @@ def test_a_busy_port_is_refused():
     assert check_port(None) > 0
 
 
+def test_the_command_refuses_before_starting_any_rank(tmp_path, capsys):
+    from torchann.cli import main
+
+    path = _table(tmp_path / "t.csv", rows=200)
+    assert main(["train", "--nproc", "2"]) == 2
+    assert "--nproc needs --data" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["train", "--data", str(path), "--label", "y", "--nproc", "2",
+                     "--master-port", str(port), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"torchann: error: --master-port {port} is in use by another program; "
+                   "choose another port, or leave it out to take a free one"]
+
+
 # --------------------------------------------------------------------------- real ranks
 
 

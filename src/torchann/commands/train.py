@@ -161,6 +161,13 @@ def run(args):
 
     group = Group.from_env()
     if group is None and args.nproc is not None:
+        from torchann.classify.experiment import REQUEST, Experiment
+        from torchann.errors import TorchannError
+
+        if args.data is None:
+            raise TorchannError("`nproc` needs `data` FILE.csv or Parquet; the chapter's blobs "
+                                "train in one process")
+        Experiment({k: getattr(args, k) for k in REQUEST})  # a mistake is said before the start
         launched = launch(getattr(args, "_argv", None) or sys.argv[1:], args.nproc,
                           args.master_port)
         print(launched.stderr, end="", file=sys.stderr)
