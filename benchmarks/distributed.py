@@ -147,9 +147,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each way, the median reported (default: 3)")
     parser.add_argument("--ways", default=",".join(str(i) for i in range(len(WAYS))),
-                        help="which of the four ways to run, by index (default: all)")
+                        help="which of the four ways to run, by index; empty for the step "
+                             "probes alone (default: all)")
     args = parser.parse_args()
-    ways = [list(WAYS)[int(i)] for i in args.ways.split(",")]
+    ways = [list(WAYS)[int(i)] for i in args.ways.split(",") if i]
+    if not ways:  # the probes alone, at the auto preset of the first size
+        from torchann.classify.presets import resolve_config
+
+        rows = int(args.rows.split(",")[0])
+        config = resolve_config("auto", (int(rows * 0.8), FEATURES, "binary", True))
+        return print_probes({**config, "hidden": list(config["hidden"])}, args.rows)
     print(f"cores: {os.cpu_count()}")
     for rows in [int(r) for r in args.rows.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -173,23 +180,63 @@ def main():
             config = results[ways[0]][0][0]["config"]  # the auto preset's, as it ran
     hidden = config["hidden"]
     config["hidden"] = hidden if isinstance(hidden, list) else [hidden]
+    print_probes(config, args.rows)
+
+
+def one_process_step(config, batch, threads, steps=30):
+    """Median seconds of one training step at ``batch`` rows in this process on ``threads``."""
+    import torch
+
+    from torchann.classify.mlp import build_model
+    from torchann.classify.trainer import make_optimizer
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = build_model(FEATURES, config["hidden"], 1, config["activation"], config["dropout"],
+                        "binary")
+    opt = make_optimizer(config["optimizer"], model.parameters(), config["lr"],
+                         config["weight_decay"])
+    x, y = torch.randn(batch, FEATURES), torch.randint(0, 2, (batch,)).float()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.binary_cross_entropy(model(x).squeeze(1), y).backward()
+        opt.step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[2:]))
+
+
+def print_probes(config, rows):
+    """One step three ways (1 process x 1 thread, 1 x 2 threads, 2 gloo ranks x 1 thread) for
+    the auto preset's network and a 3 x 256 one, at the auto batch; then the projection."""
     batch = config["batch_size"]
-    numbers = probe(config, batch // 2)
-    share = (numbers["step"] - numbers["local"]) / numbers["step"]
-    print(f"\nprobe, 2 gloo ranks x 1 thread, hidden {config['hidden']}, {batch // 2} rows "
-          f"each: step {numbers['step'] * 1e3:.2f} ms, without the all-reduce "
-          f"{numbers['local'] * 1e3:.2f} ms (all-reduce and synchronisation {share:.0%} of a "
-          f"step); one all-reduce of {numbers['floats']:,} floats "
-          f"{numbers['allreduce'] * 1e3:.2f} ms")
-    steps = -(-10_000_000 // batch)
-    print(f"\nprojection for 10,000,000 rows ({steps:,} steps of {batch} an epoch): N "
-          "machines, each step the compute of batch/N rows plus one all-reduce (measured on "
-          "the loopback; a network adds its latency and 2(N-1)/N x the weights' bytes over "
-          "its bandwidth)")
-    print("| machines | s/epoch |\n|---:|---:|")
-    compute = numbers["local"] * 2  # per step at the whole batch, one thread
+    print(f"\none training step at a global batch of {batch}, median of 28 (ms); 2 ranks "
+          "take half the batch each; all-reduce: one of as many floats as the weights\n"
+          "| network | weights | 1 process, 1 thread | 1 process, 2 threads | 2 ranks x 1 "
+          "thread | speed-up of 2 ranks | 2 ranks without the all-reduce | all-reduce | "
+          "all-reduce and sync, share of a step |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for hidden in (config["hidden"], [256, 256, 256]):
+        net = {**config, "hidden": hidden}
+        one, two = one_process_step(net, batch, 1), one_process_step(net, batch, 2)
+        ranks = probe(net, batch // 2)
+        share = (ranks["step"] - ranks["local"]) / ranks["step"]
+        print(f"| {FEATURES}-{'-'.join(map(str, hidden))}-1 | {ranks['floats']:,} | "
+              f"{one * 1e3:.2f} | {two * 1e3:.2f} | {ranks['step'] * 1e3:.2f} | "
+              f"{one / ranks['step']:.2f}x | {ranks['local'] * 1e3:.2f} | "
+              f"{ranks['allreduce'] * 1e3:.2f} | {share:.0%} |")
+        if hidden == config["hidden"]:
+            auto = (one, ranks)
+    one, ranks = auto
+    total = max(int(r) for r in rows.split(","))
+    steps = -(-int(total * 0.8) // batch)
+    print(f"\nprojection, auto network, {total:,} rows ({steps:,} steps of {batch} an "
+          "epoch) on N machines: each step the 1-thread compute of batch/N rows plus one "
+          "all-reduce as measured here on the loopback (a network adds its latency and "
+          "2(N-1)/N x the weights' bytes over its bandwidth); reading the file not included\n"
+          "| machines | s/epoch |\n|---:|---:|")
     for n in (1, 2, 4, 8, 16):
-        step = compute / n + (numbers["step"] - numbers["local"] if n > 1 else 0)
+        step = one / n + (ranks["allreduce"] if n > 1 else 0)
         print(f"| {n} | {steps * step:.1f} |")
 
 

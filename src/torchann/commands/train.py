@@ -36,6 +36,11 @@ rows held out; the best epoch's weights are kept). The chapter's shape (one hidd
 ReLU, no dropout, binary) stays the chapter's NeuralNet; anything else is an MLP whose
 state_dict keys say what they are (hidden.0.linear.weight, ..., output.weight).
 
+Several processes: --nproc N trains on N processes of this machine (torch.distributed's
+DistributedDataParallel, started by its elastic launcher), each on its own slice of --data,
+with --batch-size shared by them; the same command runs under torchrun across machines. The
+README's "Training on several processes or machines" says when it helps.
+
 Files written to --out: model.pt (a plain state_dict the chapter's code loads), model.json,
 data.png, boundary.png (both only for 2 features), loss.png, metrics.json and report.html
 (figures and numbers on one page). Nothing is written until training has finished.
