@@ -14,7 +14,8 @@ process with 1 thread, the test accuracy and the wall time of the command. Then 
 two gloo ranks measures one training step of the auto preset's network at half the batch
 each: with DDP's gradient all-reduce, without it (``no_sync``), and one all-reduce of as
 many floats as the network has weights; and projects the time per epoch on N machines from
-those numbers.
+those numbers. At the first size, the test loss after each epoch of ``--nproc 2`` is
+compared with the spread over three seeds of ``--nproc 1``.
 
 Usage: python benchmarks/distributed.py [--rows 1000000,10000000] [--epochs 2] [--repeats 3]
 """
@@ -70,7 +71,7 @@ def run_way(path, extra, epochs, out):
     auto line."""
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "torchann", "train", "--data", str(path),
-                           "--label", "y", "--epochs", str(epochs), "--log-every", "0",
+                           "--label", "y", "--epochs", str(epochs), "--log-every", "1",
                            "--out", str(out), *extra], capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode:
@@ -146,6 +147,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run (default: 2)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each way, the median reported (default: 3)")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds of --nproc 1 whose spread of test losses --nproc 2 is "
+                             "compared with, at the first size (default: 3)")
     parser.add_argument("--ways", default=",".join(str(i) for i in range(len(WAYS))),
                         help="which of the four ways to run, by index; empty for the step "
                              "probes alone (default: all)")
@@ -177,10 +181,30 @@ def main():
                 print(f"| {way} | {per_epoch:.2f} | {first / per_epoch:.2f}x | "
                       f"{np.median([m['test_accuracy'] for m, _, _ in runs]):.4f} | "
                       f"{np.median([wall for _, wall, _ in runs]):.1f} |")
+            if args.seeds > 1 and {"--nproc 1", "--nproc 2 (1 thread each)"} <= set(ways):
+                print_spread(path, results, args.seeds, args.epochs, Path(tmp))
             config = results[ways[0]][0][0]["config"]  # the auto preset's, as it ran
     hidden = config["hidden"]
     config["hidden"] = hidden if isinstance(hidden, list) else [hidden]
     print_probes(config, args.rows)
+
+
+def print_spread(path, results, seeds, epochs, tmp):
+    """The test loss after each epoch of ``--nproc 2`` against the spread of ``seeds`` seeds
+    of ``--nproc 1`` (seed 0 from ``results``, the others run here)."""
+    curves = [dict(results["--nproc 1"][0][0]["test_loss_log"])]
+    for seed in range(1, seeds):
+        metrics, _, _ = run_way(path, [*WAYS["--nproc 1"], "--seed", str(seed)], epochs,
+                                tmp / f"seed{seed}")
+        curves.append(dict(metrics["test_loss_log"]))
+    two = dict(results["--nproc 2 (1 thread each)"][0][0]["test_loss_log"])
+    print(f"\ntest loss after each epoch: --nproc 2 (seed 0) against --nproc 1 over seeds "
+          f"0..{seeds - 1}\n| epoch | --nproc 2 | --nproc 1 lowest | --nproc 1 highest | "
+          "within |\n|---:|---:|---:|---:|---|")
+    for epoch, loss in sorted(two.items()):
+        values = [c[epoch] for c in curves if epoch in c]
+        print(f"| {epoch} | {loss:.4f} | {min(values):.4f} | {max(values):.4f} | "
+              f"{'yes' if min(values) <= loss <= max(values) else 'no'} |")
 
 
 def one_process_step(config, batch, threads, steps=30):
