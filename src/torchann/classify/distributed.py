@@ -277,8 +277,9 @@ def launch(argv, nproc, master_port=None) -> Launched:
     if master_port is None and os.environ.get("MASTER_PORT"):
         master_port = os.environ["MASTER_PORT"]
     port = check_port(master_port)
-    for name in ("torch.distributed.elastic", "torch.distributed.launcher"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)  # the failure is said once, below
+    for name in list(logging.root.manager.loggerDict):  # the failure is said once, below
+        if name.startswith(("torch.distributed.elastic", "torch.distributed.launcher")):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="torchann-ranks-") as log_dir:
         config = LaunchConfig(
             min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=uuid.uuid4().hex,
