@@ -57,8 +57,19 @@ class _Solo:
 # --------------------------------------------------------------------------- quick
 
 
-def test_shares_partition_the_training_rows_and_split_like_one_process(tmp_path):
+def _parquet(path, csv, row_group_size=700):
+    import pyarrow.csv as pc
+    import pyarrow.parquet as pq
+
+    pq.write_table(pc.read_csv(csv), path, row_group_size=row_group_size)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_shares_partition_the_training_rows_and_split_like_one_process(tmp_path, kind):
     path = _table(tmp_path / "t.csv")
+    if kind == "parquet":
+        path = _parquet(tmp_path / "t.parquet", path)
     shares = [ShardedTable(path, "y", rank=r, world_size=3).training_rows() for r in range(3)]
     joined = np.concatenate(shares)
     assert len(np.unique(joined)) == len(joined)  # no row in two shares
@@ -66,9 +77,12 @@ def test_shares_partition_the_training_rows_and_split_like_one_process(tmp_path)
     assert max(map(len, shares)) - min(map(len, shares)) < 0.1 * len(joined) / 3
 
 
-@pytest.mark.parametrize("label", ["y", "r"])  # classes, and a regression's target moments
-def test_merged_statistics_are_those_of_one_process(tmp_path, label):
+@pytest.mark.parametrize("label,kind", [("y", "csv"), ("r", "csv"), ("y", "parquet")])
+def test_merged_statistics_are_those_of_one_process(tmp_path, label, kind):
+    # classes, a regression's target moments; slices of CSV blocks, ranges of Parquet rows
     path = _table(tmp_path / "t.csv")
+    if kind == "parquet":
+        path = _parquet(tmp_path / "t.parquet", path)
     one = StreamedTable(path, label).scan()
     states = [ShardedTable(path, label, rank=r, world_size=3).accumulate() for r in range(3)]
     merged = ShardedTable(path, label, rank=0, world_size=3).conclude(merge_states(states, 0))
@@ -82,6 +96,23 @@ def test_merged_statistics_are_those_of_one_process(tmp_path, label):
             assert (a["mean"], a["scale"], a["median"]) == pytest.approx(
                 (b["mean"], b["scale"], b["median"]))
     assert np.allclose(merged.x_test, one.x_test) and np.array_equal(merged.y_test, one.y_test)
+
+
+def test_a_parquet_share_reads_only_its_row_groups(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    path = _parquet(tmp_path / "t.parquet", _table(tmp_path / "t.csv"))
+    asked = []
+    real = pq.ParquetFile.iter_batches
+
+    def spy(self, *args, row_groups=None, **kwargs):
+        asked.append(list(row_groups))
+        return real(self, *args, row_groups=row_groups, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
+    rows = ShardedTable(path, "y", rank=1, world_size=3).training_rows()
+    assert asked == [[1, 2]]  # rows 1000..1999 lie in the groups of rows 700..2099
+    assert rows.min() >= 1000 and rows.max() < 2000
 
 
 def test_every_rank_takes_the_same_steps(tmp_path):

@@ -1,12 +1,14 @@
 """3.3 beyond one process: each rank's share of a table (:class:`ShardedTable`).
 
-A :class:`~torchann.classify.dataset.StreamedTable` read by one rank of several: every record
-batch of the file is cut into ``world_size`` contiguous slices and rank ``r`` keeps slice
-``r``, so no row is read twice and the ranks' rows partition the file. The train/test split is
-the same hash of the row number as in one process. The first pass's statistics (label values
-and classes, the encoder's means, scales, medians and category vocabularies, a regression
-target's moments) are gathered from every rank and merged, so every rank fits the same
-encoder on all the training rows; the test rows are gathered too.
+A :class:`~torchann.classify.dataset.StreamedTable` read by one rank of several, so that no row
+is read twice and the ranks' rows partition the file. Of a Parquet file, rank ``r`` of ``N``
+reads the ``r``-th of ``N`` equal ranges of rows, and only the row groups that hold them
+(:func:`~torchann.io.tables.iter_row_range`). A CSV has no index to start from: every rank
+parses its blocks, cuts each into ``N`` contiguous slices and keeps slice ``r``. The
+train/test split is the same hash of the row number as in one process. The first pass's
+statistics (label values and classes, the encoder's means, scales, medians and category
+vocabularies, a regression target's moments) are gathered from every rank and merged, so
+every rank fits the same encoder on all the training rows; the test rows are gathered too.
 
 The ranks hold about the same number of training rows but rarely exactly the same (the hash
 split is random). To keep the ranks in step, every rank takes, each epoch, the smallest
@@ -108,7 +110,16 @@ class ShardedTable(StreamedTable):
         self.shard_rows = []
 
     def _batches(self):
-        for offset, batch in super()._batches():
+        from torchann.io.tables import iter_row_range, parquet_rows
+
+        total = parquet_rows(self.path)
+        if total is not None:  # Parquet: this rank's rows, and only the row groups with them
+            columns = None if self.features is None else [*self.features, self.label]
+            yield from iter_row_range(self.path, total * self.rank // self.world_size,
+                                      total * (self.rank + 1) // self.world_size, columns,
+                                      self.batch_rows)
+            return
+        for offset, batch in super()._batches():  # CSV: a slice of every block
             n = batch.num_rows
             lo, hi = n * self.rank // self.world_size, n * (self.rank + 1) // self.world_size
             if hi > lo:
