@@ -180,6 +180,7 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         x_test, y_test = as_tensors(x_test, y_test, device, y_dtype)
     if x_val is not None:
         x_val, y_val = as_tensors(x_val, y_val, device, y_dtype)
+    scorer = model if parallel is None else parallel.shared(model)  # ranks share test losses
     result = FitResult()
     best, best_state, waited = math.inf, None, 0
     start = time.perf_counter()
@@ -190,9 +191,9 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         result.train_loss.append(loss)
         result.epochs = epoch + 1
         if x_test is not None and (epoch % test_every == 0 or epoch == epochs - 1):
-            result.test_loss.append((epoch, loss_on(model, loss_fn, x_test, y_test)))
+            result.test_loss.append((epoch, loss_on(scorer, loss_fn, x_test, y_test)))
         if x_val is not None:
-            val = loss_on(model, loss_fn, x_val, y_val)
+            val = loss_on(scorer, loss_fn, x_val, y_val)
             result.val_loss.append(val)
             if val < best - 1e-6 * abs(best if math.isfinite(best) else 0):
                 best, waited, result.best_epoch = val, 0, epoch
