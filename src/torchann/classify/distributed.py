@@ -25,6 +25,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import torch
+import torch.distributed as dist
+
 from torchann.errors import TorchannError
 
 #: Seconds a collective waits for the other ranks before it gives up (a rank that died is
@@ -76,9 +79,6 @@ class Group:
         otherwise. Returns ``self``."""
         from datetime import timedelta
 
-        import torch
-        import torch.distributed as dist
-
         if str(device).startswith("cuda"):
             torch.cuda.set_device(self.local_rank)
             self.backend = "nccl"
@@ -89,24 +89,17 @@ class Group:
 
     def close(self):
         """Leave the process group."""
-        import torch.distributed as dist
-
         if dist.is_initialized():
             dist.destroy_process_group()
 
     def gather(self, obj) -> list:
         """``obj`` of every rank, in rank order (pickled; for statistics, not tensors)."""
-        import torch.distributed as dist
-
         out = [None] * self.world_size
         dist.all_gather_object(out, obj)
         return out
 
     def sum_loss(self, total, count):
         """``(sum of total, sum of count)`` over the ranks, for an epoch's mean loss."""
-        import torch
-        import torch.distributed as dist
-
         both = torch.stack([total.detach().double(),
                             torch.tensor(float(count), dtype=torch.float64,
                                          device=total.device)])
@@ -128,7 +121,7 @@ class Group:
         """``model`` as a module whose forward pass on rows that every rank holds is shared:
         each rank computes its slice and the outputs are gathered (for evaluation; every rank
         must call it with the same rows, in the same order)."""
-        return _SharedForward(model, self)
+        return SharedForward(model, self)
 
     def batch_per_rank(self, batch_size) -> int:
         """The minibatch of each rank that makes a global minibatch of ``batch_size`` rows."""
@@ -144,33 +137,30 @@ class Group:
         return share if suggested is None else min(suggested, share)
 
 
-def _shared_forward_class():
-    import torch
-    import torch.distributed as dist
+class SharedForward:
+    """A network whose forward pass on rows that every rank holds is shared by the ranks
+    (:meth:`Group.shared`): each computes its slice, and the outputs are gathered. It
+    answers what evaluation asks of a network: ``parameters()``, ``eval()`` and a call."""
 
-    class SharedForward(torch.nn.Module):
-        """See :meth:`Group.shared`."""
+    def __init__(self, net, group):
+        self.net, self.group = net, group
 
-        def __init__(self, net, group):
-            super().__init__()
-            self.net, self.group = net, group
+    def parameters(self):
+        return self.net.parameters()
 
-        def forward(self, x):
-            n, world = len(x), self.group.world_size
-            bounds = [n * r // world for r in range(world + 1)]
-            mine = self.net(x[bounds[self.group.rank]:bounds[self.group.rank + 1]])
-            width = -(-n // world)
-            padded = mine.new_zeros((width, *mine.shape[1:]))
-            padded[:len(mine)] = mine
-            parts = [torch.empty_like(padded) for _ in range(world)]
-            dist.all_gather(parts, padded)
-            return torch.cat([p[:bounds[r + 1] - bounds[r]] for r, p in enumerate(parts)])
+    def eval(self):
+        self.net.eval()
+        return self
 
-    return SharedForward
-
-
-def _SharedForward(net, group):  # noqa: N802 (a class made on first use: torch stays unloaded)
-    return _shared_forward_class()(net, group)
+    def __call__(self, x):
+        n, world, rank = len(x), self.group.world_size, self.group.rank
+        bounds = [n * r // world for r in range(world + 1)]
+        mine = self.net(x[bounds[rank]:bounds[rank + 1]])
+        padded = mine.new_zeros((-(-n // world), *mine.shape[1:]))  # all_gather: equal sizes
+        padded[:len(mine)] = mine
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded)
+        return torch.cat([p[:bounds[r + 1] - bounds[r]] for r, p in enumerate(parts)])
 
 
 # --------------------------------------------------------------------------- launching
