@@ -155,6 +155,21 @@ def test_a_busy_port_is_refused():
     assert check_port(None) > 0
 
 
+def test_a_port_taken_after_its_check_fails_at_once(tmp_path, monkeypatch):
+    import torchann.classify.distributed as distributed
+
+    monkeypatch.setattr(distributed, "check_port", lambda port: port)  # lose the race
+    with socket.socket() as busy:
+        busy.bind(("", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(TorchannError, match=f"master_port={port}`: the processes could "
+                                                "not meet there"):
+            distributed.launch(["train"], 2, master_port=port)
+    assert time.monotonic() - start < 30  # not the rendezvous's timeout
+
+
 def test_the_command_refuses_before_starting_any_rank(tmp_path, capsys):
     from torchann.cli import main
 

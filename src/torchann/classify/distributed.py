@@ -33,6 +33,8 @@ from torchann.errors import TorchannError
 #: Seconds a collective waits for the other ranks before it gives up (a rank that died is
 #: noticed by the launcher well before that).
 COLLECTIVE_TIMEOUT = 600
+#: Seconds the ranks of this machine have to meet before the launcher gives up.
+RENDEZVOUS_TIMEOUT = 60
 #: Seconds between the launcher's looks at its ranks.
 MONITOR_INTERVAL = 0.1
 #: The start of the line that a failing command writes on its standard error.
@@ -109,13 +111,18 @@ class Group:
     def wrap(self, model):
         """``model`` in :class:`~torch.nn.parallel.DistributedDataParallel`: its gradients
         are averaged over the ranks during each backward pass (in buckets that overlap the
-        pass), and rank 0's initial weights are copied to every rank."""
+        pass), and rank 0's initial weights are copied to every rank. Every other rank then
+        reseeds torch's generator (its seed plus the rank), so that dropout masks its rows
+        independently of rank 0's."""
         from torch.nn.parallel import DistributedDataParallel
 
         device = next(model.parameters()).device
         ids = [device.index if device.index is not None else self.local_rank] \
             if device.type == "cuda" else None
-        return DistributedDataParallel(model, device_ids=ids)
+        wrapped = DistributedDataParallel(model, device_ids=ids)
+        if self.rank:  # dropout masks of its own, not the same as rank 0's on other rows
+            torch.manual_seed(torch.initial_seed() + self.rank)
+        return wrapped
 
     def shared(self, model):
         """``model`` as a module whose forward pass on rows that every rank holds is shared:
@@ -238,7 +245,7 @@ def launch(argv, nproc, master_port=None) -> Launched:
         Ranks to start.
     master_port : int, optional
         Where the ranks meet (the rendezvous, on 127.0.0.1); ``None`` takes ``MASTER_PORT``
-        from the environment, or a free port.
+        from the environment, or a free port that the rendezvous picks itself.
 
     Returns
     -------
@@ -260,13 +267,14 @@ def launch(argv, nproc, master_port=None) -> Launched:
     from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs, Std
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.elastic.rendezvous.api import RendezvousError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     if nproc < 1:
         raise TorchannError(f"`nproc={nproc}`: must be 1 or more")
     if master_port is None and os.environ.get("MASTER_PORT"):
         master_port = os.environ["MASTER_PORT"]
-    port = check_port(master_port)
+    port = 0 if master_port is None else check_port(master_port)  # 0: the store picks one
     for name in list(logging.root.manager.loggerDict):  # the failure is said once, below
         if name.startswith(("torch.distributed.elastic", "torch.distributed.launcher")):
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -274,12 +282,18 @@ def launch(argv, nproc, master_port=None) -> Launched:
         config = LaunchConfig(
             min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=uuid.uuid4().hex,
             rdzv_backend="c10d", rdzv_endpoint=f"127.0.0.1:{port}", max_restarts=0,
+            rdzv_configs={"is_host": True, "timeout": RENDEZVOUS_TIMEOUT},  # never wait on a
+            # stranger that took the port since it was checked
             monitor_interval=MONITOR_INTERVAL, start_method="spawn",
             logs_specs=DefaultLogsSpecs(log_dir=log_dir, redirects=Std.ERR))
         try:
             elastic_launch(config, sys.executable)("-m", "torchann", *argv)
         except ChildFailedError as err:
             raise _failure(err, log_dir) from None
+        except RendezvousError as err:
+            raise TorchannError(f"`master_port={master_port or port}`: the processes could "
+                                f"not meet there ({str(err)[:200]}); choose another port, or "
+                                "leave it out to take a free one") from None
         except SignalException as err:
             if err.sigval.name == "SIGINT":
                 raise KeyboardInterrupt from None
