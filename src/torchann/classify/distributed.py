@@ -178,8 +178,8 @@ def check_port(port) -> int:
     import errno
     import socket
 
-    if port is not None and not 0 < int(port) < 65536:
-        raise TorchannError(f"`master_port={port}`: must be between 1 and 65535")
+    if port is not None and not (str(port).isdigit() and 0 < int(port) < 65536):
+        raise TorchannError(f"`master_port={port}`: must be a number from 1 to 65535")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
