@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _run["lang"] = language(getattr(args, "lang", None) or _run["lang"])
+    args._argv = list(sys.argv[1:] if argv is None else argv)  # for commands that relaunch
     if args.command is None:
         parser.print_help()
         return 0

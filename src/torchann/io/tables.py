@@ -334,6 +334,49 @@ def iter_batches(path, columns=None, batch_rows=65_536):
         raise TorchannError(key="table.header_only", path=path)
 
 
+def parquet_rows(path):
+    """The number of rows of a Parquet file, from its footer; ``None`` for a CSV."""
+    path, parquet, _, _ = _opened(path)
+    return None if parquet is None else parquet.metadata.num_rows
+
+
+def iter_row_range(path, start, stop, columns=None, batch_rows=65_536):
+    """Yield ``(offset, batch)``: rows ``start`` to ``stop - 1`` of a Parquet file as record
+    batches, ``offset`` the file row of each batch's first row, reading only the row groups
+    that hold them (one process's share of a file read by several).
+
+    Raises
+    ------
+    TorchannError
+        As :func:`read_table`, or for a CSV (it has no index to start from).
+    """
+    import pyarrow as pa
+
+    path, parquet, _, keep = _opened(path, columns)
+    if parquet is None:
+        raise TorchannError(f"{path}: a range of rows is read from Parquet only")
+    groups, offset, at = [], None, 0
+    for i in range(parquet.metadata.num_row_groups):
+        n = parquet.metadata.row_group(i).num_rows
+        if at < stop and at + n > start:
+            groups.append(i)
+            offset = at if offset is None else offset
+        at += n
+    if not groups:
+        return
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups,
+                                          columns=keep):
+            lo, hi = max(start - offset, 0), min(stop - offset, batch.num_rows)
+            if hi > lo:
+                yield offset + lo, batch.slice(lo, hi - lo)
+            offset += batch.num_rows
+            if offset >= stop:
+                return
+    except (pa.ArrowException, OSError) as err:
+        raise _parquet_error(path, err) from None
+
+
 # --------------------------------------------------------------------------- writing
 
 

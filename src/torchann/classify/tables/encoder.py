@@ -68,9 +68,29 @@ class _Numbers:
             first = (-self.seen) % self.stride
             self.sample = np.concatenate([self.sample, present[first::self.stride]])
             self.seen += n
-            while len(self.sample) > MEDIAN_SAMPLE:
-                self.sample = self.sample[::2]
-                self.stride *= 2
+            self._thin()
+
+    def _thin(self):
+        while len(self.sample) > MEDIAN_SAMPLE:
+            self.sample = self.sample[::2]
+            self.stride *= 2
+
+    def merge(self, other):
+        """Add the statistics of ``other`` (the same column, other rows); the samples are
+        thinned to the coarser stride so each still stands for its share of the rows."""
+        total = self.n + other.n
+        if other.n:
+            delta = other.mean - self.mean
+            self.m2 += other.m2 + delta * delta * self.n * other.n / total
+            self.mean += delta * other.n / total
+        stride = max(self.stride, other.stride)
+        self.sample = np.concatenate([self.sample[::stride // self.stride],
+                                      other.sample[::stride // other.stride]])
+        self.n, self.stride = total, stride
+        self.missing += other.missing
+        self.seen += other.seen
+        self._thin()
+        return self
 
 
 class _Texts:
@@ -92,6 +112,17 @@ class _Texts:
             self.counts[item["values"]] = self.counts.get(item["values"], 0) + item["counts"]
         if len(self.counts) > MAX_CATEGORIES:
             self.many, self.counts = True, {}
+
+    def merge(self, other):
+        """Add the counts of ``other`` (the same column, other rows)."""
+        self.rows += other.rows
+        self.missing += other.missing
+        self.many = self.many or other.many
+        for value, count in ({} if self.many else other.counts).items():
+            self.counts[value] = self.counts.get(value, 0) + count
+        if self.many or len(self.counts) > MAX_CATEGORIES:
+            self.many, self.counts = True, {}
+        return self
 
 
 def _columns(table):
@@ -182,6 +213,26 @@ class FeatureEncoder:
             except ValueProblem as err:
                 raise ValueProblem(err.column, err.row + offset, err.text, err.problem
                                    ) from None
+        return self
+
+    def merge(self, other):
+        """Add the statistics ``other`` gathered by :meth:`partial_fit` on other rows of the
+        same data (another process's share), as if this encoder had seen them too. Returns
+        ``self``; :meth:`finish` then fits on all of them."""
+        mine = self._stats = self._stats if self._stats is not None else {}
+        for name, stats in (other._stats or {}).items():
+            have = mine.get(name)
+            if have is None or stats is None:
+                mine[name] = have if stats is None else stats
+            elif type(have) is type(stats):
+                have.merge(stats)
+            else:  # a column all missing in one share is text there and numbers elsewhere
+                numbers, texts = (have, stats) if isinstance(have, _Numbers) else (stats, have)
+                if texts.rows > texts.missing:
+                    raise TorchannError(f"column {name!r} holds text in some rows and numbers "
+                                        "in others; make it one or the other")
+                numbers.missing += texts.missing
+                mine[name] = numbers
         return self
 
     def _skip(self, name, reason):

@@ -150,6 +150,21 @@ class LabelStats:
             if len(self.counts) > MAX_TRACKED:
                 self.overflow, self.counts = list(self.counts), None
 
+    def merge(self, other) -> None:
+        """Add what ``other`` learnt from other rows of the same label column."""
+        self.rows += other.rows
+        self.numeric = self.numeric and other.numeric
+        self.integral = self.integral and other.integral
+        self.total += other.total
+        self.total_sq += other.total_sq
+        if self.counts is not None and other.counts is not None:
+            for v, c in other.counts.items():
+                self.counts[v] = self.counts.get(v, 0) + c
+        known = list(self.counts or self.overflow) + [
+            v for v in (other.counts or other.overflow) if v not in (self.counts or {})]
+        if self.counts is None or other.counts is None or len(self.counts) > MAX_TRACKED:
+            self.overflow, self.counts = list(dict.fromkeys(known)), None
+
     @property
     def names(self) -> list | None:
         """The distinct values in :func:`label_names` order, or ``None`` when too many."""
