@@ -35,7 +35,7 @@ class _CheckedArray:
 
     def __setstate__(self, state):
         if not (isinstance(state, tuple) and len(state) == 5):
-            raise TorchannError("the pickle holds something other than a plain numpy array")
+            raise TorchannError(key="io.loaders.pickle_holds_something")
         _version, shape, dtype, fortran, raw = state
         self.array = _checked_array(raw, dtype, shape, "F" if fortran else "C")
 
@@ -43,20 +43,20 @@ class _CheckedArray:
 def _checked_array(raw, dtype, shape, order) -> np.ndarray:
     """Build an array from a pickle's parts after checking every one of them."""
     if not isinstance(dtype, _DtypeSpec) or getattr(dtype, "dtype", None) is None:
-        raise TorchannError("the pickled array is not numeric (allowed: bool, int, float)")
+        raise TorchannError(key="io.loaders.pickled_array_numeric")
     dtype = dtype.dtype
     if not (isinstance(shape, tuple) and all(type(s) is int and s >= 0 for s in shape)):
-        raise TorchannError("the pickled array has an invalid shape")
+        raise TorchannError(key="io.loaders.pickled_array_invalid")
     count = math.prod(shape)
     if count > MAX_ELEMENTS:
-        raise TorchannError(f"the pickled array declares {count:,} elements, more than the "
-                            f"{MAX_ELEMENTS:,} allowed; refusing to allocate it")
+        raise TorchannError(key="io.loaders.pickled_array_declares", count=count,
+                            max_elements=MAX_ELEMENTS)
     if isinstance(raw, str):  # a Python 2 pickle read with encoding='latin1'
         raw = raw.encode("latin1")
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != count * dtype.itemsize:
-        raise TorchannError("the pickled array's data does not match its shape")
+        raise TorchannError(key="io.loaders.pickled_array_data_mismatch")
     if order not in ("C", "F") or len(shape) > 32:
-        raise TorchannError("the pickled array has an invalid layout")
+        raise TorchannError(key="io.loaders.pickled_array_invalid2")
     flat = np.frombuffer(bytes(raw), dtype=dtype)
     return flat.reshape(shape, order=order).copy()
 
@@ -74,14 +74,13 @@ class _DtypeSpec:
             with contextlib.suppress(TypeError, ValueError):
                 dtype = np.dtype(spec)
         if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.shape or dtype.names:
-            raise TorchannError(f"the pickle asks for dtype {str(spec)[:40]!r}; "
-                                "only numeric arrays (bool, int, float) load")
+            raise TorchannError(key="io.loaders.pickle_asks_dtype", spec=str(spec)[:40])
         self.dtype = dtype
 
     def __setstate__(self, state):
         order = state[1] if isinstance(state, tuple) and len(state) > 1 else None
         if order not in ("<", ">", "|", "="):
-            raise TorchannError("the pickled dtype has an invalid byte order")
+            raise TorchannError(key="io.loaders.pickled_dtype_invalid")
         if getattr(self, "dtype", None) is not None and order != "|":
             self.dtype = self.dtype.newbyteorder(order)
 
@@ -96,7 +95,7 @@ def _checked_frombuffer(buf, dtype, shape, order):
 def _checked_encode(text, encoding="utf-8", errors="strict"):
     """Stand-in for ``_codecs.encode``, which Python 3 uses for bytes in protocol 2 pickles."""
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-        raise TorchannError("the pickle calls _codecs.encode in a way no numpy array needs")
+        raise TorchannError(key="io.loaders.pickle_calls_codecs")
     return text.encode("latin1")
 
 
@@ -123,13 +122,11 @@ class SafeArrayUnpickler(pickle.Unpickler):
         try:
             return self._ALLOWED[(module, name)]
         except (KeyError, TypeError):
-            raise TorchannError(
-                f"the pickle names {module}.{name}, which is not part of a plain numpy array; "
-                "refusing to load it (a pickle can run code). Save the array as .npy instead"
-            ) from None
+            raise TorchannError(key="io.loaders.pickle_names_part", module=module,
+                                name=name) from None
 
     def persistent_load(self, pid):
-        raise TorchannError("the pickle uses persistent ids; only plain numpy arrays load")
+        raise TorchannError(key="io.loaders.pickle_uses_persistent")
 
 
 def load_pickle_array(data: bytes) -> np.ndarray:
@@ -141,19 +138,18 @@ def load_pickle_array(data: bytes) -> np.ndarray:
         For anything that is not a plain numeric numpy array, or is not a pickle at all.
     """
     if not data:
-        raise TorchannError("the pickle file is empty")
+        raise TorchannError(key="io.loaders.pickle_file_empty")
     try:
         obj = SafeArrayUnpickler(io.BytesIO(data), encoding="latin1").load()
     except TorchannError:
         raise
     except RecursionError:
-        raise TorchannError("the pickle is nested too deeply to be a numpy array") from None
+        raise TorchannError(key="io.loaders.pickle_nested_too") from None
     except Exception as err:  # truncated, random bytes, wrong opcodes...
-        raise TorchannError(f"the file is not a readable pickle of a numpy array "
-                            f"({type(err).__name__}); check the file") from None
+        raise TorchannError(key="io.loaders.not_a_pickle", name=type(err).__name__) from None
     if isinstance(obj, _CheckedArray) and obj.array is not None:
         return obj.array
-    raise TorchannError(f"the pickle holds a {type(obj).__name__}, not a numpy array")
+    raise TorchannError(key="io.loaders.pickle_holds_numpy", name=type(obj).__name__)
 
 
 def load_npy_array(data: bytes) -> np.ndarray:
@@ -174,19 +170,17 @@ def load_npy_array(data: bytes) -> np.ndarray:
                 raise ValueError(version)
             shape, fortran, dtype = readers[version](buf)
     except Exception:
-        raise TorchannError("the file is not a valid .npy array; check the file") from None
+        raise TorchannError(key="io.loaders.not_an_npy") from None
     if dtype.kind not in _NUMERIC_KINDS or dtype.shape or dtype.names:
-        raise TorchannError(f"the .npy array has dtype {dtype}; only numeric arrays "
-                            "(bool, int, float) load")
+        raise TorchannError(key="io.loaders.npy_array_dtype", dtype=dtype)
     count = math.prod(shape)
     if count > MAX_ELEMENTS:
-        raise TorchannError(f"the .npy array declares shape {shape}, too large to load "
-                            f"({MAX_ELEMENTS:,} values at most)")
+        raise TorchannError(key="io.loaders.npy_array_declares", shape=str(shape),
+                            max_elements=MAX_ELEMENTS)
     offset = buf.tell()
     if len(data) - offset < count * dtype.itemsize:
-        raise TorchannError(f"the .npy file is truncated or corrupt: its header declares "
-                            f"{count * dtype.itemsize:,} bytes of data, it holds "
-                            f"{max(len(data) - offset, 0):,}; check the file")
+        raise TorchannError(key="io.loaders.npy_truncated", declared=count * dtype.itemsize,
+                            held=max(len(data) - offset, 0))
     flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
     return flat.reshape(shape, order="F" if fortran else "C").copy()
 
@@ -210,7 +204,7 @@ def open_image(data: bytes):
     from PIL import Image
 
     if not data:
-        raise TorchannError("the image file is empty")
+        raise TorchannError(key="io.loaders.image_file_empty")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nothing but our own one line reaches stderr
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -218,19 +212,19 @@ def open_image(data: bytes):
             im = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
             width, height = im.size  # read from the header; no pixel decoded yet
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise TorchannError("the image declares more pixels than a loader accepts "
-                                f"({MAX_ELEMENTS:,} at most); refusing to decode it") from None
+            raise TorchannError(key="io.loaders.image_declares_more",
+                                max_elements=MAX_ELEMENTS) from None
         except Exception:
-            raise TorchannError("the file is not a readable PNG or JPEG image") from None
+            raise TorchannError(key="io.loaders.not_an_image") from None
         if width * height > MAX_ELEMENTS:
-            raise TorchannError(f"the image is {width}x{height} pixels, more than the "
-                                f"{MAX_ELEMENTS:,} a loader accepts; refusing to decode it")
+            raise TorchannError(key="io.loaders.image_too_large", width=width, height=height,
+                                max_elements=MAX_ELEMENTS)
         try:
             yield im
         except TorchannError:
             raise
         except Exception:
-            raise TorchannError("the image is truncated or corrupt; check the file") from None
+            raise TorchannError(key="io.loaders.image_truncated_corrupt") from None
 
 
 def load_image_array(data: bytes) -> np.ndarray:
@@ -249,7 +243,7 @@ def load_image_array(data: bytes) -> np.ndarray:
     if img.ndim == 3:
         img = color.rgb2gray(img)
     if img.ndim != 2:
-        raise TorchannError(f"the image has shape {img.shape}; expected a 2-D picture")
+        raise TorchannError(key="io.loaders.image_shape_expected", shape=str(img.shape))
     return util.img_as_float64(img)
 
 
@@ -264,8 +258,8 @@ def read_input_bytes(path) -> bytes:
         raise TorchannError(key="file.missing", path=path)
     try:
         if path.stat().st_size > MAX_ELEMENTS * 8 + 2**20:
-            raise TorchannError(f"{path}: the file is larger than any array a loader accepts "
-                                f"({MAX_ELEMENTS:,} values); refusing to read it")
+            raise TorchannError(key="io.loaders.file_larger_any", path=path,
+                                max_elements=MAX_ELEMENTS)
         return path.read_bytes()
     except OSError as err:
         raise TorchannError(key="file.unreadable", path=path, reason=err.strerror) from None
@@ -298,13 +292,13 @@ def load_array(path) -> np.ndarray:
     elif suffix in _PICKLE_SUFFIXES or data[:1] == b"\x80":
         array = load_pickle_array(data)
     else:
-        raise TorchannError(f"{path}: unknown file type {suffix or '(none)'}; "
-                            "use a .p/.pkl pickle, a .npy array, or a PNG/JPEG image")
+        raise TorchannError(key="io.loaders.unknown_file_type", path=path,
+                            suffix=suffix or '(none)')
     array = np.asarray(array, dtype=np.float64)
     if array.size == 0:
-        raise TorchannError(f"{path}: the array is empty")
+        raise TorchannError(key="io.loaders.array_empty", path=path)
     if not np.isfinite(array).all():
-        raise TorchannError(f"{path}: the array contains NaN or infinite values")
+        raise TorchannError(key="io.loaders.array_contains_nan", path=path)
     return array
 
 
@@ -332,27 +326,24 @@ def as_image(array, shape=None, min_side=MIN_IMAGE_SIDE) -> np.ndarray:
     array = np.asarray(array)
     if shape is not None:
         if len(shape) != 2:
-            raise TorchannError(f"`shape` takes two numbers, H and W, not {len(shape)}")
+            raise TorchannError(key="io.loaders.shape_takes_two", n=len(shape))
         h, w = (int(s) for s in shape)
         if h <= 0 or w <= 0:
-            raise TorchannError(f"`shape={h} {w}`: both sizes must be positive")
+            raise TorchannError(key="io.loaders.shape_both_sizes", h=h, w=w)
         if array.size != h * w:
-            raise TorchannError(f"`shape={h} {w}` needs {h * w} values but the data has "
-                                f"{array.size}; give the right `shape`")
+            raise TorchannError(key="io.loaders.shape_needs_values", h=h, w=w, needed=h * w,
+                                size=array.size)
         image = array.reshape(h, w)
     elif array.ndim == 2:
         image = array
     elif array.ndim == 1:
         side = math.isqrt(array.size)
         if side * side != array.size:
-            raise TorchannError(f"a flat vector of {array.size} values is not a square image; "
-                                "give its size with `shape=H W`")
+            raise TorchannError(key="io.loaders.flat_vector_values", size=array.size)
         image = array.reshape(side, side)
     else:
-        raise TorchannError(f"the data has shape {array.shape}; "
-                            "expected a 2-D image or a flat vector")
+        raise TorchannError(key="io.loaders.data_shape_expected", shape=str(array.shape))
     if min(image.shape) < min_side:
         h, w = image.shape
-        raise TorchannError(f"the image is {h}x{w} pixels; at least {min_side}x{min_side} "
-                            "are needed to restore it")
+        raise TorchannError(key="io.loaders.image_too_small", h=h, w=w, min_side=min_side)
     return image

@@ -124,8 +124,8 @@ def load_picture(path, grey: bool = False, shape=None) -> Picture:
         array = load_array(path)
         if array.ndim == 3:
             if array.shape[2] not in (1, 3) or shape is not None:
-                raise TorchannError(f"{path}: the array has shape {array.shape}; a colour "
-                                    "image is (H, W, 3) (or (H, W, 1) for grey)")
+                raise TorchannError(key="io.pictures.array_shape_colour", path=path,
+                                    shape=str(array.shape))
             if array.shape[2] == 1:
                 array = array[..., 0]
             as_image(array[..., 0] if array.ndim == 3 else array)  # checks the size

@@ -51,7 +51,7 @@ def _check_input(path) -> Path:
     path = Path(path)
     if path.exists() and not path.is_file():
         kind = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
-        raise TorchannError(f"{path} is {kind}; give a CSV or Parquet file")
+        raise TorchannError(key="io.tables.give_csv_parquet", path=path, kind=kind)
     if not path.is_file():
         raise TorchannError(key="file.missing", path=path)
     return path
@@ -70,7 +70,7 @@ def _header(path) -> list:
     lines = [line for line in head.splitlines() if line.strip()]
     if not lines:
         if len(head) == 1 << 20:
-            raise TorchannError(f"{path}: no header row in the first MiB; not a readable CSV")
+            raise TorchannError(key="io.tables.header_row_first", path=path)
         raise TorchannError(key="table.empty", path=path)
     line = lines[0]
     if line.startswith(b"\xef\xbb\xbf"):
@@ -78,20 +78,18 @@ def _header(path) -> list:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise TorchannError(f"{path}: not UTF-8 text (line 1, byte {err.start}); save the CSV "
-                            "as UTF-8") from None
+        raise TorchannError(key="io.tables.not_utf8_first", path=path, start=err.start) from None
     return [v.strip() for v in next(csv.reader([text]), [])]
 
 
 def _check_names(path, names) -> None:
     names = [str(n).strip() for n in names]
     if any(not name for name in names):
-        raise TorchannError(f"{path}: the header has an empty column name (column "
-                            f"{names.index('') + 1}); name every column")
+        raise TorchannError(key="io.tables.empty_column_name", path=path,
+                            column=str(names.index('') + 1))
     dupes = sorted({name for name in names if names.count(name) > 1})
     if dupes:
-        raise TorchannError(f"{path}: duplicate column names {', '.join(dupes)}; "
-                            "give every column its own name")
+        raise TorchannError(key="io.tables.duplicate_columns", path=path, names=', '.join(dupes))
 
 
 def data_rows(path):
@@ -149,24 +147,23 @@ def _not_utf8(path):
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError as err:
-                return TorchannError(f"{path}: not UTF-8 text (line {number}, byte {err.start}"
-                                     "); save the CSV as UTF-8")
+                return TorchannError(key="io.tables.not_utf8_line", path=path, number=number,
+                                     start=err.start)
     return TorchannError(key="table.not_utf8", path=path)
 
 
 def _csv_error(path, err, width):
     message = str(err)
     if "Expected" in message and "columns" in message:
-        return _ragged(path, width) or TorchannError(f"{path}: a row has a different number of "
-                                                     f"fields than the header ({message})")
+        return _ragged(path, width) or TorchannError(key="io.tables.row_different_number",
+                                                     path=path, message=message)
     if "Empty CSV" in message:
         return TorchannError(key="table.empty", path=path)
     if "UTF8" in message or "UTF-8" in message:
         return _not_utf8(path)
     if "conversion error" in message:
-        return TorchannError(f"{path}: a column changes type part-way through ({message}); "
-                             "fix that value")
-    return TorchannError(f"{path}: not a readable CSV ({message.splitlines()[0][:200]})")
+        return TorchannError(key="io.tables.column_changes_type", path=path, message=message)
+    return TorchannError(key="io.tables.not_csv", path=path, reason=message.splitlines()[0][:200])
 
 
 def _csv_options(column_types=None, columns=None, block_size=None):
@@ -193,7 +190,7 @@ def _checked_csv(path, table):
 
 
 def _parquet_error(path, err):
-    return TorchannError(f"{path}: not a readable Parquet file ({str(err)[:200]})")
+    return TorchannError(key="io.tables.not_parquet", path=path, reason=str(err)[:200])
 
 
 def _parquet_file(path):
@@ -252,14 +249,15 @@ def read_table(path, columns=None):
         except Exception as err:
             raise _parquet_error(path, err) from None
         if table.num_rows == 0:
-            raise TorchannError(f"{path}: no data rows")
+            raise TorchannError(key="io.tables.data_rows", path=path)
         return table
     try:
         table = pc.read_csv(path, *_csv_options(columns=keep))
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         raise _csv_error(path, err, len(names)) from None
     except OSError as err:
-        raise TorchannError(f"{path}: cannot read it ({err.strerror or err})") from None
+        raise TorchannError(key="io.tables.unreadable", path=path,
+                            reason=err.strerror or err) from None
     return _checked_csv(path, table)
 
 
@@ -354,7 +352,7 @@ def iter_row_range(path, start, stop, columns=None, batch_rows=65_536):
 
     path, parquet, _, keep = _opened(path, columns)
     if parquet is None:
-        raise TorchannError(f"{path}: a range of rows is read from Parquet only")
+        raise TorchannError(key="io.tables.range_rows_read", path=path)
     groups, offset, at = [], None, 0
     for i in range(parquet.metadata.num_row_groups):
         n = parquet.metadata.row_group(i).num_rows

@@ -42,13 +42,13 @@ def atomic_write(path):
     """
     path = Path(path)
     if path.is_dir():
-        raise TorchannError(f"cannot write {path}: it is a folder; choose a file name")
+        raise TorchannError(key="io.writers.write_folder_choose", path=path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix,
                                    dir=path.parent)
     except OSError as err:
-        raise TorchannError(f"cannot write {path}: {err.strerror or err}; "
-                            "choose another output location") from None
+        raise TorchannError(key="io.writers.cannot_write", path=path,
+                            reason=err.strerror or err) from None
     tmp = Path(tmp)
     try:
         try:
@@ -63,8 +63,8 @@ def atomic_write(path):
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(exc, OSError):
-            raise TorchannError(f"cannot write {path}: {exc.strerror or exc}; "
-                                "choose another output location") from None
+            raise TorchannError(key="io.writers.cannot_write2", path=path,
+                                reason=exc.strerror or exc) from None
         raise
 
 
@@ -168,15 +168,15 @@ def prepare_out_dir(out, inputs=()) -> Path:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise TorchannError(f"`out={out}` is a file, not a folder; choose a folder name")
+        raise TorchannError(key="io.writers.out_file_folder", out=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise TorchannError(f"cannot create the output folder {out}: {err.strerror}; "
-                            "choose another `out`") from None
+        raise TorchannError(key="io.writers.create_output_folder", out=out,
+                            strerror=err.strerror) from None
     effective = os.access in os.supports_effective_ids  # root may still be refused
     if not os.access(out, os.W_OK | os.X_OK, effective_ids=effective):
-        raise TorchannError(f"the output folder {out} is not writable; choose another `out`")
+        raise TorchannError(key="io.writers.output_folder_writable", out=out)
     return out
 
 
@@ -185,5 +185,4 @@ def check_not_input(outputs, inputs) -> None:
     ins = {Path(p).resolve() for p in inputs if p}
     for p in outputs:
         if Path(p).resolve() in ins:
-            raise TorchannError(f"the output {p} would overwrite an input file; "
-                                "choose another `out` or `output`")
+            raise TorchannError(key="io.writers.would_overwrite", path=p)
