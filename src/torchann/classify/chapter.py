@@ -68,9 +68,9 @@ def make_blob_data(n_samples, cluster_std=0.3, random_state=None):
     from sklearn.datasets import make_blobs
 
     if n_samples < 1:
-        raise TorchannError(f"the number of points must be positive, not {n_samples}")
+        raise TorchannError(key="classify.chapter.number_points_must", n_samples=n_samples)
     if not (math.isfinite(cluster_std) and cluster_std > 0):
-        raise TorchannError(f"`cluster_std={cluster_std}`: must be a positive number")
+        raise TorchannError(key="value.positive", name="cluster_std", value=cluster_std)
     x, y = make_blobs(n_samples=n_samples, n_features=2, centers=[list(c) for c in CENTERS],
                       cluster_std=cluster_std, shuffle=True, random_state=random_state)
     return x.astype(np.float32), label_map(y).astype(np.float32)

@@ -103,8 +103,8 @@ def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="str
         test = hash_split(0, len(rows), test_size, seed)
         train_rows, test_rows, raw_train, raw_test = rows[~test], rows[test], raw[~test], raw[test]
         if len(test_rows) < 2 or len(train_rows) < 2:
-            raise TorchannError(f"too few rows to split: {len(rows)} rows, test size "
-                                f"{test_size}; give more rows")
+            raise TorchannError(key="classify.dataset.too_few_rows", n=len(rows),
+                                test_size=test_size)
     else:
         train_rows, test_rows, raw_train, raw_test = task_split(rows, raw, decided, test_size,
                                                                 random_state=seed)
@@ -264,12 +264,11 @@ class StreamedTable:
         check_label_column(names, self.label, self.path)
         if self.features is not None:
             if self.label in self.features:
-                raise TorchannError(f"`features` names the label column {self.label!r}; "
-                                     "leave it out")
+                raise TorchannError(key="classify.dataset.features_names_label", label=self.label)
             absent = [n for n in self.features if n not in names]
             if absent:
-                raise TorchannError(f"{self.path}: no column {', '.join(map(repr, absent))}; "
-                                    f"the columns are {', '.join(names)}")
+                raise TorchannError(key="classify.dataset.column_columns", path=self.path,
+                                    v=', '.join(map(repr, absent)), v2=str(', '.join(names)))
         labels, target = LabelStats(), _Moments()
         encoder = FeatureEncoder(self.features, self.label)
         tests, test_rows, keep = [], [], 1.0
@@ -318,8 +317,8 @@ class StreamedTable:
             self.task.target_mean = target.mean
             self.task.target_scale = target.scale
         if self.n_train < 2 or self.n_test < 2:
-            raise TorchannError(f"too few rows to split: {self.n_rows} rows, test size "
-                                f"{self.test_size}; give more rows")
+            raise TorchannError(key="classify.dataset.too_few_rows2", n_rows=self.n_rows,
+                                test_size=self.test_size)
         test_table = pa.Table.from_batches(tests) if tests else None
         rows = np.concatenate(test_rows)
         try:
@@ -353,7 +352,8 @@ class StreamedTable:
         try:
             x = self.encoder.transform(table)
         except ValueProblem as err:  # a test-only problem would have been named by scan
-            raise TorchannError(f"{self.path}: {err}") from None
+            raise TorchannError(key="classify.dataset.error", path=self.path,
+                                err=str(err)) from None
         y = self.task.encode(label_values(table, self.label))
         x = torch.from_numpy(x).to(device)
         y = torch.from_numpy(y).to(device)

@@ -133,8 +133,8 @@ class Group:
     def batch_per_rank(self, batch_size) -> int:
         """The minibatch of each rank that makes a global minibatch of ``batch_size`` rows."""
         if batch_size < self.world_size:
-            raise TorchannError(f"`batch_size={batch_size}` is smaller than the {self.world_size} "
-                                "processes; give each at least one row per step")
+            raise TorchannError(key="classify.distributed.batch_size_smaller",
+                                batch_size=batch_size, world_size=self.world_size)
         return batch_size // self.world_size
 
     def threads(self, suggested=None) -> int:
@@ -179,16 +179,16 @@ def check_port(port) -> int:
     import socket
 
     if port is not None and not (str(port).isdigit() and 0 < int(port) < 65536):
-        raise TorchannError(f"`master_port={port}`: must be a number from 1 to 65535")
+        raise TorchannError(key="classify.distributed.master_port_must", port=port)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("", 0 if port is None else int(port)))
         except OSError as err:
             if err.errno != errno.EADDRINUSE:
-                raise TorchannError(f"`master_port={port}`: {err.strerror}") from None
-            raise TorchannError(f"`master_port={port}` is in use by another program; choose "
-                                "another port, or leave it out to take a free one") from None
+                raise TorchannError(key="classify.distributed.master_port", port=port,
+                                    strerror=err.strerror) from None
+            raise TorchannError(key="classify.distributed.master_port_use", port=port) from None
         return probe.getsockname()[1]
 
 
@@ -225,8 +225,7 @@ def _failure(err, log_dir) -> TorchannError:
         lines = [line.strip() for line in texts.get(rank, "").splitlines() if line.strip()]
         how = f"failed with exit status {failure.exitcode}" + (f" ({lines[-1]})" if lines
                                                                  else "")
-    return TorchannError(f"process {rank} of the run {how}; every process was stopped and "
-                         "nothing was written")
+    return TorchannError(key="classify.distributed.process_run_every", rank=rank, how=how)
 
 
 def launch(argv, nproc, master_port=None) -> Launched:
@@ -271,7 +270,7 @@ def launch(argv, nproc, master_port=None) -> Launched:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     if nproc < 1:
-        raise TorchannError(f"`nproc={nproc}`: must be 1 or more")
+        raise TorchannError(key="value.at_least_one", name="nproc", value=nproc)
     if master_port is None and os.environ.get("MASTER_PORT"):
         master_port = os.environ["MASTER_PORT"]
     port = 0 if master_port is None else check_port(master_port)  # 0: the store picks one
@@ -291,12 +290,11 @@ def launch(argv, nproc, master_port=None) -> Launched:
         except ChildFailedError as err:
             raise _failure(err, log_dir) from None
         except RendezvousError as err:
-            raise TorchannError(f"`master_port={master_port or port}`: the processes could "
-                                f"not meet there ({str(err)[:200]}); choose another port, or "
-                                "leave it out to take a free one") from None
+            raise TorchannError(key="classify.distributed.master_port_processes",
+                                v=master_port or port, err=str(err)[:200]) from None
         except SignalException as err:
             if err.sigval.name == "SIGINT":
                 raise KeyboardInterrupt from None
-            raise TorchannError(f"stopped by {err.sigval.name}; every process was stopped "
-                                "and nothing was written") from None
+            raise TorchannError(key="classify.distributed.stopped_every_process",
+                                name=err.sigval.name) from None
         return Launched(stderr=_rank_log(log_dir, 0))

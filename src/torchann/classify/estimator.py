@@ -227,9 +227,9 @@ class _TorchannEstimator(BaseEstimator):
         loaded = load_model(path)
         task = loaded.task
         if (task.kind == "regression") != (cls is TorchannRegressor):
-            raise TorchannError(f"{path}: holds a {task.kind} model; load it with "
-                                + ("TorchannRegressor" if task.kind == "regression"
-                                   else "TorchannClassifier"))
+            raise TorchannError(key="classify.estimator.wrong_kind", path=path, kind=task.kind,
+                                loader="TorchannRegressor" if task.kind == "regression"
+                                else "TorchannClassifier")
         saved = loaded.info.get("estimator") or {}
         params = saved.get("params") or {}
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})

@@ -116,15 +116,13 @@ def check_request(request):
     """Refuse a request whose data parameters do not fit together (see :class:`Experiment`)."""
     data, task = request["data"], request["task"]
     if data is None and task not in ("auto", "binary"):
-        raise TorchannError(f"`task={task}` needs `data` FILE.csv; the chapter's blobs are "
-                             "binary")
+        raise TorchannError(key="classify.experiment.task_needs_data", task=task)
     if request["log_every"] < 0:
-        raise TorchannError(f"`log_every={request['log_every']}`: must be 0 (never) or "
-                             "positive")
+        raise TorchannError(key="classify.experiment.log_every_must", request=request['log_every'])
     if data is None and (request["label"] or request["features"]):
-        raise TorchannError("`label` and `features` need `data` FILE.csv")
+        raise TorchannError(key="classify.experiment.label_features_need")
     if data is not None and not request["label"]:
-        raise TorchannError("`data` needs `label` COLUMN, the column to predict")
+        raise TorchannError(key="classify.experiment.data_needs_label")
 
 
 def network_name(model, config):
@@ -167,7 +165,7 @@ class Experiment:
         request = {**(request or {}), **parameters}
         unknown = sorted(set(request) - set(REQUEST))
         if unknown:
-            raise TorchannError(f"unknown parameter `{unknown[0]}`")
+            raise TorchannError(key="classify.experiment.unknown_parameter", unknown=unknown[0])
         self.request = req = {**REQUEST, **request}
         self.preset = req["preset"] or ("seed" if req["data"] is None else "auto")
         self.config = resolve_config(self.preset, **self._given())

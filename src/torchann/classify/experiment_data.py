@@ -50,7 +50,7 @@ def feature_list(features):
     names = features.split(",") if isinstance(features, str) else list(features)
     names = [str(f).strip() for f in names if str(f).strip()]
     if not names:
-        raise TorchannError("`features` is empty; name the feature columns, e.g. a,b,c")
+        raise TorchannError(key="classify.experiment_data.features_empty_name")
     return names
 
 
@@ -76,7 +76,8 @@ def blob_data(seed=0, n_train=80, n_test=20, cluster_std=0.3):
 
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if value < 1:
-            raise TorchannError(f"`{name}={value}`: must be positive")
+            raise TorchannError(key="classify.experiment_data.must_positive", name=name,
+                                value=value)
     x_train, y_train, x_test, y_test = chapter_data(seed, n_train, n_test, cluster_std)
     info = {"data": "blobs", "features": ["x1", "x2"], "label": "label",
             "label_map": None, "standardize": None}
@@ -130,8 +131,7 @@ def sharded_data(path, label, group, features=None, test_size=0.2, seed=0, task=
     from torchann.classify.sharded import ShardedTable
 
     if path is None:
-        raise TorchannError("training on several processes needs `data` FILE.csv or Parquet; "
-                            "the chapter's blobs are trained in one")
+        raise TorchannError(key="classify.experiment_data.training_several_processes")
     data = ShardedTable(path, label, feature_list(features), test_size, seed, rank=group.rank,
                         world_size=group.world_size, group=group, task=task).scan()
     left = data.n_train - data.rows_per_rank * group.world_size

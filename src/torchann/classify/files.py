@@ -38,6 +38,7 @@ from torchann.classify.mlp import architecture, from_architecture, in_features
 from torchann.classify.tables import FeatureEncoder, Standardizer
 from torchann.classify.tasks import Task
 from torchann.errors import TorchannError
+from torchann.i18n import message
 from torchann.io import atomic_write, save_json
 
 #: Format name written into ``model.json``.
@@ -105,7 +106,7 @@ def save_model(path, model, info) -> tuple:
     path = Path(path)
     side = sidecar_path(path)
     if side.resolve() == path.resolve():
-        raise TorchannError(f"{path}: the model file must not end in .json")
+        raise TorchannError(key="classify.files.model_file_must", path=path)
     state, info = model_files(model, info, side.name)
     with atomic_write(path) as tmp:
         torch.save(state, tmp)
@@ -127,29 +128,31 @@ def state_dict_sizes(state) -> tuple:
         Other keys, or shapes that do not fit together; the message names what was expected.
     """
     if not isinstance(state, dict):
-        raise TorchannError(f"the model file holds a {type(state).__name__}, not a state_dict; "
-                            f"expected the keys {_expected()}")
+        raise TorchannError(key="classify.files.model_file_holds", name=type(state).__name__,
+                            v=_expected())
     keys = {"linear_1.weight", "linear_1.bias", "linear_2.weight", "linear_2.bias"}
     if set(state) != keys or not all(torch.is_tensor(v) for v in state.values()):
         missing = sorted(keys - set(state))
         extra = sorted(set(state) - keys)
-        raise TorchannError(f"the state_dict has keys {', '.join(map(str, state)) or 'none'}"
-                            f"{'; missing ' + ', '.join(missing) if missing else ''}"
-                            f"{'; unexpected ' + ', '.join(map(str, extra)) if extra else ''}; "
-                            f"expected NeuralNet's {_expected()}")
+        have = ', '.join(map(str, state)) or 'none'
+        missing = message("classify.files.missing", keys=", ".join(missing)) if missing else ""
+        extra = (message("classify.files.unexpected", keys=", ".join(map(str, extra)))
+                 if extra else "")
+        raise TorchannError(key="classify.files.state_dict_keys", have=have, missing=missing,
+                            extra=extra, expected=_expected())
     w1 = state["linear_1.weight"]
     if w1.ndim != 2 or 0 in w1.shape:
-        raise TorchannError(f"linear_1.weight has shape {list(w1.shape)}; expected "
-                            f"{_expected()}")
+        raise TorchannError(key="classify.files.linear_weight_shape", v=str(list(w1.shape)),
+                            v2=_expected())
     hidden, inputs = w1.shape
     want = {"linear_1.bias": [hidden], "linear_2.weight": [1, hidden], "linear_2.bias": [1]}
     for key, shape in want.items():
         if list(state[key].shape) != shape or not state[key].is_floating_point():
-            raise TorchannError(f"{key} has shape {list(state[key].shape)} but linear_1.weight "
-                                f"{list(w1.shape)} needs {shape}; expected "
-                                f"{_expected(inputs, hidden)}")
+            raise TorchannError(key="classify.files.shape_but_linear", key2=key,
+                                v=str(list(state[key].shape)), v2=str(list(w1.shape)),
+                                shape=str(shape), v3=_expected(inputs, hidden))
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise TorchannError("the model's weights contain NaN or infinite values; retrain it")
+        raise TorchannError(key="classify.files.model_s_weights")
     return int(inputs), int(hidden)
 
 
@@ -193,8 +196,8 @@ class LoadedModel:
         if self.encoder is not None:
             return self.encoder.transform_array(x)
         if x.ndim != 2 or x.shape[1] != self.n_features:
-            raise TorchannError(f"the model takes {self.n_features} feature "
-                                f"value(s) per point, got {x.shape[-1]}")
+            raise TorchannError(key="classify.files.model_takes_feature",
+                                n_features=self.n_features, shape=str(x.shape[-1]))
         return self.standardizer.transform(x) if self.standardizer else x.astype(np.float32)
 
     def predict(self, x):
@@ -225,19 +228,18 @@ def _read_sidecar(side, inputs):
     try:
         info = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise TorchannError(f"{side}: not a readable model description ({type(err).__name__}); "
-                            "restore it or retrain the model") from None
+        raise TorchannError(key="classify.files.readable_model_description", side=side,
+                            name=type(err).__name__) from None
     if not isinstance(info, dict):
-        raise TorchannError(f"{side}: not a model description (expected a JSON object)")
+        raise TorchannError(key="classify.files.model_description_expected", side=side)
     features = info.get("features")
     if features is not None and (not isinstance(features, list) or len(features) != inputs):
-        raise TorchannError(f"{side}: lists {features!r} as features but the model takes "
-                            f"{inputs}; the sidecar does not belong to this model")
+        raise TorchannError(key="classify.files.lists_features_but", side=side, features=features,
+                            inputs=inputs)
     mapping = info.get("label_map")
     if mapping is not None and (not isinstance(mapping, dict) or len(mapping) < 2
                                 or sorted(mapping.values()) != list(range(len(mapping)))):
-        raise TorchannError(f"{side}: label_map {mapping!r} is not a mapping of the classes "
-                            "to 0, 1, ...")
+        raise TorchannError(key="classify.files.label_map_mapping", side=side, mapping=mapping)
     scaler = None
     spec = info.get("standardize")
     if spec:
@@ -245,52 +247,49 @@ def _read_sidecar(side, inputs):
             mean = np.asarray(spec["mean"], dtype=np.float64)
             scale = np.asarray(spec["scale"], dtype=np.float64)
         except (KeyError, TypeError, ValueError):
-            raise TorchannError(f"{side}: says the features are standardized but its mean and "
-                                "scale are missing or unreadable; retrain the model") from None
+            raise TorchannError(key="classify.files.says_features_standardized",
+                                side=side) from None
         if mean.shape != (inputs,) or scale.shape != (inputs,) or not (scale > 0).all():
-            raise TorchannError(f"{side}: standardization needs {inputs} means and {inputs} "
-                                "positive scales; the file does not match the model")
+            raise TorchannError(key="classify.files.standardization_needs_means", side=side,
+                                inputs=inputs)
         scaler = Standardizer(mean, scale)
     try:
         task = Task.from_json(info, mapping)
     except TorchannError as err:
-        raise TorchannError(f"{side}: {err}") from None
+        raise err.in_file(side) from None
     encoder = None
     if info.get("encoder"):
         try:
             encoder = FeatureEncoder.from_json(info["encoder"])
         except TorchannError as err:
-            raise TorchannError(f"{side}: {err}") from None
+            raise err.in_file(side) from None
         if len(encoder.output_names) != inputs:
-            raise TorchannError(f"{side}: its feature encoder makes "
-                                f"{len(encoder.output_names)} inputs but the model takes "
-                                f"{inputs}; the description does not belong to this model")
+            raise TorchannError(key="classify.files.feature_encoder_makes", side=side,
+                                n=len(encoder.output_names), inputs=inputs)
     return LoadedModel(None, features, mapping, scaler, info, task, encoder)
 
 
 def _general_model(path, state, side):
     """An MLP described by the sidecar ``side``, with ``state`` loaded into it."""
     if not side.is_file():
-        raise TorchannError(f"{path}: this network is not the chapter's NeuralNet and needs "
-                            f"its description {side.name} beside it; copy it there")
+        raise TorchannError(key="classify.files.network_chapter_s", path=path, name=side.name)
     try:
         info = json.loads(side.read_text(encoding="utf-8"))
         spec = info["architecture"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-        raise TorchannError(f"{side}: not a readable description of this network; restore "
-                            "the model's own .json or retrain") from None
+        raise TorchannError(key="classify.files.readable_description_network", side=side) from None
     try:
         model = from_architecture(spec)
     except TorchannError as err:
-        raise TorchannError(f"{side}: {err}") from None
+        raise err.in_file(side) from None
     want = {k: list(v.shape) for k, v in model.state_dict().items()}
     have = {k: list(v.shape) for k, v in state.items() if torch.is_tensor(v)}
     if want != have or not all(torch.is_tensor(v) and v.is_floating_point()
                                for v in state.values()):
-        raise TorchannError(f"{path}: its weights {have} do not match the network {side.name} "
-                            f"describes ({want}); the files do not belong together")
+        raise TorchannError(key="classify.files.weights_match_network", path=path, have=have,
+                            name=side.name, want=want)
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise TorchannError("the model's weights contain NaN or infinite values; retrain it")
+        raise TorchannError(key="classify.files.model_s_weights2")
     loaded = _read_sidecar(side, in_features(model))
     model.load_state_dict({k: v.float() for k, v in state.items()})
     model.eval()
@@ -327,30 +326,28 @@ def load_model(path) -> LoadedModel:
     except Exception as err:  # truncated zip, random bytes, a pickle naming forbidden globals
         code = "weights_only" in str(err) or "global" in str(err).lower()
         reason = "it asks to run code" if code else "truncated, corrupt or not a torch.save file"
-        raise TorchannError(f"{path}: not a readable state_dict ({reason}); only plain "
-                            "state_dicts saved with torch.save load") from None
+        raise TorchannError(key="classify.files.readable_state_dict", path=path,
+                            reason=reason) from None
     side = sidecar_path(path)
     if isinstance(state, dict) and "output.weight" in state:
         return _general_model(path, state, side)
     try:
         inputs, hidden = state_dict_sizes(state)
     except TorchannError as err:
-        raise TorchannError(f"{path}: {err}") from None
+        raise err.in_file(path) from None
     needs = (getattr(state, "_metadata", None) or {}).get("", {}).get(_SIDECAR_KEY)
     if side.is_file():
         loaded = _read_sidecar(side, inputs)
         if needs and not (loaded.standardizer or loaded.encoder):
-            raise TorchannError(f"{side}: lacks the standardization this model was trained "
-                                "with; restore the model's own .json or retrain")
+            raise TorchannError(key="classify.files.lacks_standardization_model", side=side)
     elif needs:
-        raise TorchannError(f"{path}: this model was trained on standardized features and "
-                            f"needs its description {side.name} beside it; copy it there")
+        raise TorchannError(key="classify.files.model_trained_standardized", path=path,
+                            name=side.name)
     else:
         loaded = LoadedModel(None, task=Task("binary", ["0", "1"]))
     if loaded.task.kind != "binary":
-        raise TorchannError(f"{side}: describes a {loaded.task.kind} model but {path.name} "
-                            "holds the chapter's binary NeuralNet; the files do not belong "
-                            "together")
+        raise TorchannError(key="classify.files.describes_model_but", side=side,
+                            kind=loaded.task.kind, name=path.name)
     model = NeuralNet(inputs, hidden)
     state = {k: v.float() for k, v in state.items()}
     model.load_state_dict(state)

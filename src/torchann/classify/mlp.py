@@ -113,7 +113,8 @@ class MLP(Network):
         super().__init__()
         check_network(hidden, activation, dropout, bins)
         if output_activation not in (None, "sigmoid"):
-            raise TorchannError(f"unknown output activation {output_activation!r}")
+            raise TorchannError(key="classify.mlp.unknown_output_activation",
+                                output_activation=output_activation)
         self.n_out = int(n_out)
         self.widths = tuple(int(h) for h in hidden)
         self.activation_name, self.dropout_p = activation, float(dropout)
@@ -186,21 +187,21 @@ def check_network(hidden, activation="relu", dropout=0.0, bins=0):
     """
     hidden = tuple(hidden)
     if len(hidden) > MAX_DEPTH:
-        raise TorchannError(f"`hidden` has {len(hidden)} layers; at most {MAX_DEPTH}")
+        raise TorchannError(key="classify.mlp.hidden_layers_most", n=len(hidden),
+                            max_depth=MAX_DEPTH)
     for h in hidden:
         if isinstance(h, bool) or not float(h).is_integer() or not 1 <= h <= MAX_WIDTH:
-            raise TorchannError(f"`hidden={h}`: must be a positive number, a whole layer width "
-                                f"from 1 to {MAX_WIDTH}, e.g. `hidden=64,32`")
+            raise TorchannError(key="classify.mlp.hidden_must_positive", h=h, max_width=MAX_WIDTH)
     if activation not in ACTIVATIONS:
-        raise TorchannError(f"`activation={activation}`: use one of {', '.join(ACTIVATIONS)}")
+        raise TorchannError(key="classify.mlp.activation_use_one", activation=activation,
+                            v=', '.join(ACTIVATIONS))
     if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
-        raise TorchannError(f"`dropout={dropout}`: must be at least 0 and below 1, e.g. 0.1")
+        raise TorchannError(key="value.fraction", name="dropout", value=dropout)
     if isinstance(bins, bool) or not float(bins).is_integer() or not (
             bins == 0 or 2 <= bins <= MAX_BINS):
-        raise TorchannError(f"`bins={bins}`: must be 0 (none) or a whole number from 2 to "
-                            f"{MAX_BINS}, e.g. `bins=32`")
+        raise TorchannError(key="classify.mlp.bins_must_none", bins=bins, max_bins=MAX_BINS)
     if bins and not hidden:
-        raise TorchannError(f"`bins={bins}` needs at least one hidden layer")
+        raise TorchannError(key="classify.mlp.bins_needs_least", bins=bins)
 
 
 def parse_hidden(text):
@@ -215,10 +216,9 @@ def parse_hidden(text):
     try:
         widths = tuple(int(p) for p in parts)
     except ValueError:
-        raise TorchannError(f"`hidden={text}`: give layer widths as whole numbers separated by "
-                            "commas, e.g. `hidden=64,32`") from None
+        raise TorchannError(key="classify.mlp.hidden_give_layer", text=text) from None
     if not widths:
-        raise TorchannError("`hidden` is empty; give layer widths, e.g. `hidden=64,32`")
+        raise TorchannError(key="classify.mlp.hidden_empty_give")
     check_network(widths)
     return widths
 
@@ -288,14 +288,11 @@ def from_architecture(spec):
         output_activation = spec.get("output_activation")
         bins = int(spec.get("bins", 0))
     except (KeyError, TypeError, ValueError):
-        raise TorchannError("the model description's architecture is incomplete or "
-                            "unreadable; retrain the model") from None
+        raise TorchannError(key="classify.mlp.model_description_s2") from None
     if n_in < 1 or n_out < 1:
-        raise TorchannError("the model description's architecture has no inputs or outputs; "
-                            "retrain the model")
+        raise TorchannError(key="classify.mlp.model_description_s")
     if kind == "NeuralNet" and len(hidden) == 1:
         return NeuralNet(n_in, hidden[0])
     if kind != "MLP":
-        raise TorchannError(f"the model description names an unknown network {kind!r}; "
-                            "retrain the model")
+        raise TorchannError(key="classify.mlp.model_description_names", kind=kind)
     return MLP(n_in, hidden, n_out, activation, dropout, output_activation, bins)

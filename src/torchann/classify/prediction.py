@@ -66,11 +66,10 @@ def _feature_names(loaded, table, features):
     elif len(table.header) == n:
         names = list(table.header)
     else:
-        raise TorchannError(f"the model takes {n} features but {table.path} has "
-                             f"{len(table.header)} columns and the model has no model.json "
-                             "naming them; choose them with `features`")
+        raise TorchannError(key="classify.prediction.model_takes_features", n=n, path=table.path,
+                            n2=len(table.header))
     if len(names) != n:
-        raise TorchannError(f"`features` names {len(names)} columns; the model takes {n}")
+        raise TorchannError(key="classify.prediction.features_names_columns", n=len(names), n2=n)
     return names
 
 

@@ -159,10 +159,11 @@ def resolve_config(preset="seed", shape=None, **given):
     from torchann.classify.mlp import check_network, parse_hidden
 
     if preset not in PRESETS:
-        raise TorchannError(f"`preset={preset!r}`: use one of {', '.join(sorted(PRESETS))}")
+        raise TorchannError(key="classify.presets.preset_use_one", preset=preset,
+                            v=', '.join(sorted(PRESETS)))
     unknown = sorted(set(given) - set(PRESETS[preset]) - set(OPTIONS))
     if unknown:
-        raise TorchannError(f"unknown parameter `{unknown[0]}`")
+        raise TorchannError(key="classify.presets.unknown_parameter", unknown=unknown[0])
     values = auto_preset(*shape) if preset == "auto" and shape else PRESETS[preset]
     config = {**OPTIONS, **values}
     config.update({k: v for k, v in given.items() if v is not None})
@@ -179,16 +180,13 @@ def resolve_config(preset="seed", shape=None, **given):
     check_network(config["hidden"], config["activation"], config["dropout"], config["bins"])
     decay = config["weight_decay"]
     if not (math.isfinite(decay) and decay >= 0):
-        raise TorchannError(f"`weight_decay={decay}`: must be 0 or a positive number, "
-                             "e.g. 0.0001")
+        raise TorchannError(key="classify.presets.weight_decay_must", decay=decay)
     if decay and config["optimizer"] == "lbfgs":
-        raise TorchannError("`weight_decay` works with `optimizer` sgd or adam (or adamw), not "
-                            "lbfgs")
+        raise TorchannError(key="classify.presets.weight_decay_works")
     smoothing = config["label_smoothing"]
     if not (math.isfinite(smoothing) and 0 <= smoothing < 1):
         raise TorchannError(key="value.fraction", name="label_smoothing", value=smoothing)
     patience = config["early_stopping"]
     if patience is not None and patience < 1:
-        raise TorchannError(f"`early_stopping={patience}`: the patience must be a positive "
-                             "number of epochs")
+        raise TorchannError(key="classify.presets.early_stopping_patience", patience=patience)
     return config

@@ -153,8 +153,8 @@ class Task(TaskMetrics):
         try:
             codes = np.array([index[v] for v in names], dtype=np.int64)
         except KeyError as err:
-            raise TorchannError(f"label value {err.args[0]!r} is not one of the classes "
-                                f"{_shown(self.classes)}") from None
+            raise TorchannError(key="classify.tasks.label_value_one", args=err.args[0],
+                                v=str(_shown(self.classes))) from None
         return codes.astype(np.float32) if self.kind == "binary" else codes
 
     def loss_fn(self):
@@ -236,8 +236,7 @@ class Task(TaskMetrics):
         """Rebuild from ``model.json``; a file without ``task`` is the chapter's binary."""
         kind = info.get("task", "binary")
         if kind not in TASKS[1:]:
-            raise TorchannError(f"the model description names an unknown task {kind!r}; "
-                                "retrain the model")
+            raise TorchannError(key="classify.tasks.model_description_names", kind=kind)
         classes = info.get("classes")
         if classes is None and label_map:
             classes = [k for k, _ in sorted(label_map.items(), key=lambda kv: kv[1])]
@@ -246,16 +245,14 @@ class Task(TaskMetrics):
             try:
                 mean, scale = float(target["mean"]), float(target["scale"])
             except (KeyError, TypeError, ValueError):
-                raise TorchannError("the model description lacks the regression target's "
-                                    "mean and scale; retrain the model") from None
+                raise TorchannError(key="classify.tasks.model_description_lacks") from None
             if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
-                raise TorchannError("the model description's target scale is not a positive "
-                                    "number; retrain the model")
+                raise TorchannError(key="classify.tasks.model_description_s")
             return cls(kind, None, mean, scale, info.get("task_reason", ""))
         if classes is not None and (not isinstance(classes, list) or len(classes) < 2
                                     or (kind == "binary" and len(classes) != 2)):
-            raise TorchannError(f"the model description lists classes {classes!r}, which do "
-                                f"not fit a {kind} task; retrain the model")
+            raise TorchannError(key="classify.tasks.model_description_lists", classes=classes,
+                                kind=kind)
         return cls(kind, classes, None, None, info.get("task_reason", ""))
 
 
@@ -269,8 +266,7 @@ def _numbers(y, what):
     bad = ~np.isfinite(values)
     if bad.any():
         first = y.tolist()[int(np.argmax(bad))]
-        raise TorchannError(f"{what} value {first!r} is not a finite number; a regression "
-                             "needs numbers (or choose `task` binary/multiclass)")
+        raise TorchannError(key="classify.tasks.value_finite_number", what=what, first=first)
     return values
 
 
@@ -297,7 +293,7 @@ def decide_task(y, task="auto", label="label"):
         ``regression`` on text; more than :data:`MAX_CLASSES` classes.
     """
     if task not in TASKS:
-        raise TorchannError(f"`task={task}`: use one of {', '.join(TASKS)}")
+        raise TorchannError(key="classify.tasks.task_use_one", task=task, v=', '.join(TASKS))
     y = np.asarray(y)
     if y.ndim != 1:
         y = y.reshape(-1)
@@ -305,8 +301,8 @@ def decide_task(y, task="auto", label="label"):
     distinct = _class_order(sorted(set(names.tolist())))
     n, k = len(names), len(distinct)
     if k < 2:
-        raise TorchannError(f"the label {label!r} has {k} distinct value{'s' if k != 1 else ''}"
-                            f" ({_shown(distinct)}); there is nothing to learn from one value")
+        raise TorchannError(key="classify.tasks.label_distinct_value", label=label, k=k,
+                            plural='s' if k != 1 else '', v2=_shown(distinct))
     numbers = [_as_number(v) for v in distinct]
     numeric = all(x is not None and math.isfinite(x) for x in numbers)
     whole = numeric and all(float(x).is_integer() for x in numbers)
@@ -333,13 +329,11 @@ def decide_task(y, task="auto", label="label"):
     if task == "regression":
         if not numeric:
             text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))
-            raise TorchannError(f"the label {label!r} holds {text!r}, not a number; a "
-                                 "regression needs numbers (try `task` multiclass)")
+            raise TorchannError(key="classify.tasks.label_holds_number", label=label, text=text)
         return Task("regression", reason=reason)
     if k > MAX_CLASSES:
-        raise TorchannError(f"the label {label!r} has {k} distinct values, more than "
-                             f"{MAX_CLASSES} classes; is it an ID or a number? (try `task` "
-                             "regression)")
+        raise TorchannError(key="classify.tasks.label_distinct_values", label=label, k=k,
+                            max_classes=MAX_CLASSES)
     return Task(task, [str(c) for c in distinct], reason=reason)
 
 
@@ -368,22 +362,19 @@ def split(x, y, task, test_size=0.2, random_state=None):
     from sklearn.model_selection import train_test_split
 
     if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
-        raise TorchannError(f"`test_size={test_size}`: must be between 0 and 1")
+        raise TorchannError(key="value.between_0_1", name="test_size", value=test_size)
     n = len(y)
     n_test = math.ceil(test_size * n)
     if task.is_classification:
         counts = np.unique(np.asarray(y), return_counts=True)[1]
         k = len(counts)
         if counts.min() < 2 or n_test < k or n - n_test < k:
-            raise TorchannError(f"too few rows to split: {n} rows, {counts.min()} in the "
-                                f"smallest class, test size {test_size}; each split needs "
-                                "every class, so give at least 2 rows of each class and a "
-                                "`test_size` that leaves a row of each class on each side")
+            raise TorchannError(key="classify.tasks.too_few_rows", n=n, v=counts.min(),
+                                test_size=test_size)
         stratify = y
     else:
         if n_test < 2 or n - n_test < 2:
-            raise TorchannError(f"too few rows to split: {n} rows with test size {test_size}; "
-                                "each split needs at least 2 rows")
+            raise TorchannError(key="classify.tasks.too_few_rows2", n=n, test_size=test_size)
         stratify = None
     return train_test_split(x, y, test_size=test_size, stratify=stratify,
                             random_state=random_state)

@@ -164,7 +164,7 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     check_settings(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
                    weight_decay=weight_decay, lr_schedule=lr_schedule)
     if patience is not None and x_val is None:
-        raise TorchannError("early stopping needs a validation split")
+        raise TorchannError(key="classify.train.early_stopping_needs")
     device, y_dtype = next(model.parameters()).device, target_dtype(task)
     streamed = hasattr(x, "minibatches")  # a streamed table: minibatches read each epoch
     if not streamed and batch_size is not None:
@@ -274,23 +274,22 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
 
     x_val = y_val = None
     if early_stopping is not None and hasattr(x, "minibatches"):
-        raise TorchannError("`early_stopping` needs the table in memory; drop `stream` or use "
-                            "a file under 256 MiB")
+        raise TorchannError(key="classify.train.early_stopping_needs2")
     if early_stopping is not None:
         check_settings(early_stopping=early_stopping)
         try:
             x, x_val, y, y_val = split(x, y, task, VALIDATION_FRACTION, random_state=seed)
         except TorchannError as err:
-            raise TorchannError(f"`early_stopping` holds out {VALIDATION_FRACTION:.0%} of the "
-                                f"training rows for validation, and: {err}") from None
+            raise TorchannError(key="classify.train.early_stopping_holds",
+                                validation_fraction=VALIDATION_FRACTION,
+                                err=err.args[0] if err.args else "") from None
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
         torch.manual_seed(seed)
         model = build_model(x.shape[1], hidden, task.n_out, activation, dropout,
                             task.kind, bins)
         if bins:
             if hasattr(x, "minibatches"):
-                raise TorchannError("`bins` needs the table in memory; use `bins=0` with "
-                                    "`stream`")
+                raise TorchannError(key="classify.train.bins_needs_table")
             model.fit_bins(x)
         model = model.to(device)
         if on_start is not None:

@@ -49,11 +49,12 @@ def make_optimizer(name, params, lr, weight_decay=0.0, plain=False):
         except (RuntimeError, TypeError, ValueError):
             return cls(params, lr=lr, weight_decay=weight_decay)
     if name == "lbfgs" and weight_decay:
-        raise TorchannError("`weight_decay` works with `optimizer=sgd` or adam, not lbfgs")
+        raise TorchannError(key="classify.trainer.weight_decay_works")
     if name == "lbfgs":
         return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
                                  line_search_fn="strong_wolfe")
-    raise TorchannError(f"unknown optimizer {name!r}; use one of {', '.join(OPTIMIZERS)}")
+    raise TorchannError(key="classify.trainer.unknown_optimizer_use", name=name,
+                        v=', '.join(OPTIMIZERS))
 
 
 def penalty(model, kind, rate):
@@ -74,14 +75,14 @@ def check_settings(**values):
     for name, value in values.items():
         if name == "weight_decay":
             if not (math.isfinite(value) and value >= 0):
-                raise TorchannError(f"`weight_decay={value}`: must be 0 or a positive number")
+                raise TorchannError(key="classify.trainer.weight_decay_must", value=value)
         elif name == "lr_schedule":
             if value not in (None, *SCHEDULES):
-                raise TorchannError(f"`lr_schedule={value}`: use one of {', '.join(SCHEDULES)}")
+                raise TorchannError(key="classify.trainer.lr_schedule_use", value=value,
+                                    v=', '.join(SCHEDULES))
         elif name == "label_smoothing":
             if not (math.isfinite(value) and 0 <= value < 1):
-                raise TorchannError(f"`label_smoothing={value}`: must be at least 0 and below "
-                                    "1, e.g. 0.1")
+                raise TorchannError(key="value.fraction", name="label_smoothing", value=value)
         elif value is not None and not (math.isfinite(value) and value > 0):
             raise TorchannError(key="value.positive", name=name, value=value)
 
@@ -194,19 +195,17 @@ class Trainer:
         self.device = next(model.parameters()).device
         if hasattr(x, "minibatches"):  # a streamed table: minibatches read each epoch
             if batch_size is None or optimizer == "lbfgs":
-                raise TorchannError("a streamed table trains in minibatches; give `batch_size` "
-                                    "and an optimizer other than lbfgs")
+                raise TorchannError(key="classify.trainer.streamed_table_trains")
         else:
             x, y = as_tensors(x, y, self.device, target_dtype(task))
         n_in = in_features(model)
         if len(x.shape) != 2 or x.shape[1] != n_in:
-            raise TorchannError(f"the data has shape {tuple(x.shape)}; the model expects "
-                                f"(N, {n_in})")
+            raise TorchannError(key="classify.trainer.data_shape_model", v=str(tuple(x.shape)),
+                                n_in=n_in)
         if optimizer == "lbfgs" and batch_size is not None:
-            raise TorchannError("`optimizer=lbfgs` works on the full batch; drop `batch_size`")
+            raise TorchannError(key="classify.trainer.optimizer_lbfgs_works")
         if parallel is not None and (batch_size is None or optimizer == "lbfgs"):
-            raise TorchannError("training on several processes works in minibatches; give "
-                                "`batch_size` and an optimizer other than lbfgs")
+            raise TorchannError(key="classify.trainer.training_several_processes")
         self.x, self.y, self.parallel = x, y, parallel
         self.forward = model if parallel is None else parallel.wrap(model)
         self.opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, plain)

@@ -91,8 +91,8 @@ def feature_matrix(table, names) -> np.ndarray:
 
     absent = [n for n in names if n not in table.header]
     if absent:
-        raise TorchannError(f"{table.path}: no column {', '.join(map(repr, absent))}; the "
-                            f"columns are {', '.join(table.header)}")
+        raise TorchannError(key="classify.tables.column_columns", path=table.path,
+                            v=', '.join(map(repr, absent)), v2=', '.join(table.header))
     out = np.empty((table.num_rows, len(names)))
     try:
         for j, name in enumerate(names):
@@ -154,18 +154,19 @@ def read_labelled(path, label, features=None):
 
     if features is not None:
         if label in features:
-            raise TorchannError(f"`features` names the label column {label!r}; leave it "
-                                 "out")
+            raise TorchannError(key="classify.tables.features_names_label", label=label)
         dupes = sorted({f for f in features if features.count(f) > 1})
         if dupes:
-            raise TorchannError(f"`features` names {', '.join(dupes)} more than once")
+            raise TorchannError(key="classify.tables.features_names_more",
+                                v=', '.join(dupes))
     table = read_table(path)
     check_label_column(table.column_names, label, path)
     if features is not None:
         absent = [n for n in features if n not in table.column_names]
         if absent:
-            raise TorchannError(f"{path}: no column {', '.join(map(repr, absent))}; the "
-                                f"columns are {', '.join(table.column_names)}")
+            raise TorchannError(key="classify.tables.column_columns2", path=path,
+                                v=', '.join(map(repr, absent)),
+                                v2=str(', '.join(table.column_names)))
     return table, label_values(table, label, path)
 
 

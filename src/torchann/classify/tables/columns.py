@@ -43,7 +43,8 @@ class ValueProblem(TorchannError):
                     text = fields[names.index(self.column)].strip()
         err = ValueProblem(self.column, row, text, self.problem)
         prefix = f"{path}: " if path is not None else ""
-        return TorchannError(f"{prefix}{place}, column {self.column!r}: {err._what()}")
+        return TorchannError(key="classify.tables.columns.column", prefix=prefix, place=place,
+                             column=self.column, v=err._what())
 
 
 def is_numeric_type(dtype) -> bool:

@@ -181,8 +181,8 @@ class FeatureEncoder:
             return [n for n in names if n != self.label]
         absent = [n for n in self.features if n not in names]
         if absent:
-            raise TorchannError(f"no column {', '.join(map(repr, absent))}; the columns are "
-                                f"{', '.join(names)}")
+            raise TorchannError(key="classify.tables.encoder.column_columns",
+                                v=', '.join(map(repr, absent)), v2=str(', '.join(names)))
         return self.features
 
     def partial_fit(self, table, offset=0):
@@ -229,8 +229,7 @@ class FeatureEncoder:
             else:  # a column all missing in one share is text there and numbers elsewhere
                 numbers, texts = (have, stats) if isinstance(have, _Numbers) else (stats, have)
                 if texts.rows > texts.missing:
-                    raise TorchannError(f"column {name!r} holds text in some rows and numbers "
-                                        "in others; make it one or the other")
+                    raise TorchannError(key="classify.tables.encoder.column_holds_text", name=name)
                 numbers.missing += texts.missing
                 mine[name] = numbers
         return self
@@ -252,13 +251,13 @@ class FeatureEncoder:
         self._stats = None
         named = self.features is not None
         if named and self.skipped:
-            raise TorchannError("`features` names columns that cannot be used: "
-                                + "; ".join(f"{s['name']} ({s['reason']})" for s in self.skipped))
+            raise TorchannError(key="classify.tables.encoder.unusable_features", skipped="; ".join(
+                f"{s['name']} ({s['reason']})" for s in self.skipped))
         if not self.columns:
-            raise TorchannError("no usable feature column (numeric, or text with 2 to "
-                                f"{MAX_CATEGORIES} values)" + (f" besides the label "
-                                                                f"{self.label!r}" if self.label
-                                                                else ""))
+            besides = (message("classify.tables.encoder.besides_label", label=repr(self.label))
+                       if self.label else "")
+            raise TorchannError(key="classify.tables.encoder.no_usable_column",
+                                max_categories=MAX_CATEGORIES, besides=besides)
         return self
 
     def _fit_number(self, name, s):
@@ -334,8 +333,8 @@ class FeatureEncoder:
         names = table.column_names
         absent = [n for n in self.input_names if n not in names]
         if absent:
-            raise TorchannError(f"no column {', '.join(map(repr, absent))}; the columns are "
-                                f"{', '.join(names)}")
+            raise TorchannError(key="classify.tables.encoder.column_columns2",
+                                v=', '.join(map(repr, absent)), v2=str(', '.join(names)))
         n = table.num_rows
         out = np.empty((n, len(self.output_names)),
                        dtype=np.float32 if standardize else np.float64)
@@ -372,11 +371,11 @@ class FeatureEncoder:
         """Encode raw rows of numbers (one value per input column); numeric encoders only."""
         x = np.asarray(x, dtype=np.float64)
         if not all(s["kind"] == "number" for s in self.columns):
-            raise TorchannError("this model has text category columns; give it a table "
-                                 "(`csv` FILE) rather than numbers")
+            raise TorchannError(key="classify.tables.encoder.model_text_category")
         if x.ndim != 2 or x.shape[1] != len(self.columns):
-            raise TorchannError(f"the model takes {len(self.columns)} feature value(s) per "
-                                f"point ({', '.join(self.input_names)}), got {x.shape[-1]}")
+            raise TorchannError(key="classify.tables.encoder.model_takes_feature",
+                                n=len(self.columns), v=str(', '.join(self.input_names)),
+                                shape=str(x.shape[-1]))
         import pyarrow as pa
 
         table = pa.table({s["name"]: x[:, i] for i, s in enumerate(self.columns)})
@@ -412,9 +411,7 @@ class FeatureEncoder:
             encoder.skipped = list(spec.get("skipped", []))
             encoder.decisions = [str(d) for d in spec.get("decisions", [])]
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise TorchannError("the model's description has an unreadable feature encoder; "
-                                "retrain the model") from None
+            raise TorchannError(key="classify.tables.encoder.model_s_description2") from None
         if not encoder.columns:
-            raise TorchannError("the model's description has a feature encoder without "
-                                "columns; retrain the model")
+            raise TorchannError(key="classify.tables.encoder.model_s_description")
         return encoder

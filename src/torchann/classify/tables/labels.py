@@ -89,9 +89,9 @@ def binary_label_map(values, label, path=None) -> dict:
     if len(classes) != 2:
         shown = ", ".join(map(repr, classes[:10])) + (", ..." if len(classes) > 10 else "")
         prefix = f"{path}: " if path is not None else ""
-        raise TorchannError(f"{prefix}the label {label!r} has {len(classes)} distinct "
-                            f"value{'s' if len(classes) != 1 else ''} ({shown}); a binary "
-                            "classifier needs exactly two")
+        raise TorchannError(key="classify.tables.labels.label_distinct_value", prefix=prefix,
+                            label=label, n=len(classes), plural='s' if len(classes) != 1 else '',
+                            shown=shown)
     return {classes[0]: 0, classes[1]: 1}
 
 

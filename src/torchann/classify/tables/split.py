@@ -39,10 +39,8 @@ def stratified_split(x, y, test_size=0.2, random_state=None):
     counts = np.unique(y, return_counts=True)[1]
     n_test = math.ceil(test_size * n)
     if counts.min() < 2 or n_test < 2 or n - n_test < 2:
-        raise TorchannError(f"too few rows to split: {n} rows, {counts.min()} in the smaller "
-                            f"class, test size {test_size}; each split needs both labels, so "
-                            "give at least 2 rows of each label and a `test_size` that leaves "
-                            "2 or more rows on each side")
+        raise TorchannError(key="classify.tables.split.too_few_rows", n=n, v=counts.min(),
+                            test_size=test_size)
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_size, stratify=y, random_state=random_state)
     return x_train, x_test, y_train, y_test
