@@ -23,7 +23,7 @@ def resolve_device(name: str = "cpu") -> torch.device:
         return torch.device("cuda")
     if name == "cpu":
         return torch.device("cpu")
-    raise TorchannError(f"unknown device {name!r}; use one of {', '.join(DEVICES)}")
+    raise TorchannError(key="runtime.unknown_device_use", name=name, choices=', '.join(DEVICES))
 
 
 def set_threads(threads: int | None) -> int:

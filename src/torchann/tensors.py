@@ -195,7 +195,8 @@ def tour(section: str | None = None, seed: int = 0, condensed: bool = False) -> 
     if section is not None and section not in SECTIONS:
         from torchann.errors import TorchannError
 
-        raise TorchannError(f"unknown section {section!r}; use one of {', '.join(SECTIONS)}")
+        raise TorchannError(key="tensors.unknown_section_use", section=section,
+                            choices=', '.join(SECTIONS))
     torch.manual_seed(seed)
     steps, namespaces = [], {}
     for sec, code, key, en, ko in _SCRIPT:

@@ -325,7 +325,7 @@ def load_model(path) -> LoadedModel:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, random bytes, a pickle naming forbidden globals
         code = "weights_only" in str(err) or "global" in str(err).lower()
-        reason = "it asks to run code" if code else "truncated, corrupt or not a torch.save file"
+        reason = message("classify.files.runs_code" if code else "classify.files.corrupt")
         raise TorchannError(key="classify.files.readable_state_dict", path=path,
                             reason=reason) from None
     side = sidecar_path(path)

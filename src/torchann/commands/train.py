@@ -169,8 +169,7 @@ def run(args):
         from torchann.errors import TorchannError
 
         if args.data is None:
-            raise TorchannError("`nproc` needs `data` FILE.csv or Parquet; the chapter's blobs "
-                                "train in one process")
+            raise TorchannError(key="commands.train.nproc_needs_data")
         Experiment({k: getattr(args, k) for k in REQUEST})  # a mistake is said before the start
         launched = launch(getattr(args, "_argv", None) or sys.argv[1:], args.nproc,
                           args.master_port)
