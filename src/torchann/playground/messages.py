@@ -8,12 +8,15 @@ English sentence, for logs, tests and a page that could not read the catalogue. 
 stable names.
 
 A library error without a code (:class:`~torchann.errors.TorchannError` raised outside the
-playground) is sent as code ``library`` with its English text as the value ``message``.
+playground) is sent as code ``library`` with its English text as the value ``message``; where
+it has a catalogue key, ``said`` holds it in every language (``{"en": ..., "ko": ...}``), and
+the page shows its own language's.
 """
 
 from __future__ import annotations
 
 from torchann.errors import TorchannError
+from torchann.i18n import LANGUAGES
 
 #: The catalogue keys of the page's messages: ``PREFIX + code``.
 PREFIX = "playground."
@@ -50,6 +53,8 @@ def as_message(err: BaseException, version: int | None = None) -> dict:
     else:
         msg = {"type": "error", "code": "library", "values": {"message": str(err)},
                "message": str(err)}
+        if isinstance(err, TorchannError) and err.key is not None:
+            msg["said"] = {lang: err.localized(lang) for lang in LANGUAGES}
     version = getattr(err, "version", version)
     if version is not None:
         msg["version"] = version

@@ -214,6 +214,7 @@ export function say(lang, msg) {
   const template = (CATALOGUES[lang] || {})[key] ?? (CATALOGUES.en || {})[key];
   if (template === undefined) return String(msg.message || msg.code);
   const values = { ...(msg.values || {}) };
+  if (msg.code === "library" && msg.said && msg.said[lang]) values.message = msg.said[lang];
   if (msg.code.startsWith("setting_") && typeof values.name === "string" && lang !== "en") {
     const label = SETTING_LABELS[values.name] || values.name;
     if (STRINGS[lang][label]) values.name = STRINGS[lang][label];
