@@ -159,3 +159,13 @@ def test_the_playground_page_says_a_library_error_in_korean(tmp_path):
     assert said["en"] == msg["message"]
     assert said["ko"] == i18n.tr("playground.library", "ko", message=msg["said"]["ko"])
     assert HANGUL.search(said["ko"]) and not ENGLISH.findall(said["ko"])
+
+
+def test_korean_text_in_a_numeric_column(capsys, tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,0\nabc,1\n2,0\n3,1\n")
+    said = _korean_error(["train", "--data", str(table), "--label", "b"], capsys)
+    assert said == f"{table}: 3번째 줄, 열 'a': 'abc': 수가 아닙니다"
+    assert main(["train", "--lang", "en", "--data", str(table), "--label", "b"]) == 2
+    assert capsys.readouterr().err == (
+        f"torchann: error: {table}: line 3, column 'a': 'abc' is not a number\n")

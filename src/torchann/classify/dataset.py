@@ -352,8 +352,7 @@ class StreamedTable:
         try:
             x = self.encoder.transform(table)
         except ValueProblem as err:  # a test-only problem would have been named by scan
-            raise TorchannError(key="classify.dataset.error", path=self.path,
-                                err=str(err)) from None
+            raise err.in_file(self.path) from None
         y = self.task.encode(label_values(table, self.label))
         x = torch.from_numpy(x).to(device)
         y = torch.from_numpy(y).to(device)

@@ -39,6 +39,7 @@ from torchann.classify.tables.split import (
     stratified_split,
 )
 from torchann.errors import TorchannError
+from torchann.i18n import message
 
 __all__ = [
     "MAX_CATEGORIES", "MEDIAN_SAMPLE", "CsvTable", "FeatureEncoder", "LabelStats",
@@ -103,8 +104,8 @@ def feature_matrix(table, names) -> np.ndarray:
                 np.full(len(column), np.nan)
             if np.isnan(values).any():
                 row = int(np.argmax(np.isnan(values)))
-                raise ValueProblem(name, row, None, "missing value; fill it in or drop the row "
-                                   "(this model has no imputation)")
+                raise ValueProblem(name, row, None,
+                                   message("classify.tables.columns.missing_value"))
             check_finite(name, values)
             out[:, j] = values
     except ValueProblem as err:

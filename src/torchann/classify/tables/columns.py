@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchann.errors import TorchannError
+from torchann.i18n import message
 
 
 class ValueProblem(TorchannError):
@@ -17,34 +18,37 @@ class ValueProblem(TorchannError):
 
     def __init__(self, column, row, text, problem):
         self.column, self.row, self.text, self.problem = column, int(row), text, problem
-        super().__init__(f"row {self.row + 1}, column {column!r}: {self._what()}")
+        super().__init__(key="classify.tables.columns.row_problem", row=self.row + 1,
+                         column=column, what=self._what())
 
     def _what(self):
         if self.text is None:
             return self.problem
         if len(self.text) <= 40:
-            return f"{self.text!r} {self.problem}"
+            return message("classify.tables.columns.value_problem", text=self.text,
+                           problem=self.problem)
         shown = self.text[:20] + "…" + self.text[-10:]
-        return f"a field of {len(self.text)} characters ({shown!r}) {self.problem}"
+        return message("classify.tables.columns.long_field", n=len(self.text), shown=shown,
+                       problem=self.problem)
 
     def at(self, path, offset=0) -> TorchannError:
         """The same problem as an error that names ``path`` and the line of the row."""
         from torchann.io.tables import row_line, table_columns, table_format
 
         row = self.row + offset
-        place = f"row {row + 1}"
+        place = message("classify.tables.columns.row", row=row + 1)
         text = self.text
         if path is not None and table_format(path) == "csv":
             line, fields = row_line(path, row)
             if line is not None:
-                place = f"line {line}"
+                place = message("classify.tables.columns.line", line=line)
                 names = table_columns(path) if text is not None else []
                 if self.column in names and names.index(self.column) < len(fields):
                     text = fields[names.index(self.column)].strip()
         err = ValueProblem(self.column, row, text, self.problem)
         prefix = f"{path}: " if path is not None else ""
         return TorchannError(key="classify.tables.columns.column", prefix=prefix, place=place,
-                             column=self.column, v=err._what())
+                             column=self.column, what=err._what())
 
 
 def is_numeric_type(dtype) -> bool:
@@ -82,7 +86,8 @@ def check_finite(name, values, column=None) -> None:
     bad = np.isinf(values)
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueProblem(name, row, str(values[row]), "is not a finite number")
+        raise ValueProblem(name, row, str(values[row]),
+                           message("classify.tables.columns.not_finite"))
 
 
 def is_number(text) -> bool:
@@ -113,4 +118,4 @@ def numbers_in_text(name, column, always=False):
         values = column.to_pylist()
         for row, v in enumerate(values):
             if v is not None and not is_number(v):
-                raise ValueProblem(name, row, v, "is not a number")
+                raise ValueProblem(name, row, v, message("classify.tables.columns.not_number"))

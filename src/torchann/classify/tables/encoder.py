@@ -199,7 +199,7 @@ class FeatureEncoder:
                     if not isinstance(stats, _Texts):
                         raise ValueProblem(name, int(np.argmax(np.asarray(
                             column.is_valid()))), str(column.drop_null()[0]),
-                            "is not a number")
+                            message("classify.tables.columns.not_number"))
                     stats.update(column)
                 elif is_numeric_type(column.type) or str(column.type) == "null":
                     values = as_float(column)
