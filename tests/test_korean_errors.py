@@ -67,7 +67,7 @@ def _korean_error(argv, capsys):
     out, err = capsys.readouterr()
     assert status == 2 and out == "", (status, out, err)
     assert len(err.splitlines()) == 1 and err.startswith("torchann: 오류: "), err
-    said = err[len("torchann: 오류: "):]
+    said = err[len("torchann: 오류: "):].rstrip("\n")
     assert HANGUL.search(said) and not ENGLISH.findall(said), err
     return said
 
