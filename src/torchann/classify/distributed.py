@@ -29,6 +29,7 @@ import torch
 import torch.distributed as dist
 
 from torchann.errors import TorchannError
+from torchann.i18n import message
 
 #: Seconds a collective waits for the other ranks before it gives up (a rank that died is
 #: noticed by the launcher well before that).
@@ -220,11 +221,11 @@ def _failure(err, log_dir) -> TorchannError:
     killed.sort(key=lambda item: item[1].signal_name() == "SIGTERM")  # the launcher's own
     rank, failure = killed[0] if killed else err.get_first_failure()
     if failure.exitcode is not None and failure.exitcode < 0:
-        how = f"was stopped by {failure.signal_name()}"
+        how = message("classify.distributed.stopped_by", signal=failure.signal_name())
     else:
         lines = [line.strip() for line in texts.get(rank, "").splitlines() if line.strip()]
-        how = f"failed with exit status {failure.exitcode}" + (f" ({lines[-1]})" if lines
-                                                                 else "")
+        how = message("classify.distributed.exit_status", status=failure.exitcode,
+                      last=f" ({lines[-1]})" if lines else "")
     return TorchannError(key="classify.distributed.process_run_every", rank=rank, how=how)
 
 

@@ -144,7 +144,9 @@ class Task(TaskMetrics):
             A class never seen in training, or a regression value that is not a number.
         """
         if self.kind == "regression":
-            values = _numbers(y, "the label")
+            from torchann.i18n import message
+
+            values = _numbers(y, message("classify.tasks.the_label"))
             mean = self.target_mean or 0.0
             scale = self.target_scale or 1.0
             return ((values - mean) / scale).astype(np.float32)
