@@ -264,11 +264,11 @@ class StreamedTable:
         check_label_column(names, self.label, self.path)
         if self.features is not None:
             if self.label in self.features:
-                raise TorchannError(key="classify.dataset.features_names_label", label=self.label)
+                raise TorchannError(key="classify.tables.features_names_label", label=self.label)
             absent = [n for n in self.features if n not in names]
             if absent:
-                raise TorchannError(key="classify.dataset.column_columns", path=self.path,
-                                    v=', '.join(map(repr, absent)), v2=str(', '.join(names)))
+                raise TorchannError(key="classify.tables.no_column", path=self.path,
+                                    column=', '.join(map(repr, absent)), columns=', '.join(names))
         labels, target = LabelStats(), _Moments()
         encoder = FeatureEncoder(self.features, self.label)
         tests, test_rows, keep = [], [], 1.0

@@ -165,7 +165,7 @@ class Experiment:
         request = {**(request or {}), **parameters}
         unknown = sorted(set(request) - set(REQUEST))
         if unknown:
-            raise TorchannError(key="classify.experiment.unknown_parameter", unknown=unknown[0])
+            raise TorchannError(key="classify.presets.unknown_parameter", unknown=unknown[0])
         self.request = req = {**REQUEST, **request}
         self.preset = req["preset"] or ("seed" if req["data"] is None else "auto")
         self.config = resolve_config(self.preset, **self._given())

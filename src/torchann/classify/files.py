@@ -128,8 +128,8 @@ def state_dict_sizes(state) -> tuple:
         Other keys, or shapes that do not fit together; the message names what was expected.
     """
     if not isinstance(state, dict):
-        raise TorchannError(key="classify.files.model_file_holds", name=type(state).__name__,
-                            v=_expected())
+        raise TorchannError(key="classify.files.not_state_dict", name=type(state).__name__,
+                            expected=_expected())
     keys = {"linear_1.weight", "linear_1.bias", "linear_2.weight", "linear_2.bias"}
     if set(state) != keys or not all(torch.is_tensor(v) for v in state.values()):
         missing = sorted(keys - set(state))
@@ -142,17 +142,18 @@ def state_dict_sizes(state) -> tuple:
                             extra=extra, expected=_expected())
     w1 = state["linear_1.weight"]
     if w1.ndim != 2 or 0 in w1.shape:
-        raise TorchannError(key="classify.files.linear_weight_shape", v=str(list(w1.shape)),
-                            v2=_expected())
+        raise TorchannError(key="classify.files.linear_weight_shape",
+                            shape=str(list(w1.shape)), expected=_expected())
     hidden, inputs = w1.shape
     want = {"linear_1.bias": [hidden], "linear_2.weight": [1, hidden], "linear_2.bias": [1]}
     for key, shape in want.items():
         if list(state[key].shape) != shape or not state[key].is_floating_point():
-            raise TorchannError(key="classify.files.shape_but_linear", key2=key,
-                                v=str(list(state[key].shape)), v2=str(list(w1.shape)),
-                                shape=str(shape), v3=_expected(inputs, hidden))
+            raise TorchannError(key="classify.files.weight_shape_mismatch", param=key,
+                                actual=str(list(state[key].shape)),
+                                weight_shape=str(list(w1.shape)), needed=str(shape),
+                                expected=_expected(inputs, hidden))
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise TorchannError(key="classify.files.model_s_weights")
+        raise TorchannError(key="classify.files.weights_not_finite")
     return int(inputs), int(hidden)
 
 
@@ -289,7 +290,7 @@ def _general_model(path, state, side):
         raise TorchannError(key="classify.files.weights_match_network", path=path, have=have,
                             name=side.name, want=want)
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise TorchannError(key="classify.files.model_s_weights2")
+        raise TorchannError(key="classify.files.weights_not_finite")
     loaded = _read_sidecar(side, in_features(model))
     model.load_state_dict({k: v.float() for k, v in state.items()})
     model.eval()

@@ -193,8 +193,8 @@ def check_network(hidden, activation="relu", dropout=0.0, bins=0):
         if isinstance(h, bool) or not float(h).is_integer() or not 1 <= h <= MAX_WIDTH:
             raise TorchannError(key="classify.mlp.hidden_must_positive", h=h, max_width=MAX_WIDTH)
     if activation not in ACTIVATIONS:
-        raise TorchannError(key="classify.mlp.activation_use_one", activation=activation,
-                            v=', '.join(ACTIVATIONS))
+        raise TorchannError(key="classify.mlp.activation_choices", activation=activation,
+                            choices=', '.join(ACTIVATIONS))
     if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
         raise TorchannError(key="value.fraction", name="dropout", value=dropout)
     if isinstance(bins, bool) or not float(bins).is_integer() or not (
@@ -288,9 +288,9 @@ def from_architecture(spec):
         output_activation = spec.get("output_activation")
         bins = int(spec.get("bins", 0))
     except (KeyError, TypeError, ValueError):
-        raise TorchannError(key="classify.mlp.model_description_s2") from None
+        raise TorchannError(key="classify.mlp.architecture_unreadable") from None
     if n_in < 1 or n_out < 1:
-        raise TorchannError(key="classify.mlp.model_description_s")
+        raise TorchannError(key="classify.mlp.no_inputs_outputs")
     if kind == "NeuralNet" and len(hidden) == 1:
         return NeuralNet(n_in, hidden[0])
     if kind != "MLP":

@@ -159,8 +159,8 @@ def resolve_config(preset="seed", shape=None, **given):
     from torchann.classify.mlp import check_network, parse_hidden
 
     if preset not in PRESETS:
-        raise TorchannError(key="classify.presets.preset_use_one", preset=preset,
-                            v=', '.join(sorted(PRESETS)))
+        raise TorchannError(key="classify.presets.preset_choices", preset=preset,
+                            choices=', '.join(sorted(PRESETS)))
     unknown = sorted(set(given) - set(PRESETS[preset]) - set(OPTIONS))
     if unknown:
         raise TorchannError(key="classify.presets.unknown_parameter", unknown=unknown[0])

@@ -249,7 +249,7 @@ class Task(TaskMetrics):
             except (KeyError, TypeError, ValueError):
                 raise TorchannError(key="classify.tasks.model_description_lacks") from None
             if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
-                raise TorchannError(key="classify.tasks.model_description_s")
+                raise TorchannError(key="classify.tasks.target_scale_bad")
             return cls(kind, None, mean, scale, info.get("task_reason", ""))
         if classes is not None and (not isinstance(classes, list) or len(classes) < 2
                                     or (kind == "binary" and len(classes) != 2)):
@@ -295,7 +295,7 @@ def decide_task(y, task="auto", label="label"):
         ``regression`` on text; more than :data:`MAX_CLASSES` classes.
     """
     if task not in TASKS:
-        raise TorchannError(key="classify.tasks.task_use_one", task=task, v=', '.join(TASKS))
+        raise TorchannError(key="classify.tasks.task_choices", task=task, choices=', '.join(TASKS))
     y = np.asarray(y)
     if y.ndim != 1:
         y = y.reshape(-1)

@@ -53,8 +53,8 @@ def make_optimizer(name, params, lr, weight_decay=0.0, plain=False):
     if name == "lbfgs":
         return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20,
                                  line_search_fn="strong_wolfe")
-    raise TorchannError(key="classify.trainer.unknown_optimizer_use", name=name,
-                        v=', '.join(OPTIMIZERS))
+    raise TorchannError(key="classify.trainer.unknown_optimizer", name=name,
+                        choices=', '.join(OPTIMIZERS))
 
 
 def penalty(model, kind, rate):
@@ -78,8 +78,8 @@ def check_settings(**values):
                 raise TorchannError(key="classify.trainer.weight_decay_must", value=value)
         elif name == "lr_schedule":
             if value not in (None, *SCHEDULES):
-                raise TorchannError(key="classify.trainer.lr_schedule_use", value=value,
-                                    v=', '.join(SCHEDULES))
+                raise TorchannError(key="classify.trainer.lr_schedule_choices", value=value,
+                                    choices=', '.join(SCHEDULES))
         elif name == "label_smoothing":
             if not (math.isfinite(value) and 0 <= value < 1):
                 raise TorchannError(key="value.fraction", name="label_smoothing", value=value)
@@ -200,7 +200,7 @@ class Trainer:
             x, y = as_tensors(x, y, self.device, target_dtype(task))
         n_in = in_features(model)
         if len(x.shape) != 2 or x.shape[1] != n_in:
-            raise TorchannError(key="classify.trainer.data_shape_model", v=str(tuple(x.shape)),
+            raise TorchannError(key="classify.trainer.data_shape", shape=str(tuple(x.shape)),
                                 n_in=n_in)
         if optimizer == "lbfgs" and batch_size is not None:
             raise TorchannError(key="classify.trainer.optimizer_lbfgs_works")

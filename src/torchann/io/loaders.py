@@ -56,7 +56,7 @@ def _checked_array(raw, dtype, shape, order) -> np.ndarray:
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != count * dtype.itemsize:
         raise TorchannError(key="io.loaders.pickled_array_data_mismatch")
     if order not in ("C", "F") or len(shape) > 32:
-        raise TorchannError(key="io.loaders.pickled_array_invalid2")
+        raise TorchannError(key="io.loaders.pickled_array_layout")
     flat = np.frombuffer(bytes(raw), dtype=dtype)
     return flat.reshape(shape, order=order).copy()
 
@@ -149,7 +149,7 @@ def load_pickle_array(data: bytes) -> np.ndarray:
         raise TorchannError(key="io.loaders.not_a_pickle", name=type(err).__name__) from None
     if isinstance(obj, _CheckedArray) and obj.array is not None:
         return obj.array
-    raise TorchannError(key="io.loaders.pickle_holds_numpy", name=type(obj).__name__)
+    raise TorchannError(key="io.loaders.pickle_not_array", name=type(obj).__name__)
 
 
 def load_npy_array(data: bytes) -> np.ndarray:

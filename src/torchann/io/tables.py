@@ -256,7 +256,7 @@ def read_table(path, columns=None):
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         raise _csv_error(path, err, len(names)) from None
     except OSError as err:
-        raise TorchannError(key="io.tables.unreadable", path=path,
+        raise TorchannError(key="file.unreadable", path=path,
                             reason=err.strerror or err) from None
     return _checked_csv(path, table)
 

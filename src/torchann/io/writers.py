@@ -63,7 +63,7 @@ def atomic_write(path):
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(exc, OSError):
-            raise TorchannError(key="io.writers.cannot_write2", path=path,
+            raise TorchannError(key="io.writers.cannot_write", path=path,
                                 reason=exc.strerror or exc) from None
         raise
 

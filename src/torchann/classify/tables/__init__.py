@@ -92,8 +92,8 @@ def feature_matrix(table, names) -> np.ndarray:
 
     absent = [n for n in names if n not in table.header]
     if absent:
-        raise TorchannError(key="classify.tables.column_columns", path=table.path,
-                            v=', '.join(map(repr, absent)), v2=', '.join(table.header))
+        raise TorchannError(key="classify.tables.no_column", path=table.path,
+                            column=', '.join(map(repr, absent)), columns=', '.join(table.header))
     out = np.empty((table.num_rows, len(names)))
     try:
         for j, name in enumerate(names):
@@ -158,16 +158,16 @@ def read_labelled(path, label, features=None):
             raise TorchannError(key="classify.tables.features_names_label", label=label)
         dupes = sorted({f for f in features if features.count(f) > 1})
         if dupes:
-            raise TorchannError(key="classify.tables.features_names_more",
-                                v=', '.join(dupes))
+            raise TorchannError(key="classify.tables.features_twice",
+                                names=', '.join(dupes))
     table = read_table(path)
     check_label_column(table.column_names, label, path)
     if features is not None:
         absent = [n for n in features if n not in table.column_names]
         if absent:
-            raise TorchannError(key="classify.tables.column_columns2", path=path,
-                                v=', '.join(map(repr, absent)),
-                                v2=str(', '.join(table.column_names)))
+            raise TorchannError(key="classify.tables.no_column", path=path,
+                                column=', '.join(map(repr, absent)),
+                                columns=', '.join(table.column_names))
     return table, label_values(table, label, path)
 
 

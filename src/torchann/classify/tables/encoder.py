@@ -181,8 +181,8 @@ class FeatureEncoder:
             return [n for n in names if n != self.label]
         absent = [n for n in self.features if n not in names]
         if absent:
-            raise TorchannError(key="classify.tables.encoder.column_columns",
-                                v=', '.join(map(repr, absent)), v2=str(', '.join(names)))
+            raise TorchannError(key="classify.tables.encoder.no_column",
+                                column=', '.join(map(repr, absent)), columns=', '.join(names))
         return self.features
 
     def partial_fit(self, table, offset=0):
@@ -333,8 +333,8 @@ class FeatureEncoder:
         names = table.column_names
         absent = [n for n in self.input_names if n not in names]
         if absent:
-            raise TorchannError(key="classify.tables.encoder.column_columns2",
-                                v=', '.join(map(repr, absent)), v2=str(', '.join(names)))
+            raise TorchannError(key="classify.tables.encoder.no_column",
+                                column=', '.join(map(repr, absent)), columns=', '.join(names))
         n = table.num_rows
         out = np.empty((n, len(self.output_names)),
                        dtype=np.float32 if standardize else np.float64)
@@ -374,7 +374,7 @@ class FeatureEncoder:
             raise TorchannError(key="classify.tables.encoder.model_text_category")
         if x.ndim != 2 or x.shape[1] != len(self.columns):
             raise TorchannError(key="classify.tables.encoder.model_takes_feature",
-                                n=len(self.columns), v=str(', '.join(self.input_names)),
+                                n=len(self.columns), v=', '.join(self.input_names),
                                 shape=str(x.shape[-1]))
         import pyarrow as pa
 
@@ -411,7 +411,7 @@ class FeatureEncoder:
             encoder.skipped = list(spec.get("skipped", []))
             encoder.decisions = [str(d) for d in spec.get("decisions", [])]
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise TorchannError(key="classify.tables.encoder.model_s_description2") from None
+            raise TorchannError(key="classify.tables.encoder.unreadable") from None
         if not encoder.columns:
-            raise TorchannError(key="classify.tables.encoder.model_s_description")
+            raise TorchannError(key="classify.tables.encoder.no_columns")
         return encoder
