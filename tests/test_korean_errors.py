@@ -169,3 +169,14 @@ def test_korean_text_in_a_numeric_column(capsys, tmp_path):
     assert main(["train", "--lang", "en", "--data", str(table), "--label", "b"]) == 2
     assert capsys.readouterr().err == (
         f"torchann: error: {table}: line 3, column 'a': 'abc' is not a number\n")
+
+
+def test_a_list_in_an_error_keeps_its_english_form():
+    from torchann.classify.tasks import Task
+    from torchann.errors import TorchannError
+
+    with pytest.raises(TorchannError) as caught:
+        Task.from_json({"task": "binary", "classes": ["a", "b", "c"]})
+    assert str(caught.value) == ("the model description lists classes ['a', 'b', 'c'], which "
+                                 "do not fit a binary task; retrain the model")
+    assert "['a', 'b', 'c']" in caught.value.localized("ko")

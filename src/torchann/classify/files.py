@@ -235,8 +235,8 @@ def _read_sidecar(side, inputs):
         raise TorchannError(key="classify.files.model_description_expected", side=side)
     features = info.get("features")
     if features is not None and (not isinstance(features, list) or len(features) != inputs):
-        raise TorchannError(key="classify.files.lists_features_but", side=side, features=features,
-                            inputs=inputs)
+        raise TorchannError(key="classify.files.lists_features_but", side=side,
+                            features=repr(features), inputs=inputs)
     mapping = info.get("label_map")
     if mapping is not None and (not isinstance(mapping, dict) or len(mapping) < 2
                                 or sorted(mapping.values()) != list(range(len(mapping)))):

@@ -253,8 +253,8 @@ class Task(TaskMetrics):
             return cls(kind, None, mean, scale, info.get("task_reason", ""))
         if classes is not None and (not isinstance(classes, list) or len(classes) < 2
                                     or (kind == "binary" and len(classes) != 2)):
-            raise TorchannError(key="classify.tasks.model_description_lists", classes=classes,
-                                kind=kind)
+            raise TorchannError(key="classify.tasks.model_description_lists",
+                                classes=repr(classes), kind=kind)
         return cls(kind, classes, None, None, info.get("task_reason", ""))
 
 
