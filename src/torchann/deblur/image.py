@@ -12,7 +12,8 @@ import time
 import numpy as np
 import torch
 
-from torchann.deblur.admm import ADMM_STEPS, admm_solve
+from torchann.deblur.admm import ADMM_STEPS, WINDOW_STEPS, admm_solve, admm_window
+from torchann.deblur.boundary import WindowModel
 from torchann.deblur.kernels import check_psf
 from torchann.deblur.noise import check_weight, choose_weight, load_estimator
 from torchann.deblur.pdhg import PRIORS
@@ -71,12 +72,13 @@ def _pick_solver(solver, prior, clip):
 
 def default_steps(psf, shape, boundary, solver, tile=None) -> int:
     """Iterations :func:`deblur_image` runs when ``steps`` is not given (per tile, per channel
-    for PDHG): 300 for PDHG, 10 for ADMM with an exact x-step, 20 without."""
+    for PDHG): 300 for PDHG, 10 for ADMM, on a transform-diagonal blur as on a window
+    (:func:`~torchann.deblur.admm.admm_window`)."""
     if solver == "pdhg":
         return 300
     h, w = shape
     part = (min(h, tile), min(w, tile)) if tile else (h, w)
-    return ADMM_STEPS * (1 if has_exact_solve(psf, part, boundary) else 2)
+    return ADMM_STEPS if has_exact_solve(psf, part, boundary) else WINDOW_STEPS
 
 
 def planned_steps(shape, psf, boundary="reflect", prior="tv", solver="auto", steps=None,
@@ -87,7 +89,8 @@ def planned_steps(shape, psf, boundary="reflect", prior="tv", solver="auto", ste
     steps = steps or default_steps(kernel, shape[:2], boundary, solver, tile)
     if solver == "pdhg":
         return steps * (shape[2] if len(shape) == 3 else 1)
-    if prior == "tikhonov":
+    part = (min(shape[0], tile), min(shape[1], tile)) if tile else shape[:2]
+    if prior == "tikhonov" and has_exact_solve(kernel, part, boundary):
         steps = 1
     if tile and (tile < shape[0] or tile < shape[1]):
         return steps * len(tile_plan(shape[:2], int(tile), max(kernel.shape) // 2)[0])
@@ -147,12 +150,18 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     over-relaxation 1.6, started from the exact Tikhonov solution with weight ``rho``. Its
     x-step ``(A^T A + rho grad^T grad) x = A^T y + rho grad^T (z - u)`` is solved exactly where
     both operators are diagonal: under the FFT for ``circular``, under the DCT for ``reflect``
-    with a PSF symmetric in each axis (Gaussian, box); otherwise two conjugate gradient steps,
-    warm-started. It was kept over the primal-dual (PDHG) solver, which needs 120 to 300
-    iterations: from the Tikhonov start ADMM's PSNR is flat after 10 iterations (a 1 MP
-    photograph, Gaussian sigma 2, noise 0.01: 29.55, 29.53, 29.48 dB after 10, 15, 30
-    iterations; within 0.1 dB of PDHG's on the 256 x 256 benchmark), so 10 are run. PSNR, not
-    the objective, is what plateaus: ``stopped`` says ``"steps"``.
+    with a PSF symmetric in each axis (Gaussian, box). Any other blur (a motion blur at an
+    angle, the zero boundary) is solved on a periodic grid larger than the photo, of which
+    the data see the blurred window (:mod:`~torchann.deblur.boundary`), by ADMM with the blur
+    split off too, so that every step is exact under the FFT (10 iterations): on a 512 x 512
+    colour photograph with a motion blur of length 17 at 30 degrees and noise 0.01 it gave
+    29.0 dB in 0.8 s where two warm-started conjugate gradient steps per x-step gave 27.3 dB
+    in 4-5 s (one thread, a loaded 2-core CPU). ADMM was kept over the primal-dual (PDHG)
+    solver, which needs 120 to 300 iterations: from the Tikhonov start ADMM's PSNR is flat
+    after 10 iterations (a 1 MP photograph, Gaussian sigma 2, noise 0.01: 29.55, 29.53,
+    29.48 dB after 10, 15, 30 iterations; within 0.1 dB of PDHG's on the 256 x 256
+    benchmark), so 10 are run. PSNR, not the objective, is what plateaus: ``stopped`` says
+    ``"steps"``.
     Memory: about ``MEMORY_MULTIPLE`` (13) times the image's float32 size at float32, twice
     that at float64, plus the interpreter; with ``tile`` the multiple applies to one tile
     plus two full-size buffers in the working dtype.
@@ -239,9 +248,14 @@ def _admm_image(y, kernel, boundary, prior, weight, joint, steps, tol, dtype, de
 
     def solve(part, offset):
         t = torch.from_numpy(np.ascontiguousarray(part)).to(device, dtype)
-        model = make_blur_model(kernel, part.shape[-2:], boundary, dtype, device)
-        x, history, taken, stopped = admm_solve(t, model, prior, weight, steps, tol, joint,
-                                           callback, offset)
+        if has_exact_solve(kernel, part.shape[-2:], boundary):
+            model, run = make_blur_model(kernel, part.shape[-2:], boundary, dtype, device), \
+                admm_solve
+        else:  # any other PSF or boundary: the photo as a window, exact FFT steps
+            model, run = WindowModel(kernel, part.shape[-2:], dtype, device), admm_window
+        zero = {"zero": boundary == "zero"} if run is admm_window else {}
+        x, history, taken, stopped = run(t, model, prior, weight, steps, tol, joint, callback,
+                                         offset, **zero)
         return x.cpu().numpy(), history, taken, stopped
 
     if not tile or (tile >= h and tile >= w):
