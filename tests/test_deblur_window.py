@@ -106,3 +106,52 @@ def test_admm_window_returns_the_photos_window_in_its_dtype(colour):
     x, history, taken, stopped = admm_window(y, model, "tv", 5e-4, 7, 0, True, None)
     assert x.shape == (3, 64, 64) and x.dtype == torch.float32
     assert taken == 7 and [s for s, _ in history] == list(range(1, 8)) and stopped == "steps"
+
+
+def test_separate_channels_are_each_channel_restored_alone(colour):
+    broken = blur(colour, "blur:gaussian,sigma=1.5")
+    kernel = deblur.spec_operator("blur:gaussian,sigma=1.5", (8, 8)).kernel
+    together = deblur.deblur_image(broken, kernel, channels="separate", weight=5e-4)
+    assert together.extra["channels"] == "separate"
+    for c in range(3):
+        alone = deblur.deblur_image(broken[..., c], kernel, weight=5e-4)
+        np.testing.assert_allclose(together.x.numpy()[..., c], alone.x.numpy(), atol=1e-5)
+    seen = []
+    deblur.deblur_image(broken, kernel, channels="separate", weight=5e-4, tol=0,
+                        callback=lambda step, distance: seen.append(step))
+    assert max(seen) == deblur.planned_steps(broken.shape, kernel, channels="separate") == 30
+
+
+def test_auto_channels_are_joint_up_to_4_mp():
+    assert deblur.resolve_channels("auto", (2048, 2048, 3)) == "joint"
+    assert deblur.resolve_channels("auto", (2048, 2049, 3)) == "separate"
+    assert deblur.resolve_channels("joint", (4000, 4000, 3)) == "joint"
+
+
+PEAK = """
+import resource, sys
+import numpy as np
+from torchann import deblur
+y = np.random.default_rng(0).random((1024, 1024, 3), dtype=np.float32)
+kernel = deblur.make_kernel("gaussian", sigma=2)
+deblur.deblur_image(y[:32, :32], kernel, weight=1e-3)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+deblur.deblur_image(y, kernel, weight=1e-3, channels=sys.argv[1])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+@pytest.mark.slow
+def test_separate_channels_need_far_less_memory_than_joint():
+    import subprocess
+    import sys
+
+    def growth(channels):  # peak RSS above the warmed-up interpreter and input, in kB
+        done = subprocess.run([sys.executable, "-c", PEAK, channels], capture_output=True,
+                              text=True, check=True)
+        return int(done.stdout.split()[-1])
+
+    image_kb = 1024 * 1024 * 3 * 4 / 1024
+    joint, separate = growth("joint"), growth("separate")
+    assert separate < 0.6 * joint
+    assert separate < 8 * image_kb  # the output (1x) and one channel's buffers (about 3x)

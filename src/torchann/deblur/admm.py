@@ -43,8 +43,7 @@ def _shrink(v, threshold, joint, out):
     else:
         norm = torch.hypot(v[0], v[1])  # (C, H, W)
     # factor = max(0, 1 - threshold / |v|) = (|v| - threshold) / |v| after |v| >= threshold
-    norm.clamp_(min=threshold)
-    factor = (norm - threshold).div_(norm)
+    factor = norm.clamp_(min=threshold).reciprocal_().mul_(-threshold).add_(1)  # in place
     return torch.mul(v, factor, out=out)
 
 
@@ -55,26 +54,29 @@ def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
     :class:`~torchann.deblur.transforms.CosineModel`); any other blur runs
     :func:`admm_window`.
 
+    Buffers: the data's transform (``y`` itself is let go), ``x``, and the two gradient
+    fields ``z``, ``u``; ``z - u`` and ``grad x`` take ``z``'s place in turn.
+
     Returns ``(x, history, steps_taken, stopped)``.
     """
-    aty = model.prepare(y)
+    data = model.prepare(y)  # the data's transform: y itself is not kept
+    del y
     if prior == "tikhonov" or weight == 0:  # one linear solve
-        x = model.solve(aty, weight)
-        distance = model.residual(x, y)
+        x = model.solve(data, weight)
+        distance = model.data_residual(x, data)
         if callback is not None:
             callback(offset + 1, distance)
         return x, [(1, distance)], 1, "exact"
     rho = RHO_FACTOR * weight
     # start from the Tikhonov solution with the same penalty
-    x = model.solve(aty, rho)
+    x = model.solve(data, rho)
     z = model.grad(x)
     u = torch.zeros_like(z)
-    buf = torch.empty_like(z)  # z - u, then grad x
     history, stopped, k = [], "steps", 0
-    distance = model.residual(x, y)
+    distance = model.data_residual(x, data)
     for k in range(1, steps + 1):
-        torch.sub(z, u, out=buf)
-        x_new = model.solve(aty, rho, buf)
+        z.sub_(u)  # z - u; z itself is not needed again (see the over-relaxation below)
+        x_new = model.solve(data, rho, z)
         if k % 5 == 0 or k == steps:  # the change is measured every 5 steps: it costs a pass
             change = float(torch.dist(x_new, x)) / max(
                 float(torch.linalg.vector_norm(x_new)), 1e-30)
@@ -82,14 +84,15 @@ def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
             change = math.inf
         x = x_new
         del x_new
-        g = model.grad(x, out=buf)
-        # over-relaxed: u += RELAX g + (1 - RELAX) z, then z = shrink(u), u -= z
-        u.add_(g, alpha=RELAX).add_(z, alpha=1 - RELAX)
+        # over-relaxed: u += RELAX g + (1 - RELAX) z_old, then z = shrink(u), u -= z; with
+        # z holding z_old - u: u <- (2 - RELAX) u + (1 - RELAX) (z_old - u) + RELAX g
+        u.mul_(2 - RELAX).add_(z, alpha=1 - RELAX)
+        u.add_(model.grad(x, out=z), alpha=RELAX)
         _shrink(u, weight / rho, joint, z)
         u.sub_(z)
         last = k == steps or (tol and change < tol)
         if k % 10 == 0 or last:
-            distance = model.residual(x, y)
+            distance = model.data_residual(x, data)
             if not math.isfinite(distance):
                 raise TorchannError(f"the solver diverged at step {k}; try `solver=pdhg`")
         history.append((k, distance))

@@ -168,11 +168,13 @@ class FourierModel:
         fx = 2 - 2 * np.cos(2 * np.pi * np.arange(w // 2 + 1) / w)
         cdtype = torch.complex64 if dtype == torch.float32 else torch.complex128
         self.spectrum = torch.from_numpy(spectrum).to(device, cdtype)
-        self._abs2 = lambda: self.spectrum.abs().square_()
         self._lap = (torch.from_numpy(fy).to(device, dtype), torch.from_numpy(fx).to(device, dtype))
         self._den = (None, None)
         self.shape = (h, w)
         self.grad, self.div = grad_periodic, div_periodic
+
+    def _abs2(self):  # a method, not a lambda kept on self: no reference cycle holds the
+        return self.spectrum.abs().square_()  # model (and its arrays) after its last use
 
     def denominator(self, rho):
         """``|A|^2 + rho L`` in the transform domain, computed once per ``rho``."""
@@ -188,20 +190,26 @@ class FourierModel:
         return torch.fft.irfft2(torch.fft.rfft2(x) * self.spectrum, s=self.shape)
 
     def prepare(self, y):
-        """Transform of ``A^T y``, kept for every x-step."""
-        return torch.fft.rfft2(y).mul_(self.spectrum.conj())
+        """The data's transform ``y_hat``, kept for every x-step (``y`` is then not needed)."""
+        return torch.fft.rfft2(y)
 
-    def solve(self, aty_hat, rho, v=None):
+    def solve(self, y_hat, rho, v=None):
         """``x = (A^T A + rho L)^-1 (A^T y + rho grad^T v)`` (``v`` may be None)."""
         if v is None:
-            rhs = aty_hat.clone()
+            rhs = y_hat * self.spectrum.conj()
         else:
-            rhs = torch.fft.rfft2(self.div(v)).mul_(-rho).add_(aty_hat)
+            rhs = torch.fft.rfft2(self.div(v)).mul_(-rho).addcmul_(self.spectrum.conj(), y_hat)
         rhs.div_(self.denominator(rho))
         return torch.fft.irfft2(rhs, s=self.shape)
 
     def residual(self, x, y):
+        """``||A x - y||``."""
         return float(torch.linalg.vector_norm(self.forward(x) - y))
+
+    def data_residual(self, x, y_hat):
+        """``||A x - y||`` from the data's transform."""
+        diff = torch.fft.rfft2(x).mul_(self.spectrum).sub_(y_hat)
+        return float(torch.linalg.vector_norm(torch.fft.irfft2(diff, s=self.shape)))
 
 
 class CosineModel(FourierModel):
@@ -223,25 +231,31 @@ class CosineModel(FourierModel):
         fx = 2 - 2 * np.cos(np.pi * np.arange(w) / w)
         self.eig = torch.from_numpy(eig).to(device, dtype)
         del eig
-        self._abs2 = lambda: self.eig.square()
         self._lap = (torch.from_numpy(fy).to(device, dtype), torch.from_numpy(fx).to(device, dtype))
         self._den = (None, None)
         self.shape = (h, w)
         self.grad, self.div = grad_neumann, div_neumann
 
+    def _abs2(self):
+        return self.eig.square()
+
     def forward(self, x):
         return dct2(dct2(x).mul_(self.eig), inverse=True)
 
     def prepare(self, y):
-        return dct2(y).mul_(self.eig)
+        return dct2(y)
 
-    def solve(self, aty_hat, rho, v=None):
+    def solve(self, y_hat, rho, v=None):
         if v is None:
-            rhs = aty_hat.clone()
+            rhs = y_hat * self.eig
         else:
-            rhs = dct2(self.div(v), overwrite=True).mul_(-rho).add_(aty_hat)
+            rhs = dct2(self.div(v), overwrite=True).mul_(-rho).addcmul_(self.eig, y_hat)
         rhs.div_(self.denominator(rho))
         return dct2(rhs, inverse=True, overwrite=True)
+
+    def data_residual(self, x, y_hat):
+        """``||A x - y||``, in the DCT domain (orthonormal: no inverse transform)."""
+        return float(torch.linalg.vector_norm(dct2(x).mul_(self.eig).sub_(y_hat)))
 
 
 def _pad_symmetric(x, ph, pw):
