@@ -67,11 +67,11 @@ class WindowModel:
         (ph, pw), (h, w) = self.pad, self.shape
         return a[..., ph:ph + h, pw:pw + w]
 
-    def extend(self, y):
-        """``y`` mirrored out to the extended size (a start for ``x``)."""
+    def extend(self, y, mode="symmetric"):
+        """``y`` mirrored (or, ``mode="constant"``, zero-padded) out to the extended size."""
         (ph, pw), (h, w), (eh, ew) = self.pad, self.shape, self.ext
         pads = ((0, 0),) * (y.ndim - 2) + ((ph, eh - h - ph), (pw, ew - w - pw))
-        return torch.from_numpy(np.pad(y.cpu().numpy(), pads, mode="symmetric")).to(y.device)
+        return torch.from_numpy(np.pad(y.cpu().numpy(), pads, mode=mode)).to(y.device)
 
     def denominator(self, mu, rho):
         """``mu |K|^2 + rho |L|`` in the Fourier domain."""
