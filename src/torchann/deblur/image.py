@@ -76,13 +76,16 @@ def _pick_solver(solver, prior, clip):
 
 def default_steps(psf, shape, boundary, solver, tile=None) -> int:
     """Iterations :func:`deblur_image` runs when ``steps`` is not given (per tile, per channel
-    for PDHG): 300 for PDHG, 10 for ADMM, on a transform-diagonal blur as on a window
-    (:func:`~torchann.deblur.admm.admm_window`)."""
+    for PDHG): 300 for PDHG, 10 for ADMM on a transform-diagonal blur, 8 on a window
+    (:func:`~torchann.deblur.admm.admm_window`), 10 there with the zero boundary (8 lost
+    0.6 dB on a 512 x 512 photograph)."""
     if solver == "pdhg":
         return 300
     h, w = shape
     part = (min(h, tile), min(w, tile)) if tile else (h, w)
-    return ADMM_STEPS if has_exact_solve(psf, part, boundary) else WINDOW_STEPS
+    if has_exact_solve(psf, part, boundary) or boundary == "zero":
+        return ADMM_STEPS  # the zero boundary's extra constraint converges more slowly
+    return WINDOW_STEPS
 
 
 def resolve_channels(channels, shape) -> str:
@@ -167,20 +170,21 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     x-step ``(A^T A + rho grad^T grad) x = A^T y + rho grad^T (z - u)`` is solved exactly where
     both operators are diagonal: under the FFT for ``circular``, under the DCT for ``reflect``
     with a PSF symmetric in each axis (Gaussian, box). Any other blur (a motion blur at an
-    angle, the zero boundary) is solved on a periodic grid larger than the photo, of which
-    the data see the blurred window (:mod:`~torchann.deblur.boundary`), by ADMM with the blur
-    split off too, so that every step is exact under the FFT (10 iterations): on a 512 x 512
-    colour photograph with a motion blur of length 17 at 30 degrees and noise 0.01 it gave
-    29.0 dB in 0.8 s where two warm-started conjugate gradient steps per x-step gave 27.3 dB
-    in 4-5 s (one thread, a loaded 2-core CPU). ADMM was kept over the primal-dual (PDHG)
-    solver, which needs 120 to 300 iterations: from the Tikhonov start ADMM's PSNR is flat
-    after 10 iterations (a 1 MP photograph, Gaussian sigma 2, noise 0.01: 29.55, 29.53,
-    29.48 dB after 10, 15, 30 iterations; within 0.1 dB of PDHG's on the 256 x 256
-    benchmark), so 10 are run. PSNR, not the objective, is what plateaus: ``stopped`` says
-    ``"steps"``.
+    angle, the zero boundary) is solved on a periodic grid larger than the photo, of which the
+    data see the blurred window (:mod:`~torchann.deblur.boundary`), by ADMM with the blur split
+    off too, so that every step is exact under the FFT (8 iterations, 10 for ``zero``): on a 512
+    x 512 colour photograph with a motion blur of length 17 at 30 degrees and noise 0.01 it gave
+    29.0 dB in 0.8 s (10 iterations) where two warm-started conjugate gradient steps per x-step
+    gave 27.3 dB in 4-5 s (one thread, a loaded 2-core CPU). ADMM was kept over the primal-dual
+    (PDHG) solver, which needs 120 to 300 iterations: from the Tikhonov start ADMM's PSNR is
+    flat after 10 iterations (a 1 MP photograph, Gaussian sigma 2, noise 0.01: 29.55, 29.53,
+    29.48 dB after 10, 15, 30 iterations; within 0.1 dB of PDHG's on the 256 x 256 benchmark),
+    so 10 are run. PSNR, not the objective, is what plateaus: ``stopped`` says ``"steps"``.
     Memory: about ``MEMORY_MULTIPLE`` (13) times the image's float32 size at float32, twice
-    that at float64, plus the interpreter; with ``tile`` the multiple applies to one tile
-    plus two full-size buffers in the working dtype.
+    that at float64, plus the interpreter, for a joint solve; one channel at a time (above
+    :data:`JOINT_MAX_PIXELS`, or ``channels="separate"``) about a third of that plus the
+    result; with ``tile`` the multiple applies to one tile plus two full-size buffers in the
+    working dtype.
     """
     if dtype not in DTYPES:
         raise TorchannError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
