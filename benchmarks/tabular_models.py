@@ -5,9 +5,9 @@
     - binary: --rows (default 1,000,000) x 20, make_classification (10 informative);
     - multiclass: --rows-other (default 200,000) x 20, make_classification with 5 classes;
     - regression: --rows-other x 20, make_friedman1 (5 informative, nonlinear, noise 1).
-    torchann: ``torchann train --data F --label y --preset large`` (hidden 64, Adam lr 0.02,
-    minibatches of 2048, 8 epochs, --threads 1 by default) in a subprocess, timed from start
-    to exit (reading, encoding,
+    torchann: ``torchann train --data F --label y`` with no other flag (the ``auto`` preset and
+    its thread count; ``--preset`` and ``--threads`` choose others) in a subprocess, timed from
+    start to exit (reading, encoding,
     splitting, training, evaluating and writing every output file); the test metric is read
     from its metrics.json.
     Baseline, in this process: pandas.read_csv, train_test_split (20%, stratified for
@@ -26,7 +26,7 @@
     Targets: iris >= 0.93, digits >= 0.95, diabetes R² within 0.03 of the grid's best.
 
 Usage: python benchmarks/tabular_models.py [--rows 1000000] [--rows-other 200000]
-       [--part a|b] [--threads 1]
+       [--part a|b] [--threads N] [--preset NAME]
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _metric(metrics):
     return metrics["test_r2"] if metrics["task"] == "regression" else metrics["test_accuracy"]
 
 
-def part_a(n_rows, n_other, threads):
+def part_a(n_rows, n_other, threads, preset):
     from sklearn.datasets import make_classification, make_friedman1
 
     tables = [
@@ -126,7 +126,9 @@ def part_a(n_rows, n_other, threads):
             n, 20, n_informative=10, n_classes=5, random_state=0)),
         ("regression", n_other, lambda n: make_friedman1(n, 20, noise=1.0, random_state=0)),
     ]
-    print("\n(a) end to end: 'torchann train --preset large' (subprocess, wall time) vs "
+    flags = (["--preset", preset] if preset else []) + (["--threads", threads] if threads else [])
+    shown = " ".join(map(str, flags)) or "(no flags: auto)"
+    print(f"\n(a) end to end: 'torchann train {shown}' (subprocess, wall time) vs "
           "pandas.read_csv + scikit-learn MLP (hidden 64, 8 epochs)\n")
     print("| table | rows | CSV MB | torchann s | sklearn s | time ratio | torchann score | "
           "sklearn score |")
@@ -138,8 +140,8 @@ def part_a(n_rows, n_other, threads):
             write_csv(path, x, y)
             mb = os.path.getsize(path) / 1e6
             del x, y
-            t_sec, metrics = torchann_train(path, Path(tmp) / f"out-{task}", "--preset",
-                                            "large", "--task", task, "--threads", threads)
+            t_sec, metrics = torchann_train(path, Path(tmp) / f"out-{task}", "--task", task,
+                                            *flags)
             s_sec, s_score = sklearn_end_to_end(path, task)
             what = "R²" if task == "regression" else "accuracy"
             print(f"| {task} ({what}) | {n:,} | {mb:.0f} | {t_sec:.1f} | {s_sec:.1f} | "
@@ -238,16 +240,16 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rows-other", type=int, default=200_000)
     parser.add_argument("--part", choices=("a", "b"))
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads of 'torchann train' in (a) (default: 1; on a busy "
-                             "2-core machine two threads spin against each other)")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads of 'torchann train' in (a) (default: its own choice)")
+    parser.add_argument("--preset", help="preset of 'torchann train' in (a) (default: auto)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}")
     if args.part in (None, "b"):
         part_b()
     if args.part in (None, "a"):
-        part_a(args.rows, args.rows_other, args.threads)
+        part_a(args.rows, args.rows_other, args.threads, args.preset)
 
 
 if __name__ == "__main__":

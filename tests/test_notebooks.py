@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,15 +17,40 @@ EXPECTED = (
 )
 
 
+#: The Korean notebooks: the same code cells, Korean markdown (README.ko.md).
+KOREAN = NOTEBOOKS / "ko"
+
+
 def _notebooks():
-    return sorted(NOTEBOOKS.glob("*.ipynb"))
+    return sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(KOREAN.glob("*.ipynb"))
+
+
+def _name(path):
+    return str(path.relative_to(NOTEBOOKS))
 
 
 def test_one_notebook_per_section():
-    assert {p.name for p in _notebooks()} >= set(EXPECTED)
+    assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} >= set(EXPECTED)
+    assert {p.name for p in KOREAN.glob("*.ipynb")} >= set(EXPECTED)
 
 
-@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("name", EXPECTED)
+def test_korean_notebook_has_the_same_code(name):
+    """Each Korean notebook runs the English one's code, cell for cell, and its markdown is
+    Korean and follows the book's section numbers."""
+    english = nbformat.read(NOTEBOOKS / name, as_version=4)
+    korean = nbformat.read(KOREAN / name, as_version=4)
+    assert [c.cell_type for c in korean.cells] == [c.cell_type for c in english.cells]
+    assert [c.source for c in korean.cells if c.cell_type == "code"] == \
+        [c.source for c in english.cells if c.cell_type == "code"]
+    markdown = [c.source for c in korean.cells if c.cell_type == "markdown"]
+    assert all(re.search(r"[\uac00-\ud7a3]", m) for m in markdown)
+    section = name[:3]
+    numbers = re.findall(rf"^#+ ({re.escape(section)}\.\d)", "\n".join(markdown), re.M)
+    assert numbers and numbers == sorted(numbers), numbers
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=_name)
 def test_notebook_is_stripped(path):
     """What nbstripout would remove is absent: outputs, execution counts, run metadata."""
     nb = nbformat.read(path, as_version=4)
@@ -41,7 +67,7 @@ def test_notebook_is_stripped(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _notebooks(), ids=_name)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     """Execute every cell in a fresh python3 kernel; any exception fails the test."""
     nbclient = pytest.importorskip("nbclient")

@@ -27,7 +27,7 @@ from torchann.playground.datasets import load_csv, make_dataset
 from torchann.playground.server import create_app
 from torchann.playground.session import TrainingSession
 
-ASSETS = ("app.js", "i18n.js", "draw.js", "race.js", "style.css")
+ASSETS = ("app.js", "i18n.js", "draw.js", "network.js", "race.js", "style.css")
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +302,7 @@ def test_a_csv_model_exported_from_the_page_predicts_as_the_page(tmp_path, setti
 
 def _export_of(session):
     """What the page downloads when export is pressed in ``session``."""
-    from torchann.playground.session import export_model
+    from torchann.playground.export import export_model
 
     return export_model(session.cfg, session.model, session.epoch, session.code,
                         session.csv[0])

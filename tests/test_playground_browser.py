@@ -83,7 +83,7 @@ def _wait_current(page):
     """Wait until the page shows a frame of its latest settings."""
     page.wait_for_function("window.playground.state.frame && "
                            "window.playground.state.frame.version === "
-                           "window.playground.state.version")
+                           "window.playground.state.sent")
 
 
 def _heatmap(page):
@@ -179,7 +179,7 @@ def test_korean(page, server):
     page.goto(server + "?lang=ko")
     page.wait_for_function("document.getElementById('test-loss').textContent !== '-'")
     assert page.text_content("#play") == "재생"
-    assert "에폭" in page.text_content("body") and "테스트 오차" in page.text_content("body")
+    assert "이폭" in page.text_content("body") and "테스트 오차" in page.text_content("body")
     page.click("#lang")
     assert page.text_content("#play") == "Play" and "lang=en" in page.url
     assert page.text_content("#lang") == "한국어 (ko)"

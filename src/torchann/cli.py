@@ -16,18 +16,36 @@ import sys
 from torchann import __version__
 from torchann.commands import COMMANDS
 from torchann.errors import TorchannError, as_flags
+from torchann.i18n import LANGUAGES, language, localize, recognize, tr
 
 PROG = "torchann"
+#: The language of this run's messages, once known (``--lang``, else :func:`language`).
+_run = {"lang": None}
 
 
-def fail(message: str) -> int:
+def fail(message, lang: str | None = None) -> int:
     """Print a user's mistake as the one line the CLI promises and return status 2.
 
-    The library's backticked parameter names become flags (:func:`torchann.errors.as_flags`).
+    ``message`` is a string, a :class:`torchann.i18n.Message` or a :class:`TorchannError`;
+    a message with a catalogue key is said in ``lang`` (default: this run's language). The
+    library's backticked parameter names become flags (:func:`torchann.errors.as_flags`).
     """
-    text = as_flags(" ".join(str(message).split()))
-    print(f"{PROG}: error: {text}", file=sys.stderr)
+    lang = lang or _run["lang"] or language()
+    if isinstance(message, TorchannError):
+        message = message.args[0] if message.args else ""
+    text = as_flags(" ".join(localize(message, lang).split()))
+    print(tr("cli.error", lang, message=text), file=sys.stderr)
     return 2
+
+
+def _lang_option(argv) -> str | None:
+    """The value of ``--lang`` in ``argv`` when it is a known language, before parsing."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else (
+            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        if value in LANGUAGES:
+            return value
+    return None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,8 +53,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D401 - argparse's name
         sub = self.prog.split(" ", 1)[1] if " " in self.prog else ""
-        hint = f"see 'torchann {sub} --help'" if sub else "see 'torchann --help'"
-        self.exit(fail(f"{message}; {hint}"))
+        command = f"{PROG} {sub}" if sub else PROG
+        said = recognize(message, "argparse.") or message  # argparse's words, when known
+        self.exit(fail(tr("cli.usage", _run["lang"] or language(), message=said,
+                          command=command)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,8 +91,12 @@ def _written_count() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _run["lang"] = language(_lang_option(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
+    _run["lang"] = language(getattr(args, "lang", None) or _run["lang"])
+    args._argv = list(sys.argv[1:] if argv is None else argv)  # for commands that relaunch
     if args.command is None:
         parser.print_help()
         return 0
@@ -80,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._module.run(args) or 0)
     except TorchannError as err:
-        return fail(str(err))
+        return fail(err)
     except KeyboardInterrupt:
         from torchann.commands._progress import interrupted_message
 
         written = _written_count() - written_before
-        print(f"{PROG}: {interrupted_message(written)}", file=sys.stderr)
+        print(f"{PROG}: {localize(interrupted_message(written), _run['lang'])}",
+              file=sys.stderr)
         return 130
     except BrokenPipeError:
         # stdout closed early (e.g. piped into 'head'): not an error of ours

@@ -117,17 +117,21 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _section_html(section: Section) -> str:
-    esc = html.escape
+def _section_html(section: Section, lang: str = "en") -> str:
+    from torchann.i18n import localize, tr
+
+    def esc(text):  # a catalogue message is said in the page's language
+        return html.escape(localize(text, lang))
+
     parts = [f"<section>\n<h2>{esc(section.heading)}</h2>"]
     if section.warning:
-        parts.append(f'<div class="warning"><strong>Warning:</strong> '
+        parts.append(f'<div class="warning"><strong>{esc(tr("report.warning", lang))}</strong> '
                      f"{esc(section.warning)}</div>")
-    for paragraph in (p.strip() for p in section.text.split("\n\n")):
+    for paragraph in (p.strip() for p in localize(section.text, lang).split("\n\n")):
         if paragraph:
             parts.append(f'<p class="text">{esc(paragraph)}</p>')
     if section.numbers:
-        rows = "\n".join(f"<tr><th>{esc(str(name))}</th><td>{esc(format_value(value))}</td></tr>"
+        rows = "\n".join(f"<tr><th>{esc(name)}</th><td>{esc(format_value(value))}</td></tr>"
                          for name, value in section.numbers)
         parts.append(f'<table class="numbers">\n{rows}\n</table>')
     if section.images:
@@ -143,7 +147,8 @@ def _section_html(section: Section) -> str:
     return "\n".join(parts)
 
 
-def render_report(title: str, sections, subtitle: str = "") -> str:
+def render_report(title: str, sections, subtitle: str = "", lang: str = "en",
+                  note: str = "") -> str:
     """Build the HTML page.
 
     Parameters
@@ -154,6 +159,11 @@ def render_report(title: str, sections, subtitle: str = "") -> str:
         Shown in order.
     subtitle : str, optional
         One line under the title (e.g. the command that made the page).
+    lang : {"en", "ko"}
+        The page's language: its ``<html lang>`` and the words the page adds (the footer,
+        "Warning:"); the caller gives the title and sections in that language.
+    note : str, optional
+        A remark shown once under the subtitle (e.g. how to get Korean figures).
 
     Returns
     -------
@@ -161,19 +171,23 @@ def render_report(title: str, sections, subtitle: str = "") -> str:
         A complete HTML5 document with inline CSS and embedded images; all text is escaped.
     """
     from torchann import __version__
+    from torchann.i18n import tr
 
     esc = html.escape
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = f"<h1>{esc(title)}</h1>"
     if subtitle:
         head += f'\n<p class="subtitle">{esc(subtitle)}</p>'
-    body = "\n".join(_section_html(s) for s in sections)
+    if note:
+        head += f'\n<div class="warning">{esc(note)}</div>'
+    body = "\n".join(_section_html(s, lang) for s in sections)
+    footer = tr("report.footer", lang, version=__version__, stamp=stamp)
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"{head}\n{body}\n"
-        f"<footer>Made by torchann {esc(__version__)} on {stamp}.</footer>\n"
+        f"<footer>{esc(footer)}</footer>\n"
         "</body>\n</html>\n"
     )

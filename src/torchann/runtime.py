@@ -19,8 +19,7 @@ def resolve_device(name: str = "cpu") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda":
         if not torch.cuda.is_available():
-            raise TorchannError("`device=cuda`: no CUDA GPU is available here; use `device=cpu` "
-                                "or `device=auto`")
+            raise TorchannError(key="value.no_cuda")
         return torch.device("cuda")
     if name == "cpu":
         return torch.device("cpu")
@@ -31,6 +30,6 @@ def set_threads(threads: int | None) -> int:
     """Set torch's intra-op CPU thread count (``None`` keeps torch's default); return it."""
     if threads is not None:
         if threads < 1:
-            raise TorchannError(f"`threads={threads}`: must be 1 or more")
+            raise TorchannError(key="value.at_least_one", name="threads", value=threads)
         torch.set_num_threads(threads)
     return torch.get_num_threads()

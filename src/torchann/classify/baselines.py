@@ -107,13 +107,16 @@ def baseline_line(baseline, score):
     """``Baselines: constant 52.0%, linear 71.3% (the network: 99.1%)`` (R² for a
     regression)."""
     metric = baseline["metric"]
-    what = "" if metric == "accuracy" else "R² "
+    from torchann.i18n import message
+
     linear = baseline["linear"]
-    sample = (f" on {linear['rows']:,} of the {linear['of_rows']:,} training rows"
+    sample = (message("train.summary.baseline_sample", rows=linear["rows"],
+                      of_rows=linear["of_rows"])
               if linear["rows"] < linear.get("of_rows", 0) else "")
-    return (f"Baselines: {what}constant {_shown(metric, baseline['constant'][metric])}, "
-            f"linear {_shown(metric, linear[metric])}{sample} "
-            f"(the network: {_shown(metric, score)})")
+    return message("train.summary.baseline", what="" if metric == "accuracy" else "R² ",
+                   constant=_shown(metric, baseline["constant"][metric]),
+                   linear=_shown(metric, linear[metric]), sample=sample,
+                   network=_shown(metric, score))
 
 
 def baseline_warning(baseline, score, preset=None):
@@ -121,15 +124,15 @@ def baseline_warning(baseline, score, preset=None):
     names ``preset=auto`` unless that was the ``preset``."""
     if beats_linear(baseline, score):
         return None
+    from torchann.i18n import message
+
     metric = baseline["metric"]
-    name = "test accuracy" if metric == "accuracy" else "test R²"
     linear = baseline["linear"]
-    advice = ("more `epochs`, another `lr` or a smaller `hidden`" if preset == "auto"
-              else "`preset=auto`, more `epochs` or another `lr`")
-    return (f"warning: the network's {name} {_shown(metric, score)} does not beat the "
-            f"{linear['model']}'s {_shown(metric, linear[metric])} on the same split; the "
-            f"table may be (nearly) linear, or the network needs another configuration (try "
-            f"{advice})")
+    return message("train.baseline_warning",
+                   name=message("train.metric." + ("accuracy" if metric == "accuracy" else "r2")),
+                   score=_shown(metric, score), model=linear["model"],
+                   linear=_shown(metric, linear[metric]),
+                   advice=message("train.advice." + ("auto" if preset == "auto" else "other")))
 
 
 #: What ``metrics.json`` says under ``baseline`` for a streamed table.
@@ -138,8 +141,10 @@ STREAMED = {"skipped": "a streamed table's training rows are never all in memory
 
 def report_numbers(baseline):
     """``(name, text)`` pairs for the report page."""
+    from torchann.i18n import message
+
     metric = baseline["metric"]
     linear = baseline["linear"]
-    return [("baseline: constant", _shown(metric, baseline["constant"][metric])),
-            (f"baseline: linear ({linear['model']}, {linear['rows']:,} rows)",
+    return [(message("train.n_baseline_constant"), _shown(metric, baseline["constant"][metric])),
+            (message("train.n_baseline_linear", model=linear["model"], rows=linear["rows"]),
              _shown(metric, linear[metric]))]

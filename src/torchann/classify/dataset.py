@@ -66,7 +66,7 @@ def _fit_rows(table, rows, label, features, path) -> FeatureEncoder:
     except ValueProblem as err:
         raise ValueProblem(err.column, rows[err.row], err.text, err.problem).at(path) from None
     except TorchannError as err:
-        raise TorchannError(f"{path}: " + str(err)) from None
+        raise err.in_file(path) from None
 
 
 def decide(values, task, label, path):
@@ -76,7 +76,7 @@ def decide(values, task, label, path):
     try:
         return decide_task(values, task, label)
     except TorchannError as err:
-        raise TorchannError(f"{path}: " + str(err)) from None
+        raise err.in_file(path) from None
 
 
 def load_in_memory(path, label, features=None, test_size=0.2, seed=0, split="stratified",
@@ -157,6 +157,16 @@ class _Moments:
         self.m2 += float(((values - mean) ** 2).sum()) + delta * delta * self.n * n / total
         self.n = total
 
+    def merge(self, other):
+        """Add the moments of ``other`` (other values of the same quantity)."""
+        total = self.n + other.n
+        if other.n:
+            delta = other.mean - self.mean
+            self.m2 += other.m2 + delta * delta * self.n * other.n / total
+            self.mean += delta * other.n / total
+            self.n = total
+        return self
+
     @property
     def scale(self):
         scale = float(np.sqrt(self.m2 / self.n)) if self.n else 0.0
@@ -232,6 +242,13 @@ class StreamedTable:
         TorchannError
             As :func:`load_in_memory`, values named by line.
         """
+        return self.conclude(self.accumulate())
+
+    def accumulate(self) -> dict:
+        """The first pass over :meth:`_batches`: the statistics of :meth:`scan` before they
+        are turned into an encoder, a task and test arrays (:meth:`conclude`), as a dict
+        (``labels``, ``target``, ``encoder``, ``tests``, ``test_rows``, ``n_test``,
+        ``keep``) that another process's share can be added to."""
         import pyarrow as pa
 
         from torchann.classify.tables import (
@@ -278,12 +295,24 @@ class StreamedTable:
                 for i, r in enumerate(test_rows):
                     kept = row_hash(r, self.seed + 1) < keep
                     tests[i], test_rows[i] = tests[i].filter(pa.array(kept)), r[kept]
+        return {"labels": labels, "target": target, "encoder": encoder, "tests": tests,
+                "test_rows": test_rows, "n_test": self.n_test, "keep": keep}
+
+    def conclude(self, state):
+        """Turn :meth:`accumulate`'s ``state`` into the encoder, the task and the test
+        arrays. Returns ``self``."""
+        import pyarrow as pa
+
+        from torchann.classify.tables import label_values
+
+        labels, target, encoder = state["labels"], state["target"], state["encoder"]
+        tests, test_rows, self.n_test = state["tests"], state["test_rows"], state["n_test"]
         self.n_rows = labels.rows
         self.n_train = self.n_rows - self.n_test
         try:
             self.encoder = encoder.finish()
         except TorchannError as err:
-            raise TorchannError(f"{self.path}: " + str(err)) from None
+            raise err.in_file(self.path) from None
         self.task = decide(_label_sample(labels), self.asked, self.label, self.path)
         if self.task.kind == "regression":
             self.task.target_mean = target.mean

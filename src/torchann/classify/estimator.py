@@ -39,7 +39,7 @@ from torchann.errors import TorchannError
 
 #: The training parameters, ``None`` by default: the preset's value.
 TRAINING = ("hidden", "activation", "dropout", "weight_decay", "epochs", "lr", "optimizer",
-            "batch_size", "early_stopping", "lr_schedule", "label_smoothing")
+            "batch_size", "early_stopping", "lr_schedule", "label_smoothing", "bins")
 
 
 class InvalidInput(TorchannError, ValueError):
@@ -73,7 +73,7 @@ class _TorchannEstimator(BaseEstimator):
 
     def __init__(self, hidden=None, activation=None, dropout=None, weight_decay=None,
                  epochs=None, lr=None, optimizer=None, batch_size=None, early_stopping=None,
-                 lr_schedule=None, label_smoothing=None, preset=ESTIMATOR_PRESET,
+                 lr_schedule=None, label_smoothing=None, bins=None, preset=ESTIMATOR_PRESET,
                  random_state=None, device="cpu"):
         self.hidden = hidden
         self.activation = activation
@@ -84,6 +84,7 @@ class _TorchannEstimator(BaseEstimator):
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.early_stopping = early_stopping
+        self.bins = bins
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
         self.preset = preset
@@ -278,6 +279,8 @@ class TorchannClassifier(ClassifierMixin, _TorchannEstimator):
     lr_schedule : {"constant", "cosine", "warmup_cosine"}, optional
     label_smoothing : float, optional
         In [0, 1).
+    bins : int, optional
+        Quantile bins per input feature (0: none; ``auto`` chooses).
     preset : {"auto", "seed", "fast", "large"}
         Where the parameters left ``None`` come from (:func:`~torchann.classify.presets.
         resolve_config`); ``auto`` chooses from the training rows and the task

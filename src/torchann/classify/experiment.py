@@ -24,6 +24,7 @@ from torchann.classify.experiment_data import (  # noqa: F401 (importable here t
     blob_data,
     feature_list,
     is_streamed,
+    sharded_data,
     table_data,
 )
 from torchann.classify.presets import OPTIONS, describe_auto, resolve_config
@@ -175,6 +176,14 @@ class Experiment:
         self.device = resolve_device(req["device"])
         self.data = self.model = self.history = None
         self.threads = self.before_loss = self.seconds = None
+        self.group = None  # a Group of ranks (torchann.classify.distributed) to train in
+
+    def distribute(self, group):
+        """Train as one rank of ``group`` (a :class:`~torchann.classify.distributed.Group`
+        already started): this rank's share of the table, DDP, statistics and losses
+        over the ranks. Returns ``self``."""
+        self.group = group
+        return self
 
     def _given(self):
         return {k: self.request[k] for k in _TRAINING}
@@ -182,8 +191,14 @@ class Experiment:
     def load(self, say=_quiet):
         """Read the data, decide the task (and ``auto``'s configuration); ``say`` the
         decisions. Returns ``self``."""
+        from torchann.i18n import message
+
         req = self.request
-        if req["data"] is None:
+        if self.group is not None:
+            self.data = sharded_data(req["data"], req["label"], self.group, req["features"],
+                                     req["test_size"], req["seed"], req["task"], say)
+            say(self.data.task.describe())
+        elif req["data"] is None:
             self.data = blob_data(req["seed"], req["n_train"], req["n_test"], req["cluster_std"])
         else:
             self.data = table_data(req["data"], req["label"], req["features"],
@@ -191,9 +206,10 @@ class Experiment:
                                    say)
             say(self.data.task.describe())
             for line in self.data.info.get("decisions", []):
-                say(f"Data: {line}")
+                say(message("data.line", decision=line))
         if self.preset == "auto":
             rows, features = self.data.x_train.shape
+            rows = self.data.info.get("distributed", {}).get("train_rows", rows)
             shape = (rows, features, self.data.task.kind, self.data.streamed)
             self.config = resolve_config("auto", shape, **self._given())
             line = describe_auto(self.config)
@@ -215,23 +231,29 @@ class Experiment:
             from torchann.classify.dataset import STREAM_BATCH
 
             config["batch_size"] = STREAM_BATCH  # a full batch is not possible
-        threads = req["threads"]
+        threads, batch, group = req["threads"], config["batch_size"], self.group
         if threads is None:
             threads = lib.suggested_threads(*data.x_train.shape, sum(config["hidden"]),
                                             config["batch_size"])
+            threads = threads if group is None else group.threads(threads)
         self.threads = set_threads(threads)
+        if group is not None:  # the same global minibatch, shared by the ranks
+            batch = group.batch_per_rank(batch)
 
         def started(model):
-            self.before_loss = task_loss(model, data.task, data.x_test, data.y_test)
+            self.before_loss = task_loss(self._scorer(model), data.task, data.x_test,
+                                         data.y_test)
             say(f"Before training, test loss is {self.before_loss}")
             if on_start is not None:
                 on_start(model)
 
         start = time.perf_counter()
         self.model, self.history = lib.train_model(
-            data.x_train, data.y_train, data.task, **{k: config[k] for k in _TRAINING},
+            data.x_train, data.y_train, data.task,
+            **{k: config[k] for k in _TRAINING if k != "batch_size"}, batch_size=batch,
             seed=req["seed"], device=self.device, callback=callback, x_test=data.x_test,
-            y_test=data.y_test, test_every=req["log_every"] or 100, on_start=started)
+            y_test=data.y_test, test_every=req["log_every"] or 100, on_start=started,
+            parallel=group)
         self.seconds = time.perf_counter() - start
         return self
 
@@ -241,17 +263,18 @@ class Experiment:
         from torchann.classify import baselines
         from torchann.classify.evaluation import task_loss
         from torchann.classify.figures import experiment_figures
+        from torchann.i18n import message
 
         data, model, history, task = self.data, self.model, self.history, self.data.task
-        after_loss = task_loss(model, task, data.x_test, data.y_test)
+        scorer = self._scorer(model)  # the ranks share the work of evaluating
+        after_loss = task_loss(scorer, task, data.x_test, data.y_test)
         lines = [f"After training, test loss is {after_loss}"]
         if self.config["early_stopping"] is not None:
-            lines.append(f"Early stopping: best validation loss {min(history.val_loss):.6g} "
-                         f"at epoch {history.best_epoch}; "
-                         + (f"stopped after epoch {history.epochs - 1}"
-                            if history.stopped_early else "ran every epoch")
-                         + "; the best epoch's weights are kept")
-        test = task.evaluate(model, data.x_test, data.y_test)
+            lines.append(message("train.early_stopping", loss=min(history.val_loss),
+                                 best=history.best_epoch, how=message(
+                                     "train.stopped_after", epoch=history.epochs - 1)
+                                 if history.stopped_early else message("train.ran_every")))
+        test = task.evaluate(scorer, data.x_test, data.y_test)
         train = None if data.streamed else task.evaluate(model, data.x_train, data.y_train)
         lines += task.summary_lines(test)
         baseline, baseline_warning = self._baselines(test)
@@ -272,16 +295,24 @@ class Experiment:
                                            "standardize", "encoder") if k in info}
         model_info.update(task.to_json())
         model_info["config"] = config
-        numbers = [("task", task.kind), ("test loss before", self.before_loss),
-                   ("test loss after", after_loss), *task.report_numbers(test),
+        said = {k: message(f"train.n_{k}") for k in ("task", "loss_before", "loss_after",
+                                                        "warning", "epochs", "seconds")}
+        numbers = [(said["task"], task.kind), (said["loss_before"], self.before_loss),
+                   (said["loss_after"], after_loss), *task.report_numbers(test),
                    *(baselines.report_numbers(baseline) if baseline else []),
-                   *([("warning", baseline_warning)] if baseline_warning else []),
-                   ("epochs", history.epochs), ("seconds", self.seconds)]
+                   *([(said["warning"], baseline_warning)] if baseline_warning else []),
+                   (said["epochs"], history.epochs), (said["seconds"], self.seconds)]
         return ExperimentResult(
             model, task, history, config, metrics, model_info, test, train, figures,
-            title=f"{network_name(model, self.config)} on {info['data']}", numbers=numbers,
+            title=message("train.report_title", network=network_name(model, self.config),
+                          data=info["data"]), numbers=numbers,
             lines=lines, figures_note=note, finding=finding, warning=warning,
             baseline=baseline, baseline_warning=baseline_warning)
+
+    def _scorer(self, model):
+        """``model``, or with ranks, ``model`` whose evaluation the ranks share
+        (:meth:`~torchann.classify.distributed.Group.shared`)."""
+        return model if self.group is None else self.group.shared(model)
 
     def _baselines(self, test):
         """The baselines on this split and the warning when the network loses to the linear
@@ -318,7 +349,9 @@ class Experiment:
         metrics = {
             "task": task.kind, "task_reason": task.reason,
             "test_loss_before": self.before_loss, "test_loss_after": after_loss,
-            "n_train": data.x_train.shape[0], "n_test": len(data.y_test),
+            "n_train": data.info.get("distributed", {}).get("train_rows",
+                                                             data.x_train.shape[0]),
+            "n_test": len(data.y_test),
             "epochs": history.epochs, "seconds": self.seconds,
             "final_train_loss": history.train_loss[-1],
             "test_loss_log": [[e, loss] for e, loss in history.test_loss], "config": config,
@@ -330,6 +363,11 @@ class Experiment:
         if warning:
             metrics["warning"] = warning
         metrics["decisions"] = data.info.get("decisions", [])
+        if self.group is not None:
+            metrics.update(world_size=self.group.world_size,
+                           rows_per_rank=self.group.gather(data.x_train.rows_read),
+                           batch_per_rank=self.group.batch_per_rank(self.config["batch_size"]),
+                           backend=self.group.backend)
         if self.auto is not None:
             metrics["auto"] = self.auto
         return metrics

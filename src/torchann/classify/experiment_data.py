@@ -110,12 +110,39 @@ def table_data(path, label, features=None, test_size=0.2, seed=0, task="auto", s
         return ExperimentData(data.x_train, data.y_train, data.x_test, data.y_test, data.task,
                               info, raw=data.raw, prepare=prepare)
     data = StreamedTable(path, label, features, test_size, seed, task=task).scan()
-    kept = (f"; {data.n_test_kept:,} of the {data.n_test:,} test rows kept for evaluation"
+    from torchann.i18n import message
+
+    kept = (message("data.streaming_kept", kept=data.n_test_kept, n_test=data.n_test)
             if data.n_test_kept < data.n_test else "")
-    say(f"Streaming {path}: {data.n_rows:,} rows, {data.n_train:,} for training and "
-        f"{data.n_test:,} for testing (row hash, seed {seed}), read in windows of "
-        f"{data.window:,} shuffled rows each epoch{kept}")
+    say(message("data.streaming", path=path, rows=data.n_rows, n_train=data.n_train,
+                n_test=data.n_test, seed=seed, window=data.window, kept=kept))
     info = _table_info(path, label, data)
     info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
                         "test_evaluated": data.n_test_kept, "window": data.window}
+    return ExperimentData(data, None, data.x_test, data.y_test, data.task, info)
+
+
+def sharded_data(path, label, group, features=None, test_size=0.2, seed=0, task="auto",
+                 say=_quiet):
+    """This rank's share of a user's table as :class:`ExperimentData`
+    (:class:`~torchann.classify.sharded.ShardedTable`, its statistics merged over the ranks of
+    ``group``, a :class:`~torchann.classify.distributed.Group`), saying how it was shared."""
+    from torchann.classify.sharded import ShardedTable
+
+    if path is None:
+        raise TorchannError("training on several processes needs `data` FILE.csv or Parquet; "
+                            "the chapter's blobs are trained in one")
+    data = ShardedTable(path, label, feature_list(features), test_size, seed, rank=group.rank,
+                        world_size=group.world_size, group=group, task=task).scan()
+    left = data.n_train - data.rows_per_rank * group.world_size
+    say(f"Sharing {path} over {group.world_size} processes: {data.n_rows:,} rows, "
+        f"{data.n_train:,} for training and {data.n_test:,} for testing (row hash, seed "
+        f"{seed}); each process trains on {data.rows_per_rank:,} rows an epoch"
+        + (f" ({left:,} left out of each epoch to keep the processes in step)" if left else ""))
+    info = _table_info(path, label, data)
+    info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
+                        "test_evaluated": data.n_test_kept, "window": data.window}
+    info["distributed"] = {"world_size": group.world_size, "backend": group.backend,
+                           "train_rows": data.n_train, "rows_per_rank": data.rows_per_rank,
+                           "shard_rows": data.shard_rows}
     return ExperimentData(data, None, data.x_test, data.y_test, data.task, info)

@@ -102,16 +102,15 @@ def experiment_figures(model, history, data):
         Why ``data.png`` and ``boundary.png`` were not drawn, if they were not.
     """
     from torchann.classify.evaluation import predict_proba
+    from torchann.i18n import message
 
     figures = {"loss.png": loss_figure(history)}
     if data.streamed:
-        return figures, "data.png and boundary.png are not drawn for streamed data"
+        return figures, message("figures.note.streamed")
     if data.task.kind != "binary":
-        return figures, ("data.png and boundary.png are drawn for binary tasks; this one "
-                         f"is {data.task.kind}")
+        return figures, message("figures.note.binary_only", kind=data.task.kind)
     if data.x_train.shape[1] != 2:
-        return figures, ("data.png and boundary.png need 2 features; this data has "
-                         f"{data.x_train.shape[1]}")
+        return figures, message("figures.note.two_features", n=data.x_train.shape[1])
     raw_train, raw_test = data.raw or (data.x_train, data.x_test)
     prepare, names = data.prepare, data.info["features"]
 

@@ -319,7 +319,7 @@ def load_model(path) -> LoadedModel:
     """
     path = Path(path)
     if not path.is_file():
-        raise TorchannError(f"{path}: no such model file; train one with 'torchann train'")
+        raise TorchannError(key="file.no_model", path=path)
     try:
         with warnings.catch_warnings():  # e.g. an odd pickle protocol: the checks below decide
             warnings.simplefilter("ignore")

@@ -64,15 +64,22 @@ def regression_metrics(y_true, y_pred):
 
 
 def summary_lines(metrics, prefix="Test"):
-    """Readable lines for :func:`classification_metrics` or :func:`regression_metrics`."""
+    """Readable lines for :func:`classification_metrics` or :func:`regression_metrics`
+    (``prefix`` "Test": catalogue messages, said in the user's language by the CLI)."""
+    from torchann.i18n import message
+
+    test = prefix == "Test"
     if "rmse" in metrics:
-        return [f"{prefix} RMSE {metrics['rmse']:.4g}, MAE {metrics['mae']:.4g}, "
+        values = {k: metrics[k] for k in ("rmse", "mae", "r2")}
+        return [message("train.regression", **values) if test else
+                f"{prefix} RMSE {metrics['rmse']:.4g}, MAE {metrics['mae']:.4g}, "
                 f"R² {metrics['r2']:.4f}"]
     classes = metrics["classes"]
     matrix = metrics["confusion_matrix"]
     n = sum(map(sum, matrix))
     right = sum(matrix[i][i] for i in range(len(classes)))
-    lines = [f"{prefix} accuracy: {metrics['accuracy']:.1%} ({right}/{n})"]
+    lines = [message("train.accuracy", accuracy=metrics["accuracy"], right=right, n=n) if test
+             else f"{prefix} accuracy: {metrics['accuracy']:.1%} ({right}/{n})"]
     width = max(8, *(len(c) for c in classes)) + 2
     lines.append(f"{'class':<{width}}precision  recall  support")
     for name, m in metrics["per_class"].items():
@@ -80,7 +87,7 @@ def summary_lines(metrics, prefix="Test"):
                      f"{m['support']:>7d}")
     cell = max(5, *(len(str(v)) + 1 for row in matrix for v in row),
                *(len(c) + 1 for c in classes))
-    lines.append("Confusion matrix (rows: true, columns: predicted):")
+    lines.append(message("train.confusion_matrix"))
     lines.append(" " * width + "".join(f"{c:>{cell}}" for c in classes))
     for name, row in zip(classes, matrix):
         lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
@@ -131,23 +138,27 @@ class TaskMetrics:
         """The lines that say how :meth:`evaluate`'s test metrics came out."""
         if self.kind != "binary":
             return summary_lines(test)
+        from torchann.i18n import message
+
         c = test["confusion"]
         n = sum(c.values())
-        return [f"Test accuracy: {test['accuracy']:.1%} ({round(test['accuracy'] * n)}/{n}); "
-                f"confusion (label 1 positive): tn {c['tn']}, fp {c['fp']}, fn {c['fn']}, "
-                f"tp {c['tp']}"]
+        return [message("train.accuracy_binary", accuracy=test["accuracy"],
+                        right=round(test["accuracy"] * n), n=n, **c)]
 
     def report_numbers(self, test):
         """``(name, text)`` pairs for a report page, from :meth:`evaluate`'s test metrics."""
+        from torchann.i18n import message
+
         if self.kind == "regression":
-            return [("test R²", f"{test['r2']:.4f}"), ("test RMSE", f"{test['rmse']:.4g}"),
-                    ("test MAE", f"{test['mae']:.4g}")]
+            return [(message("train.n_r2"), f"{test['r2']:.4f}"),
+                    (message("train.n_rmse"), f"{test['rmse']:.4g}"),
+                    (message("train.n_mae"), f"{test['mae']:.4g}")]
         if self.kind == "binary":
-            return [("test accuracy", f"{test['accuracy']:.1%}"),
-                    ("confusion (label 1 positive)",
+            return [(message("train.n_accuracy"), f"{test['accuracy']:.1%}"),
+                    (message("train.n_confusion"),
                      ", ".join(f"{k} {v}" for k, v in test["confusion"].items()))]
-        return [("test accuracy", f"{test['accuracy']:.1%}"),
-                ("confusion matrix (rows true)", "; ".join(
+        return [(message("train.n_accuracy"), f"{test['accuracy']:.1%}"),
+                (message("train.n_matrix"), "; ".join(
                     " ".join(map(str, row)) for row in test["confusion_matrix"]))]
 
     def poor_result(self, test, y_train):
@@ -156,12 +167,13 @@ class TaskMetrics:
         A regression whose R² is below 0 (worse than predicting the mean); a classifier no
         more accurate than always answering the most common class of ``y_train``.
         """
+        from torchann.i18n import message
+
         if self.kind == "regression":
             if test["r2"] < 0:
-                return f"the test R² is {test['r2']:.3f}, worse than predicting the mean"
+                return message("train.poor.r2", r2=test["r2"])
             return None
         majority = np.unique(np.asarray(y_train), return_counts=True)[1].max() / len(y_train)
         if test["accuracy"] <= majority:
-            return (f"the test accuracy {test['accuracy']:.1%} is no better than always "
-                    f"answering the most common class ({majority:.1%})")
+            return message("train.poor.accuracy", accuracy=test["accuracy"], majority=majority)
         return None

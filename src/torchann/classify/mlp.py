@@ -7,7 +7,10 @@ what the playground draws as neuron maps). The chapter's
 names; :class:`MLP` stacks any number of hidden layers (``Linear`` -> activation -> optional
 dropout) and one output layer. Its ``state_dict`` keys say what they are:
 ``hidden.0.linear.weight``, ``hidden.0.linear.bias``, ``hidden.1.linear.weight``, ...,
-``output.weight``, ``output.bias``.
+``output.weight``, ``output.bias``. With ``bins``, each input is also cut at quantiles of
+the training data (``edges``, set by :meth:`MLP.fit_bins`) and each bin adds a learned vector
+to the first hidden layer (``bin_embedding``), which lets the network follow steps and
+thresholds of a numeric column as trees do (a piecewise-constant numeric embedding).
 
 :func:`build_model` returns the chapter's own :class:`~torchann.classify.chapter.NeuralNet`
 when the network asked for is the chapter's shape (one hidden layer, ReLU, no dropout, a
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 from torchann.errors import TorchannError
@@ -30,6 +34,10 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": 
 #: Widest hidden layer and deepest network accepted (beyond these a typo is likelier).
 MAX_WIDTH = 65536
 MAX_DEPTH = 64
+#: Most quantile bins per input (:class:`MLP`'s ``bins``).
+MAX_BINS = 256
+#: Rows of the training data from which :meth:`MLP.fit_bins` takes the quantiles.
+BIN_SAMPLE = 100_000
 
 
 class Network(nn.Module):
@@ -88,18 +96,22 @@ class MLP(Network):
     output_activation : {None, "sigmoid"}
         ``"sigmoid"`` turns the single output into a probability, as the chapter's network
         does (binary tasks); ``None`` leaves raw scores (softmax lives in the loss).
+    bins : int
+        0, or the number of quantile bins per input (2 to :data:`MAX_BINS`, with at least one
+        hidden layer); call :meth:`fit_bins` on the training inputs before training.
 
     Notes
     -----
     ``state_dict`` keys: ``hidden.<i>.linear.weight`` ``[width_i, width_{i-1}]``,
     ``hidden.<i>.linear.bias`` ``[width_i]``, ``output.weight`` ``[n_out, width_last]``,
-    ``output.bias`` ``[n_out]``.
+    ``output.bias`` ``[n_out]``; with bins also ``edges`` ``[n_in, bins - 1]`` and
+    ``bin_embedding.weight`` ``[n_in * bins, width_0]``.
     """
 
     def __init__(self, n_in, hidden=(64, 32), n_out=1, activation="relu", dropout=0.0,
-                 output_activation=None):
+                 output_activation=None, bins=0):
         super().__init__()
-        check_network(hidden, activation, dropout)
+        check_network(hidden, activation, dropout, bins)
         if output_activation not in (None, "sigmoid"):
             raise TorchannError(f"unknown output activation {output_activation!r}")
         self.n_out = int(n_out)
@@ -111,34 +123,66 @@ class MLP(Network):
                                     for a, b in zip(sizes[:-1], sizes[1:]))
         self.output = nn.Linear(sizes[-1], self.n_out)
         self.sigmoid = nn.Sigmoid() if output_activation == "sigmoid" else nn.Identity()
+        self.bins = int(bins)
+        if self.bins:
+            self.register_buffer("edges", torch.zeros(sizes[0], self.bins - 1))
+            self.register_buffer("offsets", torch.arange(sizes[0]) * self.bins,
+                                 persistent=False)
+            self.bin_embedding = nn.EmbeddingBag(sizes[0] * self.bins, self.widths[0],
+                                                 mode="sum")
+            nn.init.zeros_(self.bin_embedding.weight)  # starts as the plain network
+
+    @torch.no_grad()
+    def fit_bins(self, x):
+        """Set the bin edges to quantiles of each input column of ``x`` (the training inputs,
+        at most :data:`BIN_SAMPLE` evenly spaced rows of them)."""
+        if not self.bins:
+            return
+        x = torch.as_tensor(x, dtype=torch.float32)
+        x = x[::max(1, -(-x.shape[0] // BIN_SAMPLE))]
+        q = torch.linspace(0, 1, self.bins + 1, dtype=torch.float32)[1:-1]
+        self.edges.copy_(torch.quantile(x, q.to(x.device), dim=0).T.to(self.edges.device))
+
+    def _hidden_outputs(self, x):
+        """Each hidden layer's output; the first adds the bins' vectors before its activation."""
+        if self.bins:
+            first = self.hidden[0]
+            index = torch.searchsorted(self.edges, x.T.contiguous()).T + self.offsets
+            z = first.linear(x) + self.bin_embedding(index)
+            x = first.dropout(first.activation(z))
+            yield x
+        for layer in self.hidden[1 if self.bins else 0:]:
+            x = layer(x)
+            yield x
 
     def forward(self, x):
-        for layer in self.hidden:
-            x = layer(x)
-        return self.sigmoid(self.output(x))
+        h = x
+        for h in self._hidden_outputs(x):  # noqa: B007 - the last hidden output goes on
+            pass
+        return self.sigmoid(self.output(h))
 
     def layer_outputs(self, x):
         """Each hidden layer's activations, then the output layer's raw scores."""
-        outs = []
-        for layer in self.hidden:
-            x = layer(x)
-            outs.append(x)
-        return [*outs, self.output(x)]
+        outs = list(self._hidden_outputs(x))
+        return [*outs, self.output(outs[-1] if outs else x)]
 
     def architecture(self):
         """A JSON-ready description for ``model.json`` (:func:`from_architecture`)."""
-        return {"kind": "MLP", "n_in": self.n_in, "hidden": list(self.widths),
+        spec = {"kind": "MLP", "n_in": self.n_in, "hidden": list(self.widths),
                 "n_out": self.n_out, "activation": self.activation_name,
                 "dropout": self.dropout_p, "output_activation": self.output_activation}
+        if self.bins:
+            spec["bins"] = self.bins
+        return spec
 
 
-def check_network(hidden, activation="relu", dropout=0.0):
-    """Refuse hidden sizes, an activation or a dropout that cannot build a network.
+def check_network(hidden, activation="relu", dropout=0.0, bins=0):
+    """Refuse hidden sizes, an activation, a dropout or bins that cannot build a network.
 
     Raises
     ------
     TorchannError
-        The message names the parameter (``hidden``, ``activation``, ``dropout``).
+        The message names the parameter (``hidden``, ``activation``, ``dropout``, ``bins``).
     """
     hidden = tuple(hidden)
     if len(hidden) > MAX_DEPTH:
@@ -151,6 +195,12 @@ def check_network(hidden, activation="relu", dropout=0.0):
         raise TorchannError(f"`activation={activation}`: use one of {', '.join(ACTIVATIONS)}")
     if not (isinstance(dropout, (int, float)) and math.isfinite(dropout) and 0 <= dropout < 1):
         raise TorchannError(f"`dropout={dropout}`: must be at least 0 and below 1, e.g. 0.1")
+    if isinstance(bins, bool) or not float(bins).is_integer() or not (
+            bins == 0 or 2 <= bins <= MAX_BINS):
+        raise TorchannError(f"`bins={bins}`: must be 0 (none) or a whole number from 2 to "
+                            f"{MAX_BINS}, e.g. `bins=32`")
+    if bins and not hidden:
+        raise TorchannError(f"`bins={bins}` needs at least one hidden layer")
 
 
 def parse_hidden(text):
@@ -173,12 +223,13 @@ def parse_hidden(text):
     return widths
 
 
-def is_chapter_shape(hidden, activation, dropout, task):
+def is_chapter_shape(hidden, activation, dropout, task, bins=0):
     """Whether the network asked for is the chapter's NeuralNet: one ReLU layer, binary."""
-    return len(tuple(hidden)) == 1 and activation == "relu" and not dropout and task == "binary"
+    return (len(tuple(hidden)) == 1 and activation == "relu" and not dropout and not bins
+            and task == "binary")
 
 
-def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="binary"):
+def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="binary", bins=0):
     """The chapter's :class:`NeuralNet` when the shape is the chapter's, else an :class:`MLP`.
 
     Parameters
@@ -191,6 +242,8 @@ def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="bin
     dropout : float
     task : {"binary", "multiclass", "regression"}
         A binary network ends in a sigmoid (the chapter's BCELoss); the others give raw scores.
+    bins : int
+        Quantile bins per input (:class:`MLP`); 0 for none.
 
     Returns
     -------
@@ -199,11 +252,11 @@ def build_model(n_in, hidden, n_out=1, activation="relu", dropout=0.0, task="bin
     from torchann.classify.chapter import NeuralNet
 
     hidden = tuple(hidden)
-    check_network(hidden, activation, dropout)
-    if is_chapter_shape(hidden, activation, dropout, task):
+    check_network(hidden, activation, dropout, bins)
+    if is_chapter_shape(hidden, activation, dropout, task, bins):
         return NeuralNet(n_in, hidden[0])
     return MLP(n_in, hidden, n_out, activation, dropout,
-               output_activation="sigmoid" if task == "binary" else None)
+               output_activation="sigmoid" if task == "binary" else None, bins=bins)
 
 
 def in_features(model):
@@ -233,6 +286,7 @@ def from_architecture(spec):
         activation = spec.get("activation", "relu")
         dropout = float(spec.get("dropout", 0.0))
         output_activation = spec.get("output_activation")
+        bins = int(spec.get("bins", 0))
     except (KeyError, TypeError, ValueError):
         raise TorchannError("the model description's architecture is incomplete or "
                             "unreadable; retrain the model") from None
@@ -244,4 +298,4 @@ def from_architecture(spec):
     if kind != "MLP":
         raise TorchannError(f"the model description names an unknown network {kind!r}; "
                             "retrain the model")
-    return MLP(n_in, hidden, n_out, activation, dropout, output_activation)
+    return MLP(n_in, hidden, n_out, activation, dropout, output_activation, bins)

@@ -18,15 +18,14 @@ from torchann.errors import TorchannError
 def check_threshold(threshold):
     """Refuse a binary decision threshold outside (0, 1)."""
     if not 0 < threshold < 1:
-        raise TorchannError(f"`threshold={threshold}`: must be between 0 and 1")
+        raise TorchannError(key="value.between_0_1", name="threshold", value=threshold)
 
 
 def check_values(values):
     """Refuse a feature value that is not a finite number."""
     bad = [v for v in values if not math.isfinite(v)]
     if bad:
-        raise TorchannError(f"the feature value {bad[0]} is not a finite number; give finite "
-                            "values")
+        raise TorchannError(key="predict.not_finite", value=bad[0])
 
 
 def predict_point(loaded, values):
@@ -48,11 +47,10 @@ def predict_point(loaded, values):
     encoder = loaded.encoder
     n = len(encoder.columns) if encoder is not None else loaded.n_features
     if encoder is not None and not encoder.numeric_only:
-        raise TorchannError("this model was trained on a table with text categories or "
-                             "gaps; give it a table with `csv` FILE")
+        raise TorchannError(key="predict.needs_table")
     if len(values) != n:
         names = f" ({', '.join(loaded.features)})" if loaded.features else ""
-        raise TorchannError(f"the model takes {n} feature values{names}, got {len(values)}")
+        raise TorchannError(key="predict.feature_count", n=n, names=names, got=len(values))
     return loaded.task.format_prediction(loaded.predict(np.array([values]))[0])
 
 
@@ -121,7 +119,7 @@ def predict_rows(loaded, table, features=None, threshold=0.5):
         except ValueProblem as err:
             raise err.at(table.path) from None
         except TorchannError as err:
-            raise TorchannError(f"{table.path}: " + str(err)) from None
+            raise err.in_file(table.path) from None
     else:
         out = loaded.predict(feature_matrix(table, _feature_names(loaded, table, features)))
     columns = loaded.task.prediction_columns(out, threshold, loaded.label_of)

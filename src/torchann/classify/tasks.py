@@ -111,11 +111,16 @@ class Task(TaskMetrics):
 
     def describe(self):
         """One line saying what was decided, e.g. ``task: multiclass (3 classes: ...)``."""
+        from torchann.i18n import message
+
         if self.kind == "regression":
-            what = "regression"
+            what = message("task.regression")
         else:
-            what = f"{self.kind}, {len(self.classes)} classes ({_shown(self.classes, 6)})"
-        return f"Task: {what}; {self.reason}" if self.reason else f"Task: {what}"
+            what = message("task.classes", kind=self.kind, k=len(self.classes),
+                           classes=_shown(self.classes, 6))
+        if self.reason:
+            return message("task.line", what=what, reason=self.reason)
+        return message("task.line_bare", what=what)
 
     def fit_target(self, y):
         """Learn the regression target's mean and scale from the training split ``y``."""
@@ -196,7 +201,9 @@ class Task(TaskMetrics):
             return f"{output:.6f}"
         if self.kind == "multiclass":
             best = int(np.argmax(output))
-            return f"{self.classes[best]} (probability {output[best]:.6f})"
+            from torchann.i18n import message
+
+            return message("predict.probability", label=self.classes[best], p=output[best])
         return f"{output:.8g}"
 
     def prediction_columns(self, output, threshold=0.5, label_of=None):
@@ -303,26 +310,26 @@ def decide_task(y, task="auto", label="label"):
     numbers = [_as_number(v) for v in distinct]
     numeric = all(x is not None and math.isfinite(x) for x in numbers)
     whole = numeric and all(float(x).is_integer() for x in numbers)
+    from torchann.i18n import message
+
     if task == "auto":
         if not numeric:
-            task, reason = ("binary" if k == 2 else "multiclass"), "the label holds text"
+            task, why = ("binary" if k == 2 else "multiclass"), message("task.why.text")
         elif k == 2:
-            task, reason = "binary", "the label takes two values"
+            task, why = "binary", message("task.why.two")
         elif whole and k <= MAX_AUTO_CLASSES and n >= MIN_ROWS_PER_CLASS * k:
             task = "multiclass"
-            reason = (f"the label holds {k} distinct whole numbers (at most "
-                      f"{MAX_AUTO_CLASSES}, {MIN_ROWS_PER_CLASS}+ rows each on average)")
+            why = message("task.why.whole", k=k, most=MAX_AUTO_CLASSES,
+                          rows=MIN_ROWS_PER_CLASS)
         else:
             task = "regression"
-            reason = (f"the label holds {k} distinct numbers"
-                      + ("" if whole else ", not all whole"))
-        reason += " (--task overrides)"
+            why = message("task.why.numbers" if whole else "task.why.numbers_not_whole", k=k)
+        reason = message("task.why.auto", why=why)
     else:
-        reason = "asked for with --task"
+        reason = message("task.why.asked")
     if task == "binary" and k != 2:
-        raise TorchannError(f"the label {label!r} has {k} distinct values "
-                             f"({_shown(distinct)}); a binary classifier needs exactly two "
-                             "(try `task` multiclass or `task` auto)")
+        raise TorchannError(key="table.not_binary", label=repr(label), k=k,
+                            values=_shown(distinct))
     if task == "regression":
         if not numeric:
             text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))

@@ -100,7 +100,7 @@ class FitResult:
 def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         callback=None, x_test=None, y_test=None, test_every=100, generator=None,
         task=None, weight_decay=0.0, lr_schedule=None, x_val=None, y_val=None,
-        patience=None, label_smoothing=0.0):
+        patience=None, label_smoothing=0.0, parallel=None):
     """Train ``model`` on ``(x, y)`` with BCELoss, the chapter's loop by default.
 
     Parameters
@@ -145,6 +145,9 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     label_smoothing : float
         Classification targets smoothed for training
         (:func:`~torchann.classify.trainer.training_loss`); reported losses are unsmoothed.
+    parallel : Group, optional
+        Train as one rank of a group (:class:`~torchann.classify.distributed.Group`), as
+        :class:`~torchann.classify.trainer.Trainer` does.
 
     Returns
     -------
@@ -170,13 +173,14 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     trainer = Trainer(model, x, y, lr=lr, optimizer=optimizer, task=task,
                       batch_size=None if full_batch else batch_size, generator=generator,
                       weight_decay=weight_decay, lr_schedule=lr_schedule, epochs=epochs,
-                      callback=callback, label_smoothing=label_smoothing)
+                      callback=callback, label_smoothing=label_smoothing, parallel=parallel)
     loss_fn = trainer.loss_fn
     baseline = task.baseline_loss if task is not None else math.log(2)
     if x_test is not None:
         x_test, y_test = as_tensors(x_test, y_test, device, y_dtype)
     if x_val is not None:
         x_val, y_val = as_tensors(x_val, y_val, device, y_dtype)
+    scorer = model if parallel is None else parallel.shared(model)  # ranks share test losses
     result = FitResult()
     best, best_state, waited = math.inf, None, 0
     start = time.perf_counter()
@@ -187,9 +191,9 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
         result.train_loss.append(loss)
         result.epochs = epoch + 1
         if x_test is not None and (epoch % test_every == 0 or epoch == epochs - 1):
-            result.test_loss.append((epoch, loss_on(model, loss_fn, x_test, y_test)))
+            result.test_loss.append((epoch, loss_on(scorer, loss_fn, x_test, y_test)))
         if x_val is not None:
-            val = loss_on(model, loss_fn, x_val, y_val)
+            val = loss_on(scorer, loss_fn, x_val, y_val)
             result.val_loss.append(val)
             if val < best - 1e-6 * abs(best if math.isfinite(best) else 0):
                 best, waited, result.best_epoch = val, 0, epoch
@@ -207,11 +211,12 @@ def fit(model, x, y, *, epochs=2000, lr=0.03, optimizer="sgd", batch_size=None,
     first, last = result.train_loss[0], result.train_loss[-1]
     if last > SATURATION * max(first, baseline):
         worst = int(np.argmax(result.train_loss))
-        what = ("the sigmoid saturated" if task is None or task.kind == "binary"
-                else "the outputs ran away")
-        raise TorchannError(f"training diverged: the loss rose from {first:.4g} to {last:.4g} "
-                            f"(highest at epoch {worst}; {what}); lower `lr` "
-                            f"(now {lr:g})")
+        from torchann.i18n import message
+
+        what = message("train.rose." + ("saturated" if task is None or task.kind == "binary"
+                                        else "ran_away"))
+        raise TorchannError(key="train.rose", first=first, last=last, worst=worst, what=what,
+                            lr=lr)
     return result
 
 
@@ -225,7 +230,8 @@ VALIDATION_FRACTION = 0.1
 def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epochs=2000,
                 lr=0.03, optimizer="sgd", batch_size=None, weight_decay=0.0,
                 lr_schedule=None, early_stopping=None, seed=0, device="cpu", callback=None,
-                x_test=None, y_test=None, test_every=100, on_start=None, label_smoothing=0.0):
+                x_test=None, y_test=None, test_every=100, on_start=None, label_smoothing=0.0,
+                bins=0, parallel=None):
     """Build the network for ``task`` and train it: the code behind ``train`` and the estimator.
 
     Parameters
@@ -235,9 +241,10 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
     y : ndarray, shape (N,)
         Targets encoded by :meth:`Task.encode`.
     task : Task
-    hidden, activation, dropout
+    hidden, activation, dropout, bins
         The network (:func:`~torchann.classify.mlp.build_model`: the chapter's NeuralNet
-        when it is the chapter's shape).
+        when it is the chapter's shape); with ``bins``, its bin edges are the training
+        rows' quantiles.
     epochs, lr, optimizer, batch_size, weight_decay, lr_schedule, label_smoothing
         As for :func:`fit`.
     early_stopping : int or None
@@ -252,6 +259,9 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
         As for :func:`fit`.
     on_start : callable(model) or None
         Called with the untrained network (e.g. to report its test loss).
+
+    parallel : Group, optional
+        Train as one rank of a group of processes (:func:`fit`).
 
     Returns
     -------
@@ -276,7 +286,13 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's generator untouched
         torch.manual_seed(seed)
         model = build_model(x.shape[1], hidden, task.n_out, activation, dropout,
-                            task.kind).to(device)
+                            task.kind, bins)
+        if bins:
+            if hasattr(x, "minibatches"):
+                raise TorchannError("`bins` needs the table in memory; use `bins=0` with "
+                                    "`stream`")
+            model.fit_bins(x)
+        model = model.to(device)
         if on_start is not None:
             on_start(model)
         result = fit(model, x, y, epochs=epochs, lr=lr, optimizer=optimizer,
@@ -284,6 +300,6 @@ def train_model(x, y, task, *, hidden=(5,), activation="relu", dropout=0.0, epoc
                      test_every=test_every, generator=torch.Generator().manual_seed(seed),
                      task=task, weight_decay=weight_decay, lr_schedule=lr_schedule,
                      x_val=x_val, y_val=y_val, patience=early_stopping,
-                     label_smoothing=label_smoothing)
+                     label_smoothing=label_smoothing, parallel=parallel)
     model.eval()
     return model, result

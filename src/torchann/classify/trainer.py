@@ -83,7 +83,7 @@ def check_settings(**values):
                 raise TorchannError(f"`label_smoothing={value}`: must be at least 0 and below "
                                     "1, e.g. 0.1")
         elif value is not None and not (math.isfinite(value) and value > 0):
-            raise TorchannError(f"`{name}={value}`: must be a positive number")
+            raise TorchannError(key="value.positive", name=name, value=value)
 
 
 def warmup_cosine(total_steps, warmup=WARMUP):
@@ -117,8 +117,7 @@ def training_loss(task, label_smoothing=0.0):
 
 def diverged(epoch, loss, lr):
     """The error of a run whose loss stopped being finite at ``epoch``."""
-    return TorchannError(f"training diverged at epoch {epoch}: the loss is {loss}; "
-                         f"lower `lr` (now {lr:g})")
+    return TorchannError(key="train.diverged", epoch=epoch, loss=loss, lr=lr)
 
 
 def minibatches(x, y, batch_size, generator, device):
@@ -167,6 +166,11 @@ class Trainer:
         reported, ``loss_fn``, is the task's own.
     callback : callable(epoch, loss) or None
         Called after each epoch's finite loss is known (full batch: before the step).
+    parallel : Group, optional
+        Train as one rank of a group of processes
+        (:class:`~torchann.classify.distributed.Group`): the forward passes go through
+        ``parallel.wrap(model)`` (DistributedDataParallel, which averages the gradients over
+        the ranks) and an epoch's loss is the mean over every rank's rows. Minibatches only.
 
     Attributes
     ----------
@@ -179,7 +183,7 @@ class Trainer:
     def __init__(self, model, x, y, *, lr=0.03, optimizer="sgd", batch_size=None, task=None,
                  weight_decay=0.0, penalty_kind=None, penalty_rate=0.0, generator=None,
                  lr_schedule=None, epochs=None, callback=None, plain=False,
-                 label_smoothing=0.0):
+                 label_smoothing=0.0, parallel=None):
         from torchann.classify.mlp import in_features
 
         check_settings(lr=lr, batch_size=batch_size, weight_decay=weight_decay,
@@ -200,7 +204,11 @@ class Trainer:
                                 f"(N, {n_in})")
         if optimizer == "lbfgs" and batch_size is not None:
             raise TorchannError("`optimizer=lbfgs` works on the full batch; drop `batch_size`")
-        self.x, self.y = x, y
+        if parallel is not None and (batch_size is None or optimizer == "lbfgs"):
+            raise TorchannError("training on several processes works in minibatches; give "
+                                "`batch_size` and an optimizer other than lbfgs")
+        self.x, self.y, self.parallel = x, y, parallel
+        self.forward = model if parallel is None else parallel.wrap(model)
         self.opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, plain)
         self.schedule = self.step_schedule = None
         if lr_schedule == "cosine":
@@ -249,11 +257,13 @@ class Trainer:
         for xb, yb in minibatches(self.x, self.y, self.batch_size, self.generator,
                                   self.device):
             self.opt.zero_grad(set_to_none=True)
-            out = self.train_loss_fn(self.model(xb).squeeze(1), yb)
+            out = self.train_loss_fn(self.forward(xb).squeeze(1), yb)
             self._backward(out)
             self._step()
             total += out.detach() * yb.shape[0]
             count += yb.shape[0]
+        if self.parallel is not None:
+            total, count = self.parallel.sum_loss(total, count)
         return total.item() / count
 
     def epoch(self):

@@ -93,7 +93,7 @@ def deblur(req, threads, device) -> Outcome:
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
     line, title = headline(result, req.prior)
     if picture.is_colour:
-        line += f", {broken.shape[2]} channels {result.extra['channels']}"
+        line += [f", {broken.shape[2]} channels {result.extra['channels']}"]
     outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
     if _is_jpeg(req) and "noise_sigma" in result.extra and req.noise_level is None:
         outcome.summary["noise_estimate"] = "2 x 2 block means (JPEG)"
@@ -139,7 +139,7 @@ def plain(req, threads, device, solve) -> Outcome:
     result = deblur.join_channels(results, cube)
     line, title = headline(result, None)
     if picture.is_colour:
-        line += f", {cube.shape[2]} channels separate"
+        line += [f", {cube.shape[2]} channels separate"]
     outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
     if req.method is None:
         outcome.summary["requested_method"] = "auto"

@@ -13,18 +13,22 @@ import sys
 _last = {"what": None, "step": None}
 
 
-def interrupted_message(written: int = 0) -> str:
-    """Say where a run stopped after Ctrl-C (used by the CLI).
+def interrupted_message(written: int = 0):
+    """Say where a run stopped after Ctrl-C (used by the CLI), as a catalogue message.
 
     ``written`` is how many output files the run had already put in place (whole ones: every
     write is atomic), which happens only when Ctrl-C comes after the computation.
     """
+    from torchann.i18n import has, message
+
     if written:
-        return (f"interrupted while writing the outputs; {written} whole file(s) were written, "
-                "no partial ones")
+        return message("cli.interrupted.writing", written=written)
     if _last["what"] is None:
-        return "interrupted; no files were written"
-    return f"interrupted at {_last['what']} {_last['step']}; no files were written"
+        return message("cli.interrupted.start")
+    what = _last["what"]
+    if has(f"cli.what.{what}"):
+        what = message(f"cli.what.{what}")
+    return message("cli.interrupted.at", what=what, step=_last["step"])
 
 
 class Progress:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from torchann.errors import as_flags
+from torchann.i18n import message
 
 OUTPUTS = ("restored.npy", "restored.png", "comparison.png", "loss.png", "summary.json",
            "report.html")
@@ -32,17 +33,22 @@ def grey_png(image, lo, hi) -> bytes:
 def headline(result, prior=None):
     """The printed line and the figure's title of a result, before PSNR is known.
 
-    ``prior`` names the prior of a regularized solve (None for the others).
+    ``prior`` names the prior of a regularized solve (None for the others). The line is a
+    list of parts, catalogue messages among them (:func:`torchann.i18n.localize` says it).
     """
-    line = (f"{result.method}: {result.steps} steps in {result.seconds:.2f} s, distance "
-            f"{result.final_distance:.4g}, relative residual {result.relative_residual:.2e}")
+    from torchann.i18n import message
+
+    line = [message("restore.line", method=result.method, steps=result.steps,
+                    seconds=result.seconds, distance=result.final_distance,
+                    residual=result.relative_residual)]
     if prior is None:
-        return line, f"{result.method}, {result.steps} steps"
+        return line, message("restore.title", method=result.method, steps=result.steps)
     chosen = result.extra["weight"]
-    line += f", prior {prior}, weight {chosen:.3g}"
+    line.append(message("restore.prior", prior=prior, weight=chosen))
     if "noise_sigma" in result.extra:
-        line += f" (auto, noise sigma {result.extra['noise_sigma']:.3g})"
-    return line, f"{result.method} + {prior} (weight {chosen:.2g}), {result.steps} steps"
+        line.append(message("restore.auto", sigma=result.extra["noise_sigma"]))
+    return line, message("restore.title_prior", method=result.method, prior=prior,
+                         weight=chosen, steps=result.steps)
 
 
 def base_summary(request, name, shape, result, threads) -> dict:
@@ -69,8 +75,8 @@ class Outcome:
     name: str
     result: object
     summary: dict
-    line: str
-    title: str
+    line: list
+    title: str  # a catalogue message
     broken: object
     restored: object
     reference: object
@@ -80,39 +86,47 @@ class Outcome:
     inputs: list
 
 
-def write_outcome(request, outcome) -> int:
-    """Add PSNR and SSIM, build the report, then write every output at once and print the line."""
+def write_outcome(request, outcome, lang="en") -> int:
+    """Add PSNR and SSIM, build the report, then write every output at once and print the line
+    (in ``lang``)."""
     from torchann import io
     from torchann import restore as lib
+    from torchann.i18n import figure_language, localize, tr, translate_figure
     from torchann.report import Image, Section, render_report
 
     o = outcome
-    line, title, summary = o.line, o.title, o.summary
+    fig_lang, font_note = figure_language(lang)
+    line, title, summary = list(o.line), [o.title], o.summary
     if o.reference is not None:
         scores = lib.quality(o.reference, o.restored)
         summary.update(psnr=scores["psnr"], ssim=scores["ssim"])
-        line += f", PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f}"
-        title += f": PSNR {scores['psnr']:.1f} dB"
+        line.append(message("restore.scores", psnr=scores["psnr"], ssim=scores["ssim"]))
+        title.append(f": PSNR {scores['psnr']:.1f} dB")
         if request.blur:  # a blurred image is itself an estimate: say what was gained
             before = lib.quality(o.reference, o.broken, ssim=False)["psnr"]
             summary["psnr_input"] = before
-            line += f" (input {before:.2f} dB)"
+            line.append(message("restore.input", before=before))
+    loss = translate_figure(lib.plot_loss(o.result.history, o.result.method), fig_lang)
     files = {
         "restored.png": o.restored_png,
-        "comparison.png": io.figure_png(lib.plot_comparison(*o.shown, title)),
-        "loss.png": io.figure_png(lib.plot_loss(o.result.history, o.result.method)),
+        "comparison.png": io.figure_png(translate_figure(
+            lib.plot_comparison(*o.shown, localize(title, fig_lang)), fig_lang)),
+        "loss.png": io.figure_png(loss),
     }
+    warning = as_flags(localize(o.result.warning or "", lang))
     files["report.html"] = render_report("torchann restore", [Section(
-        o.name, numbers=list(summary.items()), warning=as_flags(o.result.warning or ""),
-        images=[Image(title, files["comparison.png"]), Image("loss per step", files["loss.png"])],
-    )], subtitle=line).encode("utf-8")
+        o.name, numbers=list(summary.items()), warning=warning,
+        images=[Image(localize(title, lang), files["comparison.png"]),
+                Image(tr("figures.loss_per_step", lang), files["loss.png"])],
+    )], subtitle=localize(line, lang), lang=lang,
+        note=localize(font_note or "", lang)).encode("utf-8")
     out = request.out
     io.prepare_out_dir(out, o.inputs)
     io.save_npy(out / "restored.npy", o.array)
     for file_name, data in files.items():
         io.save_bytes(out / file_name, data)
     io.save_json(out / "summary.json", summary)
-    print(f"{line}; wrote {out}/")
+    print(tr("restore.wrote", lang, line=localize(line, lang), out=out))
     if o.result.warning:
-        print(f"torchann: warning: {as_flags(o.result.warning)}", file=sys.stderr)
+        print(tr("cli.warning", lang, message=warning), file=sys.stderr)
     return 0

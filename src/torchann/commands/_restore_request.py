@@ -68,7 +68,7 @@ def parse_request(args) -> Request:
     """
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
+        raise TorchannError(key="file.out_is_file", out=out)
     corruption = "weird" if args.corruption is None else args.corruption
     blur = _is_blur(args.psf, corruption)
     _check_demo_options(args, blur)

@@ -14,6 +14,8 @@ number. A short summary is printed.
 
 from __future__ import annotations
 
+from torchann.commands import add_lang
+
 DEFAULT_OUT = "torchann-out/demo"
 
 
@@ -27,6 +29,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for every random part: the tour's tensors, the restoration's "
                              "start, the blobs and the initial weights (default: 0)")
+    add_lang(parser, "the summary, tour.txt, report.html and the figures")
 
 
 def run(args):
@@ -38,13 +41,18 @@ def run(args):
 
     if not args.show:
         matplotlib.use("Agg")
+    from torchann.i18n import figure_language, language, localize, tr
     from torchann.io import prepare_out_dir, save_json, save_text
     from torchann.report import render_report
     from torchann.runtime import set_threads
 
     out = prepare_out_dir(args.out)
     set_threads(1)  # small problems: one thread is fastest and steadiest on a busy CPU
-    print(f"torchann demo: chapter 3 on built-in data (seed {args.seed})")
+    lang = args.lang = language(args.lang)
+    args.figure_lang, font_note = figure_language(lang)
+    print(tr("demo.start", lang, seed=args.seed))
+    if font_note:
+        print(tr("cli.note", lang, message=font_note))
     sections, summary = [], {"seed": args.seed}
     for part in (_tensors_part, _restore_part, _classifier_part):
         part_sections, numbers = part(args, out)
@@ -52,13 +60,14 @@ def run(args):
         summary.update(numbers)
     summary["seconds"] = time.perf_counter() - start
     save_json(out / "summary.json", summary)
-    page = render_report("torchann demo: chapter 3, ANN with PyTorch", sections,
-                         subtitle=f"torchann demo --seed {args.seed}, "
-                                  f"{summary['seconds']:.1f} s")
+    page = render_report(tr("demo.title", lang), sections, lang=lang,
+                         subtitle=tr("demo.subtitle", lang, seed=args.seed,
+                                     seconds=summary["seconds"]),
+                         note=localize(font_note, lang) if font_note else "")
     save_text(out / "report.html", page)
-    print(f"Wrote {len(list(out.iterdir()))} files to {out}; open {out / 'report.html'}")
-    print(f"Done in {time.perf_counter() - start:.1f} s; to change the network and watch it "
-          "train live, run 'torchann playground'")
+    print(tr("demo.wrote", lang, count=len(list(out.iterdir())), out=out,
+             report=out / "report.html"))
+    print(tr("demo.done", lang, seconds=time.perf_counter() - start))
     if args.show:
         import matplotlib.pyplot as plt
 
@@ -66,12 +75,13 @@ def run(args):
     return 0
 
 
-def _image(out, name, fig, caption, show):
+def _image(args, out, name, fig, caption):
     """Save ``fig`` as ``out/name`` and return it as a report image (open with --show)."""
+    from torchann.i18n import translate_figure
     from torchann.io import figure_png, save_bytes
     from torchann.report import Image
 
-    png = figure_png(fig, close=not show)
+    png = figure_png(translate_figure(fig, args.figure_lang), close=not args.show)
     save_bytes(out / name, png)
     return Image(caption, png)
 
@@ -80,24 +90,25 @@ def _image(out, name, fig, caption, show):
 
 
 def _tensors_part(args, out):
+    from torchann.i18n import tr
     from torchann.io import save_text
     from torchann.report import Section
     from torchann.tensors import format_tour, tour
 
+    lang = args.lang
     steps = tour(seed=args.seed, condensed=True)
-    text = format_tour(steps)
+    text = format_tour(steps, lang)
     save_text(out / "tour.txt", text + "\n")
     grad = next(float(s.value) for s in steps if s.code == "w.grad")
     view_error = next(s.value for s in steps if s.error)
-    print(f"3.1 tensors and autograd: {len(steps)} key steps of the tour (tour.txt)")
-    print(f"    x.view(2, 4) on 9 elements fails: {view_error}")
-    print(f"    autograd: l = (3w)^2, dl/dw at w = 1 is {grad:g}")
+    print(tr("demo.tensors.line", lang, steps=len(steps)))
+    print(tr("demo.tensors.view", lang, error=view_error))
+    print(tr("demo.tensors.grad", lang, grad=grad))
     section = Section(
-        "3.1 Tensors and autograd",
-        text="The condensed tour, computed live by torch ('torchann tensors' shows all of it). "
-             "A scalar has rank 0, a vector rank 1, a matrix rank 2.",
-        numbers=[("key steps", len(steps)), ("x.view(2, 4) on 9 elements", view_error),
-                 ("w.grad for l = (3w)², w = 1", grad)],
+        tr("demo.tensors.heading", lang), text=tr("demo.tensors.text", lang),
+        numbers=[(tr("demo.tensors.n_steps", lang), len(steps)),
+                 (tr("demo.tensors.n_view", lang), view_error),
+                 (tr("demo.tensors.n_grad", lang), grad)],
         code=text)
     return [section], {"tensors": {"steps": len(steps), "w_grad": grad}}
 
@@ -110,9 +121,11 @@ def _restore_part(args, out):
 
     from torchann import restore as lib
     from torchann.commands._progress import Progress
+    from torchann.i18n import tr
     from torchann.io import save_npy
     from torchann.report import Section
 
+    lang = args.lang
     original = lib.demo_image()
     broken = lib.weird_function(torch.from_numpy(original.reshape(-1)).float())
     broken = broken.double().numpy().reshape(original.shape)
@@ -125,48 +138,39 @@ def _restore_part(args, out):
         restored[method] = results[method].x.double().numpy().reshape(original.shape)
         psnr[method] = lib.quality(original, restored[method], ssim=False)["psnr"]
 
-    print("3.2 restoring the demo image (camera photograph, 100x100, corrupted by "
-          "weird_function)")
+    print(tr("demo.restore.line", lang))
     for method, r in results.items():
-        print(f"    {method}: {r.steps:>5} steps in {r.seconds:5.2f} s, distance "
-              f"{r.final_distance:.3g}, PSNR {psnr[method]:.1f} dB against the original")
+        print(tr("demo.restore.method", lang, method=method, steps=r.steps, seconds=r.seconds,
+                 distance=r.final_distance, psnr=psnr[method]))
     gd, cg = results["gd"], results["cg"]
-    print(f"    cg is {gd.seconds / max(cg.seconds, 1e-9):.0f}x faster than the chapter's gd "
-          "and closer to the original")
+    print(tr("demo.restore.faster", lang, ratio=gd.seconds / max(cg.seconds, 1e-9)))
 
-    show = args.show
-    if show:  # figures made once pyplot is loaded are pyplot's, which plt.show() opens
+    if args.show:  # figures made once pyplot is loaded are pyplot's, which plt.show() opens
         import matplotlib.pyplot  # noqa: F401
-    shown = lib.display_range(original)
-    panels = [("broken", broken, lib.display_range(broken, stretch=True)),
-              (f"gd, {gd.steps} steps: PSNR {psnr['gd']:.1f} dB", restored["gd"], shown),
-              (f"cg, {cg.steps} steps: PSNR {psnr['cg']:.1f} dB", restored["cg"], shown),
-              ("original", original, shown)]
+    shown, fig_lang = lib.display_range(original), args.figure_lang
+    panels = [(tr("demo.restore.p_broken", fig_lang), broken,
+               lib.display_range(broken, stretch=True)),
+              *((tr("demo.restore.p_method", fig_lang, method=m, steps=results[m].steps,
+                    psnr=psnr[m]), restored[m], shown) for m in ("gd", "cg")),
+              (tr("demo.restore.p_original", fig_lang), original, shown)]
     images = [
-        _image(out, "broken.png", lib.plot_panels(panels[:1]), "The broken image: "
-               "weird_function(original), shown as a 100x100 picture", show),
-        _image(out, "comparison.png", lib.plot_panels(panels),
-               "broken | gd (the chapter's method) | cg | original, PSNR against the original",
-               show),
-        _image(out, "restore-loss.png",
+        _image(args, out, "broken.png", lib.plot_panels(panels[:1]),
+               tr("demo.restore.c_broken", lang)),
+        _image(args, out, "comparison.png", lib.plot_panels(panels),
+               tr("demo.restore.c_comparison", lang)),
+        _image(args, out, "restore-loss.png",
                lib.plot_losses({m: r.history for m, r in results.items()}),
-               "Distance ||weird_function(x) - broken|| per step", show),
+               tr("demo.restore.c_loss", lang)),
     ]
     for method in ("gd", "cg"):
         save_npy(out / f"restored-{method}.npy", restored[method])
     rows = []
     for method, r in results.items():
-        rows += [(f"{method}: steps", r.steps), (f"{method}: seconds", r.seconds),
-                 (f"{method}: distance ||f(x) - y||", r.final_distance),
-                 (f"{method}: PSNR (dB)", psnr[method])]
-    section = Section(
-        "3.2 Restoring an image with gradient descent",
-        text="The demo photograph was corrupted by the chapter's weird_function. Gradient "
-             "descent (gd) is the chapter's method: from random noise, x <- x - 0.8 * grad of "
-             "the distance ||weird_function(x) - broken||, 20,000 steps. Conjugate gradient "
-             "(cg) solves the same least-squares problem, using the function only through "
-             "calls and autograd.",
-        numbers=rows, images=images)
+        rows += [(tr(f"demo.restore.n_{name}", lang, method=method), value) for name, value in
+                 (("steps", r.steps), ("seconds", r.seconds),
+                  ("distance", r.final_distance), ("psnr", psnr[method]))]
+    section = Section(tr("demo.restore.heading", lang), text=tr("demo.restore.text", lang),
+                      numbers=rows, images=images)
     numbers = {"restore": {m: {"steps": r.steps, "seconds": r.seconds,
                                "final_distance": r.final_distance,
                                "relative_residual": r.relative_residual, "psnr": psnr[m]}
@@ -184,8 +188,10 @@ def _classifier_part(args, out):
     from torchann.classify.experiment import Experiment
     from torchann.classify.files import load_model, save_model
     from torchann.commands._progress import Progress
+    from torchann.i18n import tr
     from torchann.report import Section
 
+    lang = args.lang
     # the experiment of 'torchann train --seed N': the chapter's blobs, NeuralNet(2, 5), SGD
     experiment, first = Experiment(seed=args.seed, threads=1).load(), {}
     data = experiment.data
@@ -200,39 +206,26 @@ def _classifier_part(args, out):
     new_model = load_model(out / "model.pt").model  # a new NeuralNet(2, 5), in eval mode
     p = float(clf.predict_proba(new_model, [[-1.0, 1.0]])[0])
 
-    print("3.3 first neural network: NeuralNet(2, 5), BCELoss, SGD lr 0.03, 2000 epochs, "
-          f"{history.seconds:.1f} s")
-    print(f"    test loss {before.loss:.4f} -> {after.loss:.4f} (a loss is not an error rate); "
-          f"test accuracy {before.accuracy:.0%} -> {after.accuracy:.0%}")
-    print(f"    saved model.pt, loaded it into a new NeuralNet(2, 5): "
-          f"P(label = 1 | [-1, 1]) = {p:.4f}")
+    print(tr("demo.classify.line", lang, seconds=history.seconds))
+    print(tr("demo.classify.loss", lang, before=before.loss, after=after.loss,
+             acc_before=before.accuracy, acc_after=after.accuracy))
+    print(tr("demo.classify.reload", lang, p=p))
 
-    show = args.show
-    images = [
-        _image(out, "data.png", result.figures["data.png"],
-               "The data: four blobs in an XOR layout, 80 training and 20 test points", show),
-        _image(out, "boundary.png", result.figures["boundary.png"],
-               "Decision boundary after training (black line: P = 0.5)", show),
-        _image(out, "train-loss.png", result.figures["loss.png"],
-               "Training and test loss per epoch", show),
-    ]
+    images = [_image(args, out, name, result.figures[figure], tr(f"demo.classify.c_{key}", lang))
+              for name, figure, key in (("data.png", "data.png", "data"),
+                                        ("boundary.png", "boundary.png", "boundary"),
+                                        ("train-loss.png", "loss.png", "loss"))]
     c = after.confusion
+    numbers = [("loss_before", before.loss), ("loss_after", after.loss),
+               ("acc_before", f"{before.accuracy:.1%}"), ("acc_after", f"{after.accuracy:.1%}"),
+               ("confusion", f"{c['tn']}, {c['fp']}, {c['fn']}, {c['tp']}"),
+               ("seconds", history.seconds), ("p", p)]
     sections = [
-        Section("3.3 A first neural network",
-                text="NeuralNet(2, 5): linear_1, ReLU (max(0, x): a positive input passes "
-                     "through), linear_2, Sigmoid. Trained with BCELoss and SGD (lr 0.03) for "
-                     "2000 full-batch epochs, as in the chapter.",
+        Section(tr("demo.classify.heading", lang), text=tr("demo.classify.text", lang),
                 images=images),
-        Section("3.3 Test loss and accuracy, before and after training",
-                text=f"An untrained classifier sits near ln 2 = {math.log(2):.4f}: a loss is not "
-                     "an error rate, so accuracy is reported on its own.",
-                numbers=[("test loss before", before.loss), ("test loss after", after.loss),
-                         ("test accuracy before", f"{before.accuracy:.1%}"),
-                         ("test accuracy after", f"{after.accuracy:.1%}"),
-                         ("confusion after (tn, fp, fn, tp)",
-                          f"{c['tn']}, {c['fp']}, {c['fn']}, {c['tp']}"),
-                         ("training time (s)", history.seconds),
-                         ("P(label = 1 | [-1, 1]), reloaded model", p)]),
+        Section(tr("demo.classify.heading_loss", lang),
+                text=tr("demo.classify.text_loss", lang, ln2=math.log(2)),
+                numbers=[(tr(f"demo.classify.n_{k}", lang), v) for k, v in numbers]),
     ]
     numbers = {"classifier": {"test_loss_before": before.loss, "test_loss_after": after.loss,
                               "test_accuracy_before": before.accuracy,

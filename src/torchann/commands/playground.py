@@ -11,6 +11,8 @@ The server listens on 127.0.0.1 only, unless --host says otherwise. Stop it with
 
 from __future__ import annotations
 
+from torchann.commands import add_lang
+
 DEFAULT_PORT = 8765
 
 
@@ -23,8 +25,7 @@ def add_arguments(parser):
                              "anything else lets other machines train models on this one")
     parser.add_argument("--no-browser", action="store_true",
                         help="only print the address; do not open a browser")
-    parser.add_argument("--lang", choices=("en", "ko"), default="en",
-                        help="the page's language (default: en; the page has a toggle)")
+    add_lang(parser, "the page (it has a toggle) and of these messages")
 
 
 def _loopback(host: str) -> bool:
@@ -48,12 +49,14 @@ def run(args):
     import uvicorn
 
     from torchann.errors import TorchannError
+    from torchann.i18n import language, tr
     from torchann.playground.server import MAX_MESSAGE, create_app
     from torchann.playground.session import warm_up
     from torchann.runtime import set_threads
 
+    lang = language(args.lang)
     if not 0 <= args.port <= 65535:
-        raise TorchannError(f"--port {args.port}: use 0 to 65535")
+        raise TorchannError(key="playground.port", port=args.port)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,16 +64,14 @@ def run(args):
         sock.bind((args.host.strip("[]"), args.port))
     except OSError as err:
         sock.close()
-        raise TorchannError(f"cannot listen on {args.host}:{args.port}: "
-                            f"{err.strerror or err}; choose another --port") from None
+        raise TorchannError(key="playground.listen", host=args.host, port=args.port,
+                            reason=err.strerror or err) from None
     sock.listen(128)  # connections wait in the backlog until uvicorn starts accepting
     port = sock.getsockname()[1]
     shown = f"[{args.host.strip('[]')}]" if family == socket.AF_INET6 else args.host
     hosts = {f"{shown}:{port}", f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
     if not _loopback(args.host):
-        print(f"torchann playground: warning: listening on {args.host}, not only this "
-              "machine; anyone who can reach it can train models and upload files here",
-              file=sys.stderr)
+        print(tr("playground.exposed", lang, host=args.host), file=sys.stderr)
         if args.host in ("0.0.0.0", "::"):  # every name and address of this machine
             name = socket.gethostname().lower()
             try:
@@ -83,14 +84,14 @@ def run(args):
     sys.setswitchinterval(0.0005)
     set_threads(1)  # small networks: one thread is fastest and leaves the other cores free
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else shown}:{port}/"
-    if args.lang != "en":
-        url += f"?lang={args.lang}"
+    if lang != "en":
+        url += f"?lang={lang}"
     threading.Thread(target=warm_up, daemon=True).start()  # while the browser starts
-    app = create_app(hosts, lang=args.lang)
+    app = create_app(hosts, lang=lang)
     config = uvicorn.Config(app, log_level="warning", ws_max_size=MAX_MESSAGE + 1024,
                             lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
-    print(f"torchann playground: {url}  (Ctrl-C stops it)", flush=True)
+    print(tr("playground.listening", lang, url=url), flush=True)
     if not args.no_browser:
         webbrowser.open(url)
     server.run(sockets=[sock])

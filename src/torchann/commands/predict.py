@@ -17,6 +17,7 @@ chapter's own model.pt, saved without one, takes the raw feature values.
 
 from __future__ import annotations
 
+from torchann.commands import add_lang
 from torchann.errors import TorchannError
 
 
@@ -38,6 +39,7 @@ def add_arguments(parser):
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="probability from which the label is 1, binary models only "
                              "(default: 0.5)")
+    add_lang(parser, "the messages and the errors")
 
 
 def run(args):
@@ -52,21 +54,23 @@ def run(args):
         predict_rows,
     )
     from torchann.classify.tables import read_csv
+    from torchann.i18n import language, localize, tr
     from torchann.io import check_not_input
 
+    lang = language(args.lang)
     check_values(args.values)
     check_threshold(args.threshold)
     if args.csv and args.values:
-        raise TorchannError("give either feature values or --csv FILE, not both")
+        raise TorchannError(key="predict.both")
     if not args.csv and not args.values:
-        raise TorchannError("give the feature values of a point (e.g. -1 1) or --csv FILE")
+        raise TorchannError(key="predict.neither")
     if args.output and not args.csv:
-        raise TorchannError("--output goes with --csv FILE")
+        raise TorchannError(key="predict.output_without_csv")
     if args.output:
         check_not_input([args.output], [args.csv, args.model, sidecar_path(args.model)])
     loaded = load_model(args.model)
     if args.values:
-        print(predict_point(loaded, args.values))
+        print(localize(predict_point(loaded, args.values), lang))
         return 0
 
     from torchann.io.tables import csv_bytes, write_table
@@ -74,7 +78,7 @@ def run(args):
     result, n = predict_rows(loaded, read_csv(args.csv), args.features, args.threshold)
     if args.output:
         write_table(args.output, result)
-        print(f"Wrote {n} predictions to {args.output}", file=sys.stderr)
+        print(tr("predict.wrote", lang, n=n, output=args.output), file=sys.stderr)
     else:
         sys.stdout.write(csv_bytes(result).decode("utf-8"))
     return 0

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import argparse
 
-from torchann.commands import _deblur, _restore_many
+from torchann.commands import _deblur, _restore_many, add_lang
 from torchann.commands import _restore_output as output
 from torchann.commands import _restore_request as request
 from torchann.errors import TorchannError, as_flags
@@ -115,6 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="torchann-out/restore", metavar="DIR",
                         help="output folder (default: %(default)s)")
     _deblur.add_arguments(parser)
+    add_lang(parser, "the summary, the warnings, report.html and the figures")
 
 
 def _load_inputs(req, forward):
@@ -135,8 +136,8 @@ def _load_inputs(req, forward):
     if req.reference:
         reference = io.load_array(req.reference)
         if reference.size != broken.size:
-            raise TorchannError(f"--reference {req.reference} has {reference.size} values but "
-                                f"the image has {broken.size}; give the matching original")
+            raise TorchannError(key="restore.reference_size", reference=req.reference,
+                                got=reference.size, want=broken.size)
         reference = reference.reshape(broken.shape)
     return req.image, broken, reference, [req.image, req.reference]
 
@@ -155,6 +156,7 @@ def run(args) -> int:
     import matplotlib
 
     from torchann import runtime
+    from torchann.i18n import language
 
     images = args.image or []
     if isinstance(images, str):
@@ -163,14 +165,15 @@ def run(args) -> int:
         return _restore_many.run_many(args, images)
     args = argparse.Namespace(**{**vars(args), "image": images[0] if images else None})
     matplotlib.use("Agg")
+    lang = language(args.lang)
     threads = runtime.set_threads(args.threads)
     device = runtime.resolve_device(args.device)
     req = request.parse_request(args)
     if req.blur:  # colour, tiles, the fast solver: commands/_deblur.py
         if req.regularized:
-            return output.write_outcome(req, _deblur.deblur(req, threads, device))
-        return output.write_outcome(req, _deblur.plain(req, threads, device, _solve))
-    return output.write_outcome(req, _restore(req, threads, device))
+            return output.write_outcome(req, _deblur.deblur(req, threads, device), lang)
+        return output.write_outcome(req, _deblur.plain(req, threads, device, _solve), lang)
+    return output.write_outcome(req, _restore(req, threads, device), lang)
 
 
 def _restore(req, threads, device) -> output.Outcome:

@@ -4,6 +4,8 @@ Each step prints the line of code, the value torch returned, and one sentence of
 explanation. Where the chapter's note is wrong, the explanation says what is right.
 """
 
+from torchann.commands import add_lang
+
 SECTIONS = ("3.1.1", "3.1.2", "3.1.3")
 
 
@@ -12,8 +14,7 @@ def add_arguments(parser):
     parser.add_argument("--section", choices=SECTIONS, default=None,
                         help="show one part: 3.1.1 rank and shape, 3.1.2 matrix product, "
                              "3.1.3 autograd (default: all)")
-    parser.add_argument("--lang", choices=("en", "ko"), default="en",
-                        help="language of the explanations (default: en; ko = 한국어)")
+    add_lang(parser, "the explanations")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for the random tensors (default: 0)")
     parser.add_argument("--condensed", action="store_true",
@@ -22,7 +23,9 @@ def add_arguments(parser):
 
 def run(args):
     """Print the tour."""
+    from torchann.i18n import language
     from torchann.tensors import format_tour, tour
 
-    print(format_tour(tour(args.section, seed=args.seed, condensed=args.condensed), args.lang))
+    steps = tour(args.section, seed=args.seed, condensed=args.condensed)
+    print(format_tour(steps, language(args.lang)))
     return 0

@@ -5,13 +5,8 @@ in an XOR layout (std 0.3), NeuralNet(2, 5), BCELoss, SGD with lr 0.03, 2000 ful
 logging "Train loss at {epoch} is {loss}" every 100 epochs. It reports the test loss before
 and after training, and the test accuracy and confusion counts (a loss is not an error rate).
 
---preset fast is the configuration for small data like the chapter's, chosen over 100 seeds
-(benchmarks/classify.py): hidden 32, Adam with lr 0.1, 10 full-batch epochs. It reaches about
-99.8% mean test accuracy (the blobs' Bayes accuracy), none below 95%, in about 2 ms per fit,
-where the chapter's configuration averages about 97.5% and ends below 100% in about 1 run of 5.
---preset large is for many rows: hidden 64, Adam with lr 0.02, minibatches of 2048, 8 epochs
-(on 200,000 x 20 rows it matches scikit-learn's MLPClassifier in a fraction of its time).
-Options given explicitly override the preset.
+--preset fast (hidden 32, Adam lr 0.1, 10 full-batch epochs) is for data like the chapter's,
+--preset large (hidden 64, Adam lr 0.02, batches of 2048, 8 epochs) for many rows.
 
 Your own data: --data FILE.csv --label COLUMN (features: every other column that is a number,
 or text with 2 to 20 distinct values, one-hot encoded; or --features a,b,c). With --data the
@@ -36,14 +31,18 @@ rows held out; the best epoch's weights are kept). The chapter's shape (one hidd
 ReLU, no dropout, binary) stays the chapter's NeuralNet; anything else is an MLP whose
 state_dict keys say what they are (hidden.0.linear.weight, ..., output.weight).
 
-Files written to --out: model.pt (a plain state_dict the chapter's code loads), model.json,
-data.png, boundary.png (both only for 2 features), loss.png, metrics.json and report.html
-(figures and numbers on one page). Nothing is written until training has finished.
+--nproc N trains on N processes (torch.distributed's DDP, its elastic launcher), each on its
+share of --data; the same command runs under torchrun across machines (see the README).
+
+Files written to --out, only once training has finished: model.pt (a plain state_dict),
+model.json, data.png and boundary.png (2 features), loss.png, metrics.json, report.html.
 """
 
 from __future__ import annotations
 
 import argparse
+
+from torchann.commands import add_lang
 
 
 def add_arguments(parser):
@@ -72,6 +71,10 @@ def add_arguments(parser):
     group.add_argument("--weight-decay", type=float,
                        help="L2 penalty on the weights with sgd or adam, decoupled decay with "
                             "adamw (default: 0; auto: chosen)")
+    group.add_argument("--bins", type=int,
+                       help="also cut each input at N quantiles of the training rows, each bin "
+                            "a learned vector (0: none; default: 0; auto: 48 for tables of 5,000 "
+                            "to 100,000 rows)")
     group.add_argument("--label-smoothing", type=float,
                        help="classification targets smoothed towards uniform by this much "
                             "while training, in [0, 1) (default: 0; auto: 0.1)")
@@ -126,9 +129,24 @@ def add_arguments(parser):
                           "default for files over 256 MiB); the test rows are chosen by a "
                           "hash of the row number and --seed")
 
+    _add_ranks(parser)
     parser.add_argument("--out", default="torchann-out/train",
                         help="output folder (default: torchann-out/train)")
+    add_lang(parser, "the summary, the warnings, report.html and the figures")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _add_ranks(parser):
+    """The options of training on several processes."""
+    ranks = parser.add_argument_group("several processes (see the README)")
+    ranks.add_argument("--nproc", type=int, metavar="N",
+                       help="train on N processes of this machine (torch.distributed, DDP on "
+                            "gloo or nccl), each on its share of --data; the minibatch is "
+                            "shared by them (default: one process; under torchrun: its "
+                            "processes)")
+    ranks.add_argument("--master-port", type=int, metavar="PORT",
+                       help="the port where the --nproc processes meet (default: "
+                            "$MASTER_PORT, or a free one)")
 
 
 #: The advice that goes with a poor result, in this command's flags.
@@ -139,7 +157,38 @@ FILES = ("model.pt", "model.json", "data.png", "boundary.png", "loss.png", "metr
 
 
 def run(args):
-    """Run the subcommand."""
+    """Run the subcommand: here, as N processes (--nproc), or as one of them (under a
+    launcher such as torchrun)."""
+    import sys
+
+    from torchann.classify.distributed import Group, launch
+
+    group = Group.from_env()
+    if group is None and args.nproc is not None:
+        from torchann.classify.experiment import REQUEST, Experiment
+        from torchann.errors import TorchannError
+
+        if args.data is None:
+            raise TorchannError("`nproc` needs `data` FILE.csv or Parquet; the chapter's blobs "
+                                "train in one process")
+        Experiment({k: getattr(args, k) for k in REQUEST})  # a mistake is said before the start
+        launched = launch(getattr(args, "_argv", None) or sys.argv[1:], args.nproc,
+                          args.master_port)
+        print(launched.stderr, end="", file=sys.stderr)
+        return 0
+    if group is None:
+        return _train(args)
+    from torchann.runtime import resolve_device
+
+    group.start(resolve_device(args.device))
+    try:
+        return _train(args, group)
+    finally:
+        group.close()
+
+
+def _train(args, group=None):
+    """Train, report and write (on rank 0 of a ``group`` only)."""
     import sys
     from pathlib import Path
 
@@ -151,38 +200,51 @@ def run(args):
     from torchann.classify.files import save_model
     from torchann.commands._progress import Progress
     from torchann.errors import as_flags
+    from torchann.i18n import figure_language, language, localize, tr, translate_figure
     from torchann.io import check_not_input, figure_png, prepare_out_dir, save_bytes, save_json
     from torchann.report import Image, Section, render_report
 
-    experiment = Experiment({k: getattr(args, k) for k in REQUEST})
+    lang = language(args.lang)
+    main = group is None or group.main
+
+    def say(line, file=sys.stdout):  # the chapter's log lines are plain text and stay as they are
+        print(localize(line, lang), file=file) if main else None
+
+    experiment = Experiment({k: getattr(args, k) for k in REQUEST}).distribute(group)
     inputs = [args.data] if args.data else []
-    out = prepare_out_dir(args.out, inputs)
+    out = prepare_out_dir(args.out, inputs) if main else Path(args.out)
     check_not_input([out / n for n in FILES], inputs)
-    experiment.load(say=print)
+    experiment.load(say=say)
     with Progress(experiment.config["epochs"], args.log_every, "Train loss at {step} is {loss}",
-                  what="epoch") as progress:
-        experiment.train(callback=progress, say=print)
+                  what="epoch", quiet=not main) as progress:
+        experiment.train(callback=progress, say=say)
     result = experiment.evaluate()
+    if not main:
+        return 0
     for line in result.lines:
-        print(line)
+        say(line)
     if result.finding:
-        warning = result.metrics["warning"] = f"warning: {result.finding}; {POOR_ADVICE}"
-        print(f"torchann: {warning}", file=sys.stderr)
+        result.metrics["warning"] = f"warning: {result.finding}; {POOR_ADVICE}"
+        say(tr("cli.warning", lang, message=tr("train.poor.advice", lang,
+                                                finding=result.finding)), file=sys.stderr)
     if result.baseline_warning:
-        warning = result.metrics["baseline_warning"] = as_flags(result.baseline_warning)
-        print(f"torchann: {warning}", file=sys.stderr)
-    if result.figures_note:
-        print(result.figures_note)
+        result.metrics["baseline_warning"] = as_flags(result.baseline_warning)
+        say(f"torchann: {as_flags(localize(result.baseline_warning, lang))}", file=sys.stderr)
+    fig_lang, font_note = figure_language(lang)
+    for note in filter(None, (result.figures_note, font_note)):
+        say(note)
 
     # everything is computed before anything is written
-    files = {name: figure_png(fig) for name, fig in result.figures.items()}
+    files = {name: figure_png(translate_figure(fig, fig_lang))
+             for name, fig in result.figures.items()}
     images = [Image(n, files[n]) for n in ("data.png", "boundary.png", "loss.png") if n in files]
-    files["report.html"] = render_report("torchann train", [Section(
-        result.title, numbers=result.numbers, images=images)]).encode("utf-8")
+    files["report.html"] = render_report(
+        tr("train.title", lang), [Section(result.title, numbers=result.numbers, images=images)],
+        lang=lang, note=localize(font_note or "", lang)).encode("utf-8")
     save_model(out / "model.pt", result.model, result.model_info)
     for name, data in files.items():
         save_bytes(out / name, data)
     save_json(out / "metrics.json", result.metrics)
     written = [n for n in FILES if n in files or not n.endswith(".png")]
-    print(f"Wrote {', '.join(str(Path(out) / n) for n in written)}")
+    say(tr("train.wrote", lang, files=", ".join(str(Path(out) / n) for n in written)))
     return 0

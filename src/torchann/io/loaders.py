@@ -257,18 +257,18 @@ def read_input_bytes(path) -> bytes:
     """Read an input file's bytes after checking that it is a regular file of a sane size."""
     path = Path(path)
     if path.is_dir():
-        raise TorchannError(f"{path} is a folder; give a file")
+        raise TorchannError(key="file.folder", path=path)
     if path.exists() and not path.is_file():
-        raise TorchannError(f"{path} is not a regular file (a device or a pipe); give a file")
+        raise TorchannError(key="file.not_regular", path=path)
     if not path.is_file():
-        raise TorchannError(f"{path}: no such file; check the path")
+        raise TorchannError(key="file.missing", path=path)
     try:
         if path.stat().st_size > MAX_ELEMENTS * 8 + 2**20:
             raise TorchannError(f"{path}: the file is larger than any array a loader accepts "
                                 f"({MAX_ELEMENTS:,} values); refusing to read it")
         return path.read_bytes()
     except OSError as err:
-        raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
+        raise TorchannError(key="file.unreadable", path=path, reason=err.strerror) from None
 
 
 def load_array(path) -> np.ndarray:

@@ -53,7 +53,7 @@ def _check_input(path) -> Path:
         kind = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
         raise TorchannError(f"{path} is {kind}; give a CSV or Parquet file")
     if not path.is_file():
-        raise TorchannError(f"{path}: no such file; check the path")
+        raise TorchannError(key="file.missing", path=path)
     return path
 
 
@@ -66,12 +66,12 @@ def _header(path) -> list:
         with _reading(path) as f:
             head = f.read(1 << 20)
     except OSError as err:
-        raise TorchannError(f"{path}: cannot read it ({err.strerror})") from None
+        raise TorchannError(key="file.unreadable", path=path, reason=err.strerror) from None
     lines = [line for line in head.splitlines() if line.strip()]
     if not lines:
         if len(head) == 1 << 20:
             raise TorchannError(f"{path}: no header row in the first MiB; not a readable CSV")
-        raise TorchannError(f"{path}: the file is empty; expected a header row and data rows")
+        raise TorchannError(key="table.empty", path=path)
     line = lines[0]
     if line.startswith(b"\xef\xbb\xbf"):
         line = line[3:]
@@ -138,8 +138,8 @@ def where(path, row) -> str:
 def _ragged(path, width):
     for line, fields in data_rows(path):
         if len(fields) != width:
-            return TorchannError(f"{path}: line {line} has {len(fields)} fields but the header "
-                                 f"has {width}; fix that row")
+            return TorchannError(key="table.ragged", path=path, line=line, got=len(fields),
+                                 width=width)
     return None
 
 
@@ -151,7 +151,7 @@ def _not_utf8(path):
             except UnicodeDecodeError as err:
                 return TorchannError(f"{path}: not UTF-8 text (line {number}, byte {err.start}"
                                      "); save the CSV as UTF-8")
-    return TorchannError(f"{path}: not UTF-8 text; save the CSV as UTF-8")
+    return TorchannError(key="table.not_utf8", path=path)
 
 
 def _csv_error(path, err, width):
@@ -160,7 +160,7 @@ def _csv_error(path, err, width):
         return _ragged(path, width) or TorchannError(f"{path}: a row has a different number of "
                                                      f"fields than the header ({message})")
     if "Empty CSV" in message:
-        return TorchannError(f"{path}: the file is empty; expected a header row and data rows")
+        return TorchannError(key="table.empty", path=path)
     if "UTF8" in message or "UTF-8" in message:
         return _not_utf8(path)
     if "conversion error" in message:
@@ -185,7 +185,7 @@ def _checked_csv(path, table):
         if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
             raise _not_utf8(path)
     if table.num_rows == 0:
-        raise TorchannError(f"{path}: only a header row, no data rows")
+        raise TorchannError(key="table.header_only", path=path)
     return table
 
 
@@ -331,7 +331,50 @@ def iter_batches(path, columns=None, batch_rows=65_536):
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         raise _csv_error(path, err, len(names)) from None
     if rows == 0:
-        raise TorchannError(f"{path}: only a header row, no data rows")
+        raise TorchannError(key="table.header_only", path=path)
+
+
+def parquet_rows(path):
+    """The number of rows of a Parquet file, from its footer; ``None`` for a CSV."""
+    path, parquet, _, _ = _opened(path)
+    return None if parquet is None else parquet.metadata.num_rows
+
+
+def iter_row_range(path, start, stop, columns=None, batch_rows=65_536):
+    """Yield ``(offset, batch)``: rows ``start`` to ``stop - 1`` of a Parquet file as record
+    batches, ``offset`` the file row of each batch's first row, reading only the row groups
+    that hold them (one process's share of a file read by several).
+
+    Raises
+    ------
+    TorchannError
+        As :func:`read_table`, or for a CSV (it has no index to start from).
+    """
+    import pyarrow as pa
+
+    path, parquet, _, keep = _opened(path, columns)
+    if parquet is None:
+        raise TorchannError(f"{path}: a range of rows is read from Parquet only")
+    groups, offset, at = [], None, 0
+    for i in range(parquet.metadata.num_row_groups):
+        n = parquet.metadata.row_group(i).num_rows
+        if at < stop and at + n > start:
+            groups.append(i)
+            offset = at if offset is None else offset
+        at += n
+    if not groups:
+        return
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups,
+                                          columns=keep):
+            lo, hi = max(start - offset, 0), min(stop - offset, batch.num_rows)
+            if hi > lo:
+                yield offset + lo, batch.slice(lo, hi - lo)
+            offset += batch.num_rows
+            if offset >= stop:
+                return
+    except (pa.ArrowException, OSError) as err:
+        raise _parquet_error(path, err) from None
 
 
 # --------------------------------------------------------------------------- writing

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from torchann.classify.trainer import PLAIN_NAMES as OPTIMIZERS
-from torchann.errors import TorchannError
+from torchann.playground.messages import PageError
 from torchann.playground.settings import choice, integer, number, parse
 
 FEATURES = {  # name: (code expression on x, function)
@@ -31,7 +31,14 @@ FEATURES = {  # name: (code expression on x, function)
 }
 ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": None}
 REGULARIZATIONS = ("none", "l1", "l2")
-DATASET_NAMES = ("xor", "circle", "gauss", "spiral", "csv")
+DATASET_NAMES = ("xor", "circle", "gauss", "spiral", "three", "plane", "mgauss", "csv")
+#: Datasets whose label is a number to predict (TF Playground's two regression sets).
+REGRESSION = ("plane", "mgauss")
+#: The learning rates and regularization rates the page offers.
+LEARNING_RATES = (1e-5, 1e-4, 1e-3, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REG_RATES = (0.0, 1e-4, 1e-3, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+#: A learning rate that trains each optimizer well on the page's data.
+GOOD_LR = {"sgd": 0.03, "adam": 0.01, "lbfgs": 0.1}
 
 #: Hard caps, checked before anything is allocated.
 MAX_LAYERS = 6
@@ -67,7 +74,8 @@ class Config:
 
     @classmethod
     def from_dict(cls, data) -> Config:
-        """Check a settings object from the page; raise :class:`TorchannError` when unusable."""
+        """Check a settings object from the page; raise
+        :class:`~torchann.playground.messages.PageError` when unusable."""
         return parse(cls, data, [
             ("dataset", choice("dataset", DATASET_NAMES)), ("act", choice("act", ACTIVATIONS)),
             ("opt", choice("opt", OPTIMIZERS)), ("reg", choice("reg", REGULARIZATIONS)),
@@ -94,15 +102,36 @@ class Config:
         return self.batch == 0 or self.batch >= n_train or self.opt == "lbfgs"
 
 
+def suggest_lr(opt: str, lr: float) -> float:
+    """A learning rate to try after ``lr`` failed with ``opt``: a tenth of it or less, at
+    most :data:`GOOD_LR`, one of :data:`LEARNING_RATES`."""
+    target = min(lr / 10.0, GOOD_LR[opt])
+    return max([v for v in LEARNING_RATES if v <= target] or [LEARNING_RATES[0]])
+
+
+def suggest_rate(lr: float) -> float:
+    """A regularization rate that, with learning rate ``lr``, shrinks a weight by at most
+    half per step (``2 lr rate <= 1``), one of :data:`REG_RATES`."""
+    return max(v for v in REG_RATES if 2.0 * lr * v <= 1.0)
+
+
+def task_kind(cfg: Config, n_classes: int = 2) -> str:
+    """``"regression"`` for :data:`REGRESSION`, ``"multiclass"`` for three or more classes,
+    else the chapter's ``"binary"``."""
+    if cfg.dataset in REGRESSION:
+        return "regression"
+    return "multiclass" if n_classes > 2 else "binary"
+
+
 def _layers(value):
     if not isinstance(value, list) or len(value) > MAX_LAYERS:
-        raise TorchannError(f"layers must be a list of 0 to {MAX_LAYERS} widths")
+        raise PageError("setting_layers", most=MAX_LAYERS)
     return [integer("neurons", 1, MAX_NEURONS)(w) for w in value]
 
 
 def _features(value):
     if not isinstance(value, list) or not value or len(value) > len(FEATURES):
-        raise TorchannError(f"features must be a non-empty list of {', '.join(FEATURES)}")
+        raise PageError("setting_features", allowed=", ".join(FEATURES))
     chosen = {choice("feature", FEATURES)(f) for f in value}
     return [f for f in FEATURES if f in chosen]  # canonical order
 
@@ -110,20 +139,21 @@ def _features(value):
 # --------------------------------------------------------------------------- the network
 
 
-def build_model(cfg: Config) -> nn.Module:
+def build_model(cfg: Config, kind: str = "binary", n_out: int = 1) -> nn.Module:
     """Seed torch with ``cfg.seed`` and build the network of the code panel.
 
     The network is the library's (:func:`torchann.classify.mlp.build_model`): the chapter's
     own :class:`~torchann.classify.chapter.NeuralNet` for one ReLU layer, otherwise an
     :class:`~torchann.classify.mlp.MLP` whose layers are created in the order the code
     panel's ``NeuralNet`` creates ``linear_1``, ``linear_2``, ..., so the same seed gives the
-    same initial weights.
+    same initial weights. A ``multiclass`` (``n_out`` scores) or ``regression`` network has
+    no sigmoid at its end.
     """
     from torchann.classify.mlp import build_model as build_network
 
     with _SEED_LOCK:  # torch's global generator is shared by every page's thread
         torch.default_generator.manual_seed(cfg.seed)  # torch.manual_seed(seed) on a CPU
-        return build_network(len(cfg.features), cfg.layers, 1, cfg.act)
+        return build_network(len(cfg.features), cfg.layers, n_out, cfg.act, task=kind)
 
 
 def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
@@ -133,17 +163,18 @@ def features(cfg: Config, x: torch.Tensor) -> torch.Tensor:
     return torch.stack([FEATURES[f][1](x) for f in cfg.features], dim=1)
 
 
-def make_trainer(cfg: Config, model, x_train, y_train):
+def make_trainer(cfg: Config, model, x_train, y_train, task=None):
     """The library's step-wise trainer (:class:`torchann.classify.trainer.Trainer`) set up to
     run the code panel's loop: its optimizer as the panel writes it, its batches, its L1 or
     L2 penalty on the weights, and its minibatch order (a generator seeded with ``cfg.seed``).
+    ``task`` (:class:`torchann.classify.tasks.Task`) gives the loss: BCELoss by default.
     """
     from torchann.classify.trainer import Trainer
 
     return Trainer(model, x_train, y_train, lr=cfg.lr, optimizer=cfg.opt, plain=True,
                    batch_size=None if cfg.full_batch else cfg.batch,
                    penalty_kind=None if cfg.reg == "none" else cfg.reg, penalty_rate=cfg.rate,
-                   generator=torch.Generator().manual_seed(cfg.seed))
+                   generator=torch.Generator().manual_seed(cfg.seed), task=task)
 
 
 # --------------------------------------------------------------------------- the code panel
@@ -168,8 +199,8 @@ _CHAPTER_NET = '''class NeuralNet(nn.Module):
 '''
 
 
-def _general_net(cfg):
-    sizes = [len(cfg.features), *cfg.layers, 1]
+def _general_net(cfg, kind="binary", n_out=1):
+    sizes = [len(cfg.features), *cfg.layers, n_out]
     act = ACTIVATIONS[cfg.act]
     init = ["class NeuralNet(nn.Module):", "    def __init__(self, input_size):",
             "        super(NeuralNet, self).__init__()"]
@@ -178,7 +209,8 @@ def _general_net(cfg):
         init.append(f"        self.linear_{i + 1} = nn.Linear({source}, {sizes[i + 1]})")
     if act and len(sizes) > 2:
         init.append(f"        self.{cfg.act} = nn.{act}()")
-    init.append("        self.sigmoid = nn.Sigmoid()")
+    if kind == "binary":
+        init.append("        self.sigmoid = nn.Sigmoid()")
     body = ["", "    def forward(self, input_tensor):"]
     prev = "input_tensor"
     for i in range(len(sizes) - 1):
@@ -187,7 +219,12 @@ def _general_net(cfg):
         if act and i < len(sizes) - 2:
             body.append(f"        {cfg.act}{i + 1} = self.{cfg.act}({prev})")
             prev = f"{cfg.act}{i + 1}"
-    body += [f"        output = self.sigmoid({prev})", "        return output", ""]
+    if kind == "binary":
+        body += [f"        output = self.sigmoid({prev})", "        return output", ""]
+    else:
+        note = ("scores: the softmax is inside CrossEntropyLoss" if kind == "multiclass"
+                else "a number: no sigmoid")
+        body += [f"        return {prev}  # {note}", ""]
     return "\n".join(init + body)
 
 
@@ -214,7 +251,8 @@ def _data_lines(cfg, csv_name):
             f"seed={cfg.seed}))"]
 
 
-def render_code(cfg: Config, epochs: int = 2000, csv_name: str = "data.csv") -> str:
+def render_code(cfg: Config, epochs: int = 2000, csv_name: str = "data.csv",
+                n_classes: int = 2) -> str:
     """The PyTorch program of ``cfg``, in the chapter's style, ready to run.
 
     Parameters
@@ -224,6 +262,8 @@ def render_code(cfg: Config, epochs: int = 2000, csv_name: str = "data.csv") -> 
         Length of the loop (the chapter: 2000).
     csv_name : str
         File name shown for an uploaded CSV.
+    n_classes : int
+        Classes in the data (three or more: softmax scores and CrossEntropyLoss).
 
     Returns
     -------
@@ -231,22 +271,28 @@ def render_code(cfg: Config, epochs: int = 2000, csv_name: str = "data.csv") -> 
         Python source. Run, it trains the network the playground trains and leaves
         ``model`` and ``test_loss`` defined.
     """
+    kind = task_kind(cfg, n_classes)
     lines = ["import torch", "import torch.nn as nn", ""]
     lines += _data_lines(cfg, csv_name)
+    if kind == "multiclass":
+        lines += ["y_train, y_test = y_train.long(), y_test.long()  # class indices 0, 1, 2, ..."]
     if cfg.features != ["x1", "x2"]:
         exprs = ", ".join(FEATURES[f][0] for f in cfg.features)
         lines += ["", "", "def features(x):  # " + ", ".join(cfg.features),
                   f"    return torch.stack([{exprs}], dim=1)", "",
                   "", "x_train, x_test = features(x_train), features(x_test)"]
     lines += ["", "", f"torch.manual_seed({cfg.seed})", ""]
-    lines.append(_CHAPTER_NET if cfg.chapter_shape else _general_net(cfg))
-    if cfg.chapter_shape:
+    chapter = cfg.chapter_shape and kind == "binary"
+    lines.append(_CHAPTER_NET if chapter else _general_net(cfg, kind, n_classes if
+                                                           kind == "multiclass" else 1))
+    if chapter:
         lines.append(f"model = NeuralNet({len(cfg.features)}, {cfg.layers[0]})")
     else:
         lines.append(f"model = NeuralNet({len(cfg.features)})")
     opt = OPTIMIZERS[cfg.opt]
     lines += [f"learning_rate = {cfg.lr!r}",
-              "criterion = nn.BCELoss()",
+              "criterion = nn." + {"binary": "BCELoss", "multiclass": "CrossEntropyLoss",
+                                   "regression": "MSELoss"}[kind] + "()",
               f"epochs = {epochs}",
               f"optimizer = torch.optim.{opt}(model.parameters(), lr=learning_rate)"]
     reg = None

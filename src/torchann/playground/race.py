@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from torchann.errors import TorchannError
+from torchann.playground.messages import PageError
 from torchann.playground.session import Channel, Worker, b64
 
 METHODS = ("gd", "adam", "cg")
@@ -24,6 +25,9 @@ MAX_STEPS = 50_000
 MAX_SPEED = 1_000
 #: Uploaded pictures larger than this many pixels are shrunk to fit; signals are refused.
 MAX_PIXELS = 40_000
+#: Pictures declaring more pixels than this are refused before any pixel is decoded (the
+#: loaders' own cap, :data:`torchann.io.MAX_ELEMENTS`, said in the page's words).
+MAX_DECODE_PIXELS = 50_000_000
 CG_TOL = 1e-6
 
 
@@ -46,15 +50,14 @@ class RaceConfig:
         method, lr = choice("method", METHODS), cls.check_lr
         return parse(cls, data, [("a_method", method), ("a_lr", lr), ("b_method", method),
                                  ("b_lr", lr), ("steps", integer("steps", 1, MAX_STEPS)),
-                                 ("speed", integer("speed", 1, MAX_SPEED))], "race setting")
+                                 ("speed", integer("speed", 1, MAX_SPEED))])
 
     @staticmethod
     def check_lr(lr):
         """A lane's learning rate: a number above 0, at most 100."""
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-                math.isfinite(lr) and 0 < lr <= 100):
-            raise TorchannError(f"learning rate {str(lr)[:40]}: use a number above 0, "
-                                "at most 100")
+                0 < lr <= 100 and math.isfinite(lr)):  # a huge int never reaches isfinite
+            raise PageError("race_lr", value=str(lr)[:40])
         return float(lr)
 
 
@@ -96,32 +99,73 @@ def load_race_image(data: bytes, name: str):
     ``broken_image_t.p``); PNG/JPEG hold a picture, shrunk to at most :data:`MAX_PIXELS`
     pixels and corrupted with ``weird_function``.
     """
-    from torchann.io import as_image, load_image_array, load_npy_array, load_pickle_array
+    from torchann.io import as_image, load_npy_array, load_pickle_array
 
     suffix = "." + name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if suffix in (".png", ".jpg", ".jpeg"):
-        from skimage import transform
-
-        picture = load_image_array(data)
-        h, w = picture.shape
-        if h * w > MAX_PIXELS:
-            f = math.sqrt(MAX_PIXELS / (h * w))
-            picture = transform.resize(picture, (max(int(h * f), 8), max(int(w * f), 8)),
-                                       anti_aliasing=True)
-        return picture, None
+        return small_picture(data, name), None
     if suffix in (".p", ".pkl", ".pickle"):
         array = load_pickle_array(data)
     elif suffix == ".npy":
         array = load_npy_array(data)
     else:
-        raise TorchannError(f"{name}: choose a .p, .npy, PNG or JPEG file")
+        raise PageError("race_file", name=name)
     image = as_image(np.asarray(array, dtype=np.float64).squeeze())
     if image.size > MAX_PIXELS:
-        raise TorchannError(f"{name}: {image.shape[0]}x{image.shape[1]} values; the race takes "
-                            f"at most {MAX_PIXELS:,}")
+        raise PageError("race_signal_size", name=name, height=image.shape[0],
+                        width=image.shape[1], most=f"{MAX_PIXELS:,}")
     if not np.isfinite(image).all():
-        raise TorchannError(f"{name}: the signal holds NaN or infinite values")
+        raise PageError("race_signal_nan", name=name)
     return None, image
+
+
+def small_picture(data: bytes, name: str) -> np.ndarray:
+    """A PNG/JPEG as a grayscale float image of at most :data:`MAX_PIXELS` pixels, decoded at
+    a reduced size: JPEG's own scaled decoding (Pillow's ``draft``), then Pillow's
+    ``reduce``/``thumbnail``; a picture declaring more than :data:`MAX_DECODE_PIXELS` pixels
+    is refused before decoding."""
+    from torchann.io import load_image_array, open_image
+
+    width, height = _declared_size(data)
+    if width * height > MAX_DECODE_PIXELS:
+        raise PageError("race_pixels", name=name, pixels=f"{width * height:,}",
+                        most=f"{MAX_DECODE_PIXELS:,}")
+    with open_image(data) as im:
+        width, height = im.size
+        f = min(1.0, math.sqrt(MAX_PIXELS / (width * height)))
+        size = (max(int(width * f), 8), max(int(height * f), 8))
+        if im.mode.startswith("I"):  # 16-bit: the loader keeps its precision
+            wide = True
+        else:
+            wide = False
+            im.draft("L", size)  # JPEG: decoded at 1/2, 1/4 or 1/8 of its size
+            gray = im.convert("L")
+            gray.thumbnail(size, reducing_gap=2.0)
+            picture = np.asarray(gray, dtype=np.float64) / 255.0
+    if wide:
+        from skimage import transform
+
+        picture = load_image_array(data)
+        if picture.size > MAX_PIXELS:
+            picture = transform.resize(picture, size[::-1], anti_aliasing=True)
+    return picture
+
+
+def _declared_size(data: bytes):
+    """A PNG/JPEG header's (width, height), reading no pixel; (0, 0) when it cannot be read
+    (the loader then says why)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as im:
+                return im.size
+    except Exception:  # noqa: BLE001 - open_image refuses it with its own message
+        return 0, 0
 
 
 class RaceSession(Worker):
@@ -142,7 +186,12 @@ class RaceSession(Worker):
         self.setup()
 
     def do_upload(self, data: bytes, name: str, cfg: RaceConfig):
-        original, broken = load_race_image(data, name)
+        try:
+            original, broken = load_race_image(data, name)
+        except PageError:
+            raise
+        except TorchannError as err:  # the loader's own words, kept for the English page
+            raise PageError("race_unreadable", name=name, detail=str(err)[:200]) from None
         self.source = (original, broken, name)
         self.cfg = cfg
         self.setup()

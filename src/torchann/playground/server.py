@@ -13,15 +13,17 @@ import asyncio
 import base64
 import binascii
 import json
+import traceback
 from importlib import resources
 
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from torchann.errors import TorchannError
 from torchann.playground.code import Config
 from torchann.playground.datasets import MAX_CSV_BYTES
+from torchann.playground.messages import PageError, as_message
 from torchann.playground.session import Channel, TrainingSession
 
 #: The most pages open at once; one more is told to close another.
@@ -53,17 +55,15 @@ def _static(name: str) -> bytes | None:
 def decode_upload(text, limit: int) -> bytes:
     """Decode a base64 upload, refusing more than ``limit`` bytes before decoding."""
     if not isinstance(text, str):
-        raise TorchannError("the upload must be base64 text")
+        raise PageError("upload_text")
     if len(text) > (limit + 2) // 3 * 4 + 4:
-        raise TorchannError(f"the file is larger than {limit:,} bytes, the most the "
-                            "playground accepts")
+        raise PageError("upload_size", most=f"{limit:,}")
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise TorchannError("the upload is not valid base64") from None
+        raise PageError("upload_base64") from None
     if len(data) > limit:
-        raise TorchannError(f"the file is {len(data):,} bytes; the playground accepts at "
-                            f"most {limit:,}")
+        raise PageError("upload_size", most=f"{limit:,}")
     return data
 
 
@@ -90,32 +90,38 @@ class PageSession:
     def handle(self, text) -> None:
         """Act on one message from the page; a bad one raises :class:`TorchannError`."""
         if text is None:
-            raise TorchannError("binary messages are not understood; send JSON text")
+            raise PageError("message_binary")
         if len(text) > MAX_MESSAGE:
-            raise TorchannError(f"the message is {len(text):,} characters; the most is "
-                                f"{MAX_MESSAGE:,}")
+            raise PageError("message_size", size=f"{len(text):,}", most=f"{MAX_MESSAGE:,}")
         try:
             msg = json.loads(text)
         except (json.JSONDecodeError, RecursionError):
-            raise TorchannError("the message is not valid JSON") from None
+            raise PageError("message_json") from None
+        except ValueError as err:  # an integer of more digits than Python converts
+            raise PageError("message_integer", detail=str(err)[:80]) from None
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-            raise TorchannError("a message must be a JSON object with a \"type\"")
+            raise PageError("message_object")
         kind = msg["type"]
         version = msg.get("version", 0)
         if isinstance(version, bool) or not isinstance(version, int):
-            raise TorchannError("version must be a whole number")
-        if kind == "config":
-            self.training.send("config", Config.from_dict(msg.get("config")), version)
-        elif kind == "csv":
-            data = decode_upload(msg.get("data"), MAX_CSV_BYTES)
-            cfg = Config.from_dict(msg.get("config"))
-            self.training.send("csv", data, _display_name(msg.get("name")), cfg, version)
+            raise PageError("version_integer")
+        if kind in ("config", "csv"):
+            try:  # a refusal names the settings' version: the page puts its controls back
+                data = decode_upload(msg.get("data"), MAX_CSV_BYTES) if kind == "csv" else None
+                cfg = Config.from_dict(msg.get("config"))
+            except TorchannError as err:
+                err.version = version
+                raise
+            if kind == "config":
+                self.training.send("config", cfg, version)
+            else:
+                self.training.send("csv", data, _display_name(msg.get("name")), cfg, version)
         elif kind in ("play", "pause", "step", "reset", "export"):
             self.training.send(kind)
         elif kind.startswith("race_"):
             self._race(kind[5:], msg)
         else:
-            raise TorchannError(f"unknown message type {kind[:40]!r}")
+            raise PageError("message_type", type=repr(kind[:40]))
 
     def _race(self, kind, msg):
         from torchann.playground.race import RaceConfig, RaceSession
@@ -131,7 +137,7 @@ class PageSession:
         elif kind in ("play", "pause", "reset"):
             self.race.send(kind)
         else:
-            raise TorchannError(f"unknown message type {'race_' + kind[:40]!r}")
+            raise PageError("message_type", type=repr("race_" + kind[:40]))
 
 
 def create_app(hosts, lang: str = "en", max_pages: int = MAX_PAGES) -> Starlette:
@@ -168,9 +174,7 @@ def create_app(hosts, lang: str = "en", max_pages: int = MAX_PAGES) -> Starlette
     async def socket(ws):
         if pages["open"] >= max_pages:
             await ws.accept()
-            await ws.send_text(json.dumps({"type": "error", "message":
-                                           f"{max_pages} playground pages are open already; "
-                                           "close one and reload this page"}))
+            await ws.send_text(json.dumps(as_message(PageError("pages_full", most=max_pages))))
             await ws.close(code=1013)
             return
         pages["open"] += 1
@@ -199,12 +203,26 @@ def create_app(hosts, lang: str = "en", max_pages: int = MAX_PAGES) -> Starlette
                     session.handle(message.get("text"))
                 except TorchannError as err:
                     channel.error(err)
+                except Exception as err:  # noqa: BLE001 - a bug must not close the page
+                    traceback.print_exc()
+                    channel.error(PageError("bug", kind=type(err).__name__,
+                                            message=str(err)[:200]))
         finally:
             session.close()
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    async def messages(request):
+        """The catalogue's ``playground.*`` messages in one language, as JSON."""
+        from torchann.i18n import LANGUAGES, entries
+
+        chosen = request.path_params["lang"]
+        if chosen not in LANGUAGES:
+            return PlainTextResponse("not found", status_code=404)
+        return JSONResponse(entries("playground.", chosen), headers=_SECURITY_HEADERS)
+
     app = Starlette(routes=[Route("/", index), Route("/static/{name}", asset),
+                            Route("/messages/{lang}.json", messages),
                             WebSocketRoute("/ws", socket)])
     return _Guard(app, hosts, origins)
 

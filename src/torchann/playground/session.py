@@ -25,7 +25,8 @@ import torch
 
 from torchann.errors import TorchannError
 from torchann.playground import code as pcode
-from torchann.playground.datasets import DOMAIN, csv_model_info, load_csv, make_dataset
+from torchann.playground.datasets import DOMAIN, load_csv, make_dataset, read_points
+from torchann.playground.messages import PageError, as_message
 
 #: Heatmap resolution (cells per side); the per-neuron maps take every other cell, or every
 #: fourth when the network has more than :data:`FINE_NEURONS` neurons (smaller frames).
@@ -36,6 +37,10 @@ FINE_NEURONS = 32
 FPS = 30.0
 #: A frame's training stops after this many seconds even if ``speed`` epochs are not done.
 FRAME_BUDGET = 0.05
+#: Training is stuck (saturated) when its loss stays above this many times a blind guess's
+#: for :data:`STUCK_EPOCHS` epochs in a row.
+STUCK_FACTOR = 4.0
+STUCK_EPOCHS = 50
 
 
 def warm_up() -> None:
@@ -93,9 +98,9 @@ class Channel:
             self.frames[kind] = text
         self._wake()
 
-    def error(self, message: str) -> None:
-        """Queue an error for the page to show."""
-        self.put_message({"type": "error", "message": str(message)})
+    def error(self, err: BaseException) -> None:
+        """Queue an error for the page (:func:`~torchann.playground.messages.as_message`)."""
+        self.put_message(as_message(err))
 
     async def take(self) -> list:
         """Wait for something to send; return the replies, then the latest frames."""
@@ -165,13 +170,14 @@ class Worker:
             call(*args)
             return True
         except TorchannError as err:
-            self.running = False
+            if getattr(err, "version", None) is None:  # refused settings change nothing
+                self.running = False
             self.channel.error(err)
         except Exception as err:  # noqa: BLE001 - the session must outlive a bug
             self.running = False
             traceback.print_exc()
-            self.channel.error(f"training stopped: {type(err).__name__}: {err}; press reset "
-                               "to start over")
+            self.channel.error(PageError("bug", kind=type(err).__name__,
+                                         message=str(err)[:200]))
         return False
 
     def do_play(self):
@@ -202,18 +208,29 @@ class TrainingSession(Worker):
     # -- commands ---------------------------------------------------------------------
 
     def do_config(self, cfg: pcode.Config, version: int = 0):
-        """Apply new settings: new data and a fresh network, epoch 0."""
-        if cfg.dataset == "csv" and self.csv is None:
-            raise TorchannError("choose a CSV file to upload first (x1,x2,label)")
-        self.version = version
-        if self.cfg is not None and replace(cfg, speed=self.cfg.speed) == self.cfg:
-            self.cfg = cfg  # only the pace changed: keep training where it is
-            self.publish()
-            return
-        self.setup(cfg)
+        """Apply new settings: new data and a fresh network, epoch 0.
+
+        Refused settings leave the session as it was, and the error names ``version`` so
+        that the page can put its controls back to the settings still in force.
+        """
+        try:
+            if cfg.dataset == "csv" and self.csv is None:
+                raise PageError("csv_first")
+            if self.cfg is not None and replace(cfg, speed=self.cfg.speed) == self.cfg:
+                self.version, self.cfg = version, cfg  # only the pace changed: keep going
+                self.publish()
+                return
+            self.setup(cfg, version)
+        except TorchannError as err:
+            err.version = version
+            raise
 
     def do_csv(self, data: bytes, name: str, cfg: pcode.Config, version: int = 0):
-        load_csv(data)  # refuse a bad file before forgetting the good one
+        try:
+            load_csv(data)  # refuse a bad file before forgetting the good one
+        except TorchannError as err:
+            err.version = version
+            raise
         self.csv = (data, name)
         self.do_config(cfg, version)
 
@@ -233,40 +250,61 @@ class TrainingSession(Worker):
 
     def do_export(self):
         if self.model is None:
-            raise TorchannError("nothing to export yet")
+            raise PageError("nothing_to_export")
+        from torchann.playground.export import export_model
+
         pt, info = export_model(self.cfg, self.model, self.epoch, self.code,
-                                self.csv[0] if self.csv else None)
+                                self.csv[0] if self.csv else None, self.task)
         self.channel.put_message({"type": "export", "pt": base64.b64encode(pt).decode(),
                                   "json": json.dumps(info, indent=2, ensure_ascii=False)})
 
     # -- the loop -----------------------------------------------------------------------
 
-    def setup(self, cfg: pcode.Config):
-        """Draw the data and build the network, optimizer and loss of ``cfg``."""
+    def setup(self, cfg: pcode.Config, version: int | None = None):
+        """Draw the data and build the network, optimizer and loss of ``cfg``; the session
+        changes only once all of them are made.
+
+        The task (:class:`torchann.classify.tasks.Task`) follows the data: the chapter's
+        binary classification, ``multiclass`` for three or more classes (softmax scores,
+        CrossEntropyLoss), ``regression`` for the plane and multi-Gaussian sets (MSELoss).
+        """
+        from torchann.classify.tasks import Task
+
         if cfg.dataset == "csv":
             data = load_csv(self.csv[0], ratio=cfg.ratio, seed=cfg.seed)
+            classes = read_points(self.csv[0])[2]
         else:
             data = make_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, ratio=cfg.ratio,
                                 seed=cfg.seed)
+            classes = ["0", "1", "2"] if cfg.dataset == "three" else ["0", "1"]
+        kind = pcode.task_kind(cfg, len(classes))
+        task = (Task(kind, None, 0.0, 1.0) if kind == "regression"  # the label as it is
+                else Task(kind, classes))
         raw_train, y_train, raw_test, y_test = (torch.from_numpy(a) for a in data)
-        self.cfg = cfg
-        self.x_train, self.x_test = pcode.features(cfg, raw_train), pcode.features(cfg, raw_test)
-        self.y_train, self.y_test = y_train, y_test
-        self.model = pcode.build_model(cfg)
-        self.trainer = pcode.make_trainer(cfg, self.model, self.x_train, self.y_train)
-        self.criterion = self.trainer.loss_fn
-        self.epoch = 0
+        x_train = pcode.features(cfg, raw_train)
+        model = pcode.build_model(cfg, kind, task.n_out)
+        trainer = pcode.make_trainer(cfg, model, x_train, y_train, task)
+        if version is not None:
+            self.version = version
+        self.cfg, self.task, self.model, self.trainer = cfg, task, model, trainer
+        self.x_train, self.x_test = trainer.x, pcode.features(cfg, raw_test)
+        self.y_train = trainer.y
+        self.y_test = y_test.long() if kind == "multiclass" else y_test
+        self.criterion = trainer.loss_fn
+        self.baseline = _blind_loss(task, self.y_train)
+        self.epoch, self.stuck = 0, 0
         axis = torch.linspace(-DOMAIN, DOMAIN, GRID)
         gy, gx = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top
         raw_grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
         self.grid = pcode.features(cfg, raw_grid)
         self.step = NEURON_STEP if sum(cfg.layers) <= FINE_NEURONS else 2 * NEURON_STEP
-        csv_name = self.csv[1] if self.csv else "data.csv"
-        self.code = pcode.render_code(cfg, csv_name=csv_name)
+        csv_name = self.csv[1] if self.csv and cfg.dataset == "csv" else "data.csv"
+        self.code = pcode.render_code(cfg, csv_name=csv_name, n_classes=len(classes))
         inputs = [_normalized(self.grid[:, i]) for i in range(self.grid.shape[1])]
         self.channel.put_message({
             "type": "setup", "version": self.version, "config": cfg.to_dict(),
-            "code": self.code, "chapter": cfg.chapter_shape, "domain": DOMAIN,
+            "code": self.code, "chapter": cfg.chapter_shape and kind == "binary",
+            "domain": DOMAIN, "task": kind, "classes": task.classes,
             "train": _points(raw_train, y_train), "test": _points(raw_test, y_test),
             "features": cfg.features, "layers": cfg.layers,
             "inputs": [b64(m) for m in inputs], "grid": GRID // self.step,
@@ -282,12 +320,27 @@ class TrainingSession(Worker):
             except RuntimeError:  # BCELoss refuses NaN probabilities: the weights are gone
                 loss = math.nan
             self.epoch += 1
-            if not math.isfinite(loss):
-                raise TorchannError(f"training diverged at epoch {self.epoch}: the loss is not "
-                                    f"finite; lower the learning rate (now {self.cfg.lr:g}) "
-                                    "and press reset")
+            self.check_health(loss)
             if time.perf_counter() - start > FRAME_BUDGET or not self.commands.empty():
                 break  # a frame is due, or the page asked for something: answer it first
+
+    def check_health(self, loss: float) -> None:
+        """Stop with an explanation when the loss is no longer a number (diverged) or has
+        stayed far above a blind guess's (:data:`STUCK_FACTOR`, saturated outputs)."""
+        finite = math.isfinite(loss)
+        self.stuck = self.stuck + 1 if finite and loss > STUCK_FACTOR * self.baseline else 0
+        if finite and self.stuck < STUCK_EPOCHS:
+            return
+        cfg = self.cfg
+        values = {"epoch": self.epoch, "lr": f"{cfg.lr:g}", "opt": pcode.OPTIMIZERS[cfg.opt],
+                  "suggest": f"{pcode.suggest_lr(cfg.opt, cfg.lr):g}"}
+        if not finite:
+            if cfg.reg != "none" and cfg.lr * cfg.rate >= 1.0:
+                raise PageError("diverged_reg", epoch=self.epoch, lr=values["lr"],
+                                rate=f"{cfg.rate:g}", suggest=f"{pcode.suggest_rate(cfg.lr):g}")
+            raise PageError("diverged", **values)
+        raise PageError("saturated", loss=f"{loss:.4g}", baseline=f"{self.baseline:.4g}",
+                        **values)
 
     def tick(self):
         self.train(self.cfg.speed)
@@ -300,30 +353,63 @@ class TrainingSession(Worker):
         self.channel.put_frame("frame", json.dumps(self.frame()))
 
     def frame(self) -> dict:
-        """Everything the page draws for the network as it is now."""
-        model = self.model
+        """Everything the page draws for the network as it is now.
+
+        ``heat`` is the output over the plane as bytes: P(class 1) times 255 (binary), the
+        output from -1 to 1 (regression), or the winning class's probability (multiclass,
+        with that class's index in ``heat_class``). Numbers that are no longer finite are
+        sent as ``null``.
+        """
+        model, kind = self.model, self.task.kind
         model.eval()
+        out = {}
         with torch.no_grad():
             outs = model.layer_outputs(self.grid)
-            prob = torch.sigmoid(outs[-1]).reshape(GRID, GRID)
+            if kind == "multiclass":
+                prob, best = torch.softmax(outs[-1], 1).max(1)
+                out["heat_class"] = b64(best.numpy())
+            elif kind == "regression":
+                prob = (outs[-1].squeeze(1).clamp(-1.0, 1.0) + 1.0) / 2.0
+            else:
+                prob = torch.sigmoid(outs[-1]).squeeze(1)
+            heat = torch.nan_to_num(prob, nan=0.5).reshape(GRID, GRID)
             neurons = []
             for layer in outs[:-1]:
                 maps = layer.reshape(GRID, GRID, -1)[::self.step, ::self.step]
                 neurons += [b64(_normalized(maps[..., j])) for j in range(maps.shape[-1])]
-            numbers = {}
             for name, x, y in (("train", self.x_train, self.y_train),
                                ("test", self.x_test, self.y_test)):
                 p = model(x).squeeze(1)
-                numbers[name + "_loss"] = float(self.criterion(p, y))
-                numbers[name + "_acc"] = float(((p >= 0.5).float() == y).float().mean())
-            weights = [np.round(layer.weight.numpy(), 4).tolist()
-                       for layer in model.linear_layers()]
-            biases = [np.round(layer.bias.numpy(), 4).tolist()
-                      for layer in model.linear_layers()]
+                finite = bool(torch.isfinite(p).all())  # BCELoss refuses NaN outright
+                out[name + "_loss"] = _finite(self.criterion(p, y)) if finite else None
+                hits = None if kind == "regression" else (
+                    p.argmax(1) == y if kind == "multiclass" else (p >= 0.5).float() == y)
+                out[name + "_acc"] = None if hits is None else _finite(hits.float().mean())
+            linears = model.linear_layers()
+            weights = [_rounded(layer.weight) for layer in linears]
+            biases = [_rounded(layer.bias) for layer in linears]
         return {"type": "frame", "version": self.version, "epoch": self.epoch,
-                "running": self.running, **numbers, "heat": b64(prob.numpy() * 255.0 + 0.5),
+                "running": self.running, **out, "heat": b64(heat.numpy() * 255.0 + 0.5),
                 "neurons": neurons, "weights": weights, "biases": biases,
                 "time": time.time()}
+
+
+def _finite(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _rounded(tensor):
+    """A parameter as nested lists of 4-decimal floats, non-finite values as 0."""
+    return np.round(np.nan_to_num(tensor.numpy(), nan=0.0, posinf=0.0, neginf=0.0),
+                    4).tolist()
+
+
+def _blind_loss(task, y):
+    """The loss of a prediction that ignores the inputs: ln 2, ln K, or the variance."""
+    if task.kind == "regression":
+        return max(float(y.var(unbiased=False)), 1e-6)
+    return task.baseline_loss
 
 
 def _normalized(values):
@@ -334,32 +420,5 @@ def _normalized(values):
 
 
 def _points(x, y):
-    return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in
+    return [[round(float(a), 4), round(float(b), 4), round(float(c), 4)] for (a, b), c in
             zip(x.tolist(), y.tolist())]
-
-
-def export_model(cfg, model, epoch, code_text, csv_data=None):
-    """``model.pt`` bytes and the ``model.json`` description, as ``torchann train`` writes
-    them (:func:`torchann.classify.files.model_files`).
-
-    The chapter's shape gives the chapter's format: ``NeuralNet(2, hidden)`` loads the
-    ``.pt``. ``torchann predict`` reads the pair; for a model trained on an uploaded CSV
-    (``csv_data``) with the features x1, x2, the description holds the page's scaling and
-    label mapping, so that predictions from the raw file agree with the page.
-    """
-    from torchann.classify.files import model_files
-    from torchann.io import state_dict_bytes
-
-    info = {"format": "torchann-classifier" if cfg.chapter_shape else "torchann-playground",
-            "features": list(cfg.features), "standardize": None}
-    if cfg.dataset == "csv":
-        described = csv_model_info(csv_data)
-        if cfg.features == ["x1", "x2"]:
-            info.update(described)
-        else:  # the inputs are computed from the scaled columns: only the labels carry over
-            info["label_map"] = described["label_map"]
-    info.update(epoch=epoch, playground=cfg.to_dict(), code=code_text)
-    if not cfg.chapter_shape:
-        info.update(hidden_sizes=list(cfg.layers), activation=cfg.act)
-    state, info = model_files(model, info, "model.json")
-    return state_dict_bytes(state), info

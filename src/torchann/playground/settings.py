@@ -3,17 +3,17 @@
 :func:`parse` refuses what is not a JSON object or names an unknown setting, builds the
 dataclass, and runs each field's check in order; :func:`choice`, :func:`number` and
 :func:`integer` make the usual checks. A check returns the value to keep (e.g. a float for
-a number given as an int) or raises :class:`~torchann.errors.TorchannError`.
+a number given as an int) or raises :class:`~torchann.playground.messages.PageError`.
 """
 
 from __future__ import annotations
 
 import math
 
-from torchann.errors import TorchannError
+from torchann.playground.messages import PageError
 
 
-def parse(cls, data, checks, noun="setting"):
+def parse(cls, data, checks):
     """Build the dataclass ``cls`` from ``data``, a settings object from the page.
 
     Parameters
@@ -24,18 +24,16 @@ def parse(cls, data, checks, noun="setting"):
         What the page sent.
     checks : sequence of (str, callable)
         Field names and their checks, run in this order.
-    noun : str
-        What one setting is called in the messages (``"race setting"``).
 
     Returns
     -------
     cls
     """
     if not isinstance(data, dict):
-        raise TorchannError(f"{noun}s must be a JSON object")
+        raise PageError("settings_object")
     unknown = set(data) - set(cls.__dataclass_fields__)
     if unknown:
-        raise TorchannError(f"unknown {noun}(s): {', '.join(sorted(map(str, unknown)))}")
+        raise PageError("setting_unknown", names=", ".join(sorted(map(str, unknown)))[:200])
     cfg = cls(**data)
     for name, check in checks:
         setattr(cfg, name, check(getattr(cfg, name)))
@@ -46,7 +44,8 @@ def choice(name, allowed):
     """A check that the value is one of ``allowed`` (strings)."""
     def check(value):
         if not isinstance(value, str) or value not in allowed:
-            raise TorchannError(f"{name} {str(value)[:40]!r}: use one of {', '.join(allowed)}")
+            raise PageError("setting_choice", name=name, value=repr(str(value)[:40]),
+                            allowed=", ".join(allowed))
         return value
     return check
 
@@ -55,10 +54,14 @@ def number(name, lo, hi):
     """A check that the value is a number from ``lo`` to ``hi``; it becomes a float."""
     def check(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TorchannError(f"{name} must be a number")
-        value = float(value)
+            raise PageError("setting_number", name=name)
+        try:
+            value = float(value)
+        except OverflowError:  # a JSON integer with hundreds of digits
+            value = math.inf
         if not (math.isfinite(value) and lo <= value <= hi):
-            raise TorchannError(f"{name} {value:g} is out of range; use {lo:g} to {hi:g}")
+            raise PageError("setting_range", name=name, value=f"{value:g}", lo=f"{lo:g}",
+                            hi=f"{hi:g}")
         return value
     return check
 
@@ -67,7 +70,13 @@ def integer(name, lo, hi):
     """A check that the value is a whole number (an int) from ``lo`` to ``hi``."""
     def check(value):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise TorchannError(f"{name} {str(value)[:40]}: use a whole number from {lo} to "
-                                f"{hi}")
+            raise PageError("setting_integer", name=name, value=_short(value), lo=lo, hi=hi)
         return value
     return check
+
+
+def _short(value) -> str:
+    """At most 40 characters of a value, even of a JSON integer with thousands of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 40:
+        return f"{'-' if value < 0 else ''}10^{len(str(abs(value)).lstrip('0')) - 1}+"
+    return str(value)[:40]

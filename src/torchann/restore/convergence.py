@@ -202,9 +202,10 @@ def discrepancy_warning(residual_rms, noise_level):
         return None
     if residual_rms >= DISCREPANCY_WARN * noise_level:
         return None
-    return (f"the fit follows the noise: the residual RMS {residual_rms:.3g} is below "
-            f"{DISCREPANCY_WARN:g} x the noise level {noise_level:.3g} (the discrepancy "
-            "principle), so the result holds amplified noise; add a prior (`prior=tv`)")
+    from torchann.i18n import message
+
+    return message("restore.warning.noise", rms=residual_rms, factor=DISCREPANCY_WARN,
+                   noise=noise_level)
 
 
 def assess(relative_residual, condition_estimate, stop_reason, method, steps,
@@ -235,25 +236,28 @@ def assess(relative_residual, condition_estimate, stop_reason, method, steps,
     warning : str or None
         One line (without a prefix), or None when converged.
     """
+    from torchann.i18n import message
+
     problems = []
     fit = math.isfinite(relative_residual) and relative_residual <= RESIDUAL_WARN
     if not fit:
         advice = []
         if method != "gn":
             advice.append("`method=gn`")
-        advice.append("`init=broken` or `init=mid`" if method != "cg" else "`init=broken`")
+        advice.append(message("restore.advice.init") if method != "cg" else "`init=broken`")
         if stop_reason == "max_steps":
-            advice.append(f"more `steps` (it took {steps})")
-        problems.append(f"the result does not fit the data: relative residual "
-                        f"{relative_residual:.3g} > {RESIDUAL_WARN:g} after {method} stopped "
-                        f"({stop_reason}); try {', '.join(advice)}")
+            advice.append(message("restore.advice.steps", steps=steps))
+        problems.append(message("restore.warning.fit", residual=relative_residual,
+                                limit=RESIDUAL_WARN, method=method, reason=stop_reason,
+                                advice=advice))
     cond = condition_estimate
     if cond is not None and math.isfinite(cond) and cond > CONDITION_WARN:
-        problems.append(f"the corruption is not locally invertible here (condition estimate "
-                        f"{cond:.3g} > {CONDITION_WARN:g}): many images fit the data, and the "
-                        "result need not be the original; check the corruption")
+        problems.append(message("restore.warning.condition", cond=cond, limit=CONDITION_WARN))
     if residual_rms is not None and (noisy := discrepancy_warning(residual_rms, noise_level)):
         problems.append(noisy)
     if not problems:
         return True, None
-    return False, "; and ".join(problems)
+    warning = problems[0]
+    for problem in problems[1:]:
+        warning = message("restore.warning.and", first=warning, second=problem)
+    return False, warning

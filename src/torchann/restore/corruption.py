@@ -69,7 +69,7 @@ def load_corruption(spec: str):
 
 def _load_file(path: Path, spec: str):
     if not path.is_file():
-        raise TorchannError(f"`corruption={spec}`: no such file {path}; check the path")
+        raise TorchannError(key="file.no_corruption", spec=spec, path=path)
     mod_name = f"torchann_corruption_{abs(hash(str(path.resolve())))}"
     try:
         module_spec = importlib.util.spec_from_file_location(mod_name, path)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from torchann.errors import TorchannError
+from torchann.i18n import message
 from torchann.restore.chapter import distance_loss, weird_function
 from torchann.restore.convergence import assess, estimate_condition, lanczos_condition
 from torchann.restore.corruption import affine_offset, check_affine, check_forward
@@ -104,14 +105,19 @@ class _Tracker:
         if self.first is None:
             self.first = distance
         if not math.isfinite(distance) or distance > DIVERGENCE_FACTOR * max(self.first, 1e-30):
-            what = "became NaN or infinite" if not math.isfinite(distance) else (
-                f"grew from {self.first:.3g} to {distance:.3g}")
-            advice = f"lower `lr` (it is {self.lr:g})" if self.lr else "check the corruption"
-            raise TorchannError(f"the solver diverged at step {step}: the loss {what}; {advice}")
+            what = message("restore.loss_nan") if not math.isfinite(distance) else message(
+                "restore.loss_grew", first=self.first, last=distance)
+            raise TorchannError(key="restore.diverged", step=step, what=what,
+                                advice=_advice(self.lr))
         self.history.append((step, distance))
         if self.callback is not None:
             self.callback(step, distance)
         return self.tol is not None and distance / self.norm_y < self.tol
+
+
+def _advice(lr):
+    """What to do about a diverged run: lower ``lr``, or (without one) check the corruption."""
+    return message("restore.advice.lr", lr=lr) if lr else message("restore.advice.corruption")
 
 
 def _first_order(iterates, steps, track):
@@ -340,7 +346,7 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     lr = defaults["lr"] if lr is None else float(lr)
     tol = defaults["tol"] if tol is None else float(tol)
     if steps < 1:
-        raise TorchannError(f"`steps={steps}`: must be 1 or more")
+        raise TorchannError(key="value.at_least_one", name="steps", value=steps)
     if lr is not None and not lr > 0:
         raise TorchannError(f"`lr={lr:g}`: must be positive")
     if tol is not None and not tol >= 0:
@@ -365,14 +371,12 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
         distance = float(distance_loss(forward(x), y))
     seconds = time.perf_counter() - start
     if not (math.isfinite(distance) and torch.isfinite(x).all()):
-        raise TorchannError(f"the solver diverged at step {taken}: the result is NaN or "
-                            "infinite; lower `lr`")
+        raise TorchannError(key="restore.diverged_nan", step=taken)
     if track.first is not None and distance > track.first:
         # too large a step can oscillate without blowing up; ending further from the data
         # than the random start is divergence all the same
-        advice = f"lower `lr` (it is {lr:g})" if lr else "check the corruption"
-        raise TorchannError(f"the solver diverged at step {taken}: the loss rose from "
-                            f"{track.first:.3g} at the start to {distance:.3g}; {advice}")
+        raise TorchannError(key="restore.diverged_rose", step=taken, first=track.first,
+                            last=distance, advice=_advice(lr))
     stop_reason = {"steps": "max_steps", "tol": "tol"}.get(stopped, stopped)
     if stopped == "converged":
         stop_reason = "exact" if method == "cg" else "stationary"

@@ -176,7 +176,7 @@ def fit_encoder(table, label, features=None, path=None) -> FeatureEncoder:
     except ValueProblem as err:
         raise err.at(path) from None
     except TorchannError as err:
-        raise (TorchannError(f"{path}: " + str(err)) if path is not None else err) from None
+        raise (err.in_file(path) if path is not None else err) from None
 
 
 def read_training_table(path, label, features=None, labels=None):

@@ -37,6 +37,7 @@ from torchann.classify.tables.columns import (
     numbers_in_text,
 )
 from torchann.errors import TorchannError
+from torchann.i18n import message
 
 #: Text columns with at most this many distinct values are one-hot encoded.
 MAX_CATEGORIES = 20
@@ -67,9 +68,29 @@ class _Numbers:
             first = (-self.seen) % self.stride
             self.sample = np.concatenate([self.sample, present[first::self.stride]])
             self.seen += n
-            while len(self.sample) > MEDIAN_SAMPLE:
-                self.sample = self.sample[::2]
-                self.stride *= 2
+            self._thin()
+
+    def _thin(self):
+        while len(self.sample) > MEDIAN_SAMPLE:
+            self.sample = self.sample[::2]
+            self.stride *= 2
+
+    def merge(self, other):
+        """Add the statistics of ``other`` (the same column, other rows); the samples are
+        thinned to the coarser stride so each still stands for its share of the rows."""
+        total = self.n + other.n
+        if other.n:
+            delta = other.mean - self.mean
+            self.m2 += other.m2 + delta * delta * self.n * other.n / total
+            self.mean += delta * other.n / total
+        stride = max(self.stride, other.stride)
+        self.sample = np.concatenate([self.sample[::stride // self.stride],
+                                      other.sample[::stride // other.stride]])
+        self.n, self.stride = total, stride
+        self.missing += other.missing
+        self.seen += other.seen
+        self._thin()
+        return self
 
 
 class _Texts:
@@ -91,6 +112,17 @@ class _Texts:
             self.counts[item["values"]] = self.counts.get(item["values"], 0) + item["counts"]
         if len(self.counts) > MAX_CATEGORIES:
             self.many, self.counts = True, {}
+
+    def merge(self, other):
+        """Add the counts of ``other`` (the same column, other rows)."""
+        self.rows += other.rows
+        self.missing += other.missing
+        self.many = self.many or other.many
+        for value, count in ({} if self.many else other.counts).items():
+            self.counts[value] = self.counts.get(value, 0) + count
+        if self.many or len(self.counts) > MAX_CATEGORIES:
+            self.many, self.counts = True, {}
+        return self
 
 
 def _columns(table):
@@ -183,16 +215,36 @@ class FeatureEncoder:
                                    ) from None
         return self
 
+    def merge(self, other):
+        """Add the statistics ``other`` gathered by :meth:`partial_fit` on other rows of the
+        same data (another process's share), as if this encoder had seen them too. Returns
+        ``self``; :meth:`finish` then fits on all of them."""
+        mine = self._stats = self._stats if self._stats is not None else {}
+        for name, stats in (other._stats or {}).items():
+            have = mine.get(name)
+            if have is None or stats is None:
+                mine[name] = have if stats is None else stats
+            elif type(have) is type(stats):
+                have.merge(stats)
+            else:  # a column all missing in one share is text there and numbers elsewhere
+                numbers, texts = (have, stats) if isinstance(have, _Numbers) else (stats, have)
+                if texts.rows > texts.missing:
+                    raise TorchannError(f"column {name!r} holds text in some rows and numbers "
+                                        "in others; make it one or the other")
+                numbers.missing += texts.missing
+                mine[name] = numbers
+        return self
+
     def _skip(self, name, reason):
         self.skipped.append({"name": name, "reason": reason})
-        self.decisions.append(f"{name}: skipped, {reason}")
+        self.decisions.append(message("data.skipped", name=name, reason=reason))
 
     def finish(self):
         """Turn the statistics into the column specs and decisions. Returns ``self``."""
         self.columns, self.skipped, self.decisions = [], [], []
         for name, stats in (self._stats or {}).items():
             if stats is None:
-                self._skip(name, "neither numbers nor text")
+                self._skip(name, message("data.why.neither"))
             elif isinstance(stats, _Numbers):
                 self._fit_number(name, stats)
             else:
@@ -211,7 +263,7 @@ class FeatureEncoder:
 
     def _fit_number(self, name, s):
         if s.n == 0:
-            self._skip(name, "every value is missing")
+            self._skip(name, message("data.why.missing"))
             return
         scale = float(np.sqrt(s.m2 / s.n))
         scale = scale if scale > 0 and np.isfinite(scale) else 1.0
@@ -220,29 +272,25 @@ class FeatureEncoder:
                 "median": median, "indicator": bool(s.missing)}
         self.columns.append(spec)
         if s.missing:
-            self.decisions.append(f"{name}: {s.missing} missing value"
-                                  f"{'s' if s.missing != 1 else ''} filled with the median "
-                                  f"{median:.6g}; indicator column {name}_missing added")
+            self.decisions.append(message("data.filled" if s.missing != 1 else "data.filled_one",
+                                          name=name, missing=s.missing, median=median))
 
     def _fit_text(self, name, s):
         present = s.rows - s.missing
         if present == 0:
-            self._skip(name, "every value is missing")
+            self._skip(name, message("data.why.missing"))
         elif s.many:
-            self._skip(name, f"text with more than {MAX_CATEGORIES} distinct values (an "
-                             "identifier or free text)")
+            self._skip(name, message("data.why.many", most=MAX_CATEGORIES))
         elif len(s.counts) == 1:
-            self._skip(name, f"text with a single value ({next(iter(s.counts))!r})")
+            self._skip(name, message("data.why.single", value=repr(next(iter(s.counts)))))
         elif len(s.counts) == present and present > 2:
-            self._skip(name, f"text with a different value in every row ({present}); an "
-                             "identifier")
+            self._skip(name, message("data.why.every_row", rows=present))
         else:
             vocabulary = sorted(s.counts)
             self.columns.append({"name": name, "kind": "category", "vocabulary": vocabulary})
-            gaps = f"; {s.missing} missing, also all zeros" if s.missing else ""
-            self.decisions.append(f"{name}: text category, one-hot encoded over "
-                                  f"{len(vocabulary)} values ({', '.join(vocabulary)}); "
-                                  f"a value unseen in training becomes all zeros{gaps}")
+            gaps = message("data.gaps", missing=s.missing) if s.missing else ""
+            self.decisions.append(message("data.category", name=name, k=len(vocabulary),
+                                          values=", ".join(vocabulary), gaps=gaps))
 
     # ----------------------------------------------------------------------- using
 

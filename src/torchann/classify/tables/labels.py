@@ -24,8 +24,8 @@ def check_label_column(names, label, path=None) -> None:
     """Refuse a label column that is not among ``names``."""
     if label not in names:
         prefix = f"{path}: " if path is not None else ""
-        raise TorchannError(f"{prefix}no label column {label!r}; the columns are "
-                             f"{', '.join(names)}; choose one with `label`")
+        raise TorchannError(key="table.no_label", prefix=prefix, label=repr(label),
+                            columns=", ".join(names))
 
 
 def _missing_label(label, column):
@@ -149,6 +149,21 @@ class LabelStats:
                 self.counts[v] = self.counts.get(v, 0) + int(c)
             if len(self.counts) > MAX_TRACKED:
                 self.overflow, self.counts = list(self.counts), None
+
+    def merge(self, other) -> None:
+        """Add what ``other`` learnt from other rows of the same label column."""
+        self.rows += other.rows
+        self.numeric = self.numeric and other.numeric
+        self.integral = self.integral and other.integral
+        self.total += other.total
+        self.total_sq += other.total_sq
+        if self.counts is not None and other.counts is not None:
+            for v, c in other.counts.items():
+                self.counts[v] = self.counts.get(v, 0) + c
+        known = list(self.counts or self.overflow) + [
+            v for v in (other.counts or other.overflow) if v not in (self.counts or {})]
+        if self.counts is None or other.counts is None or len(self.counts) > MAX_TRACKED:
+            self.overflow, self.counts = list(dict.fromkeys(known)), None
 
     @property
     def names(self) -> list | None:

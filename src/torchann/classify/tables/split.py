@@ -20,7 +20,7 @@ _MASK = (1 << 64) - 1
 
 def check_test_size(test_size) -> None:
     if not (isinstance(test_size, (int, float)) and 0 < test_size < 1):
-        raise TorchannError(f"`test_size={test_size}`: must be between 0 and 1")
+        raise TorchannError(key="value.between_0_1", name="test_size", value=test_size)
 
 
 def stratified_split(x, y, test_size=0.2, random_state=None):

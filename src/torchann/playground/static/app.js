@@ -1,6 +1,7 @@
 // The 3.3 tab: settings, the socket, and everything drawn from the server's frames.
-import { applyLang, t } from "./i18n.js";
-import { base64Of, bytesOf, download, drawChart, drawMap, drawPoints } from "./draw.js";
+import { applyLang, loadMessages, say, t, tf } from "./i18n.js";
+import { CLASS_COLOURS, base64Of, bytesOf, download, drawChart, drawColorbar, drawHeat, drawPoints, rgb, ticks } from "./draw.js";
+import { FEATURE_NAMES, NetworkView } from "./network.js";
 import { Race } from "./race.js";
 
 const $ = (id) => document.getElementById(id);
@@ -8,8 +9,14 @@ const DEFAULTS = {
   dataset: "xor", noise: 0.3, ratio: 0.8, n: 100, batch: 0, layers: [5], act: "relu",
   features: ["x1", "x2"], opt: "sgd", lr: 0.03, reg: "none", rate: 0.001, seed: 0, speed: 10,
 };
-const FEATURES = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁·x₂",
-  sinx1: "sin x₁", sinx2: "sin x₂" };
+const FEATURES = FEATURE_NAMES;
+// Presets with an explanation each (note_<name> in i18n.js).
+const PRESETS = {
+  chapter: {},
+  few: { layers: [1] },
+  high_lr: { opt: "adam", lr: 10 },
+  spiral: { dataset: "spiral", n: 400, noise: 0.1, layers: [8, 8, 8], act: "tanh", opt: "adam", lr: 0.01 },
+};
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 const MAX_LAYERS = 6, MAX_NEURONS = 16, MAX_CSV = 1_000_000;
@@ -19,8 +26,11 @@ const state = {
   lang: params.get("lang") || document.documentElement.dataset.defaultLang || "en",
   tab: params.get("tab") === "race" ? "race" : "classify",
   config: readConfig(params),
-  version: 0, running: false, setup: null, frame: null, history: [], autoplay: params.get("autoplay") === "1",
-  csv: null,
+  // version: the settings the server accepted last (their frames are drawn); sent: the
+  // latest settings sent; accepted: those settings, to put the controls back after a refusal.
+  version: 0, sent: 0, accepted: null,
+  running: false, setup: null, frame: null, history: [], autoplay: params.get("autoplay") === "1",
+  csv: null, preset: "", errors: [], // the codes of the messages shown, oldest first
 };
 if (!["en", "ko"].includes(state.lang)) state.lang = "en";
 
@@ -34,6 +44,7 @@ function readConfig(p) {
     else if (typeof DEFAULTS[key] === "number") cfg[key] = Number(v);
     else cfg[key] = v;
   }
+  if (cfg.dataset === "csv") cfg.dataset = "xor"; // an upload does not survive a reload
   return cfg;
 }
 
@@ -65,27 +76,31 @@ function send(obj) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(obj));
 }
 function sendConfig() {
-  state.version += 1;
+  state.sent += 1;
   if (state.config.dataset === "csv" && state.csv) {
     send({ type: "csv", name: state.csv.name, data: state.csv.data, config: state.config,
-      version: state.version });
+      version: state.sent });
   } else {
-    send({ type: "config", config: state.config, version: state.version });
+    send({ type: "config", config: state.config, version: state.sent });
   }
   writeURL();
 }
 
 function receive(msg) {
-  if (msg.type === "error") return showError(msg.message);
+  if (msg.type === "error") return refused(msg);
   if (msg.type && msg.type.startsWith("race")) return race.receive(msg);
   if (msg.type === "setup") {
     if (msg.version < state.version) return;
     hideError();
+    state.version = msg.version;
+    state.accepted = msg.config;
     state.setup = msg;
     state.history = [];
+    state.frame = null;
     $("code").textContent = msg.code;
     $("code-panel").classList.toggle("chapter", msg.chapter);
-    buildNetwork();
+    net.build(msg);
+    showLegend();
     if (state.autoplay) { state.autoplay = false; send({ type: "play" }); }
   } else if (msg.type === "frame") {
     if (msg.version < state.version || !state.setup) return;
@@ -97,38 +112,57 @@ function receive(msg) {
   }
 }
 
+// A message from the server: shown in the page's language; a refusal of the latest settings
+// puts the controls back to the settings in force.
+function refused(msg) {
+  state.lastError = msg;
+  state.errors.push(msg.code || "text");
+  if (state.errors.length > 200) state.errors.shift();
+  showError(say(state.lang, msg));
+  if (msg.version !== undefined && msg.version === state.sent) {
+    state.config = structuredClone(state.accepted || DEFAULTS);
+    if (state.config.dataset === "csv" && !state.csv) state.config.dataset = "xor";
+    showControls();
+    writeURL();
+  }
+  if (msg.code && msg.code !== "library") $("play").textContent = t(state.lang, "play");
+}
+
 function showError(text) {
   const el = $("error");
   el.textContent = text;
   el.hidden = false;
 }
-function hideError() { $("error").hidden = true; }
+function hideError() { $("error").hidden = true; state.lastError = null; }
 
 // ---------------------------------------------------------------- frames
 
+function fixed(v, digits) { return v === null || v === undefined ? "-" : v.toFixed(digits); }
+function percent(v) { return v === null || v === undefined ? "-" : (100 * v).toFixed(1) + "%"; }
+
 function drawFrame(f) {
+  const s = state.setup;
   $("epoch").textContent = f.epoch;
-  $("train-loss").textContent = f.train_loss.toFixed(4);
-  $("test-loss").textContent = f.test_loss.toFixed(4);
-  $("train-acc").textContent = (100 * f.train_acc).toFixed(1) + "%";
-  $("test-acc").textContent = (100 * f.test_acc).toFixed(1) + "%";
+  $("train-loss").textContent = fixed(f.train_loss, 4);
+  $("test-loss").textContent = fixed(f.test_loss, 4);
+  $("train-acc").textContent = percent(f.train_acc);
+  $("test-acc").textContent = percent(f.test_acc);
   state.running = f.running;
   $("play").textContent = t(state.lang, f.running ? "pause" : "play");
   const heat = bytesOf(f.heat);
+  const classes = f.heat_class ? bytesOf(f.heat_class) : null;
+  const k = s.classes ? s.classes.length : 2;
   const side = Math.round(Math.sqrt(heat.length));
+  const discrete = $("discretize").checked;
+  const paint = (canvas) => drawHeat(canvas, heat, classes, k, side, discrete);
   const hm = $("heatmap");
-  drawMap(hm, heat, side);
-  drawPoints(hm, state.setup.train, state.setup.domain, false);
-  drawPoints(hm, state.setup.test, state.setup.domain, true);
-  const out = document.querySelector("#network canvas.output");
-  if (out) drawMap(out, heat, side);
-  f.neurons.forEach((b64, i) => {
-    const c = nodeCanvases[i];
-    if (c) drawMap(c, bytesOf(b64), state.setup.grid);
-  });
-  updateLinks(f.weights);
+  paint(hm);
+  drawPoints(hm, s.train, s.domain, false, s.task);
+  if ($("show-test").checked) drawPoints(hm, s.test, s.domain, true, s.task);
+  net.draw(f, paint);
   const h = state.history;
-  if (!h.length || h[h.length - 1][0] !== f.epoch) h.push([f.epoch, f.train_loss, f.test_loss]);
+  if (f.train_loss !== null && f.test_loss !== null &&
+      (!h.length || h[h.length - 1][0] !== f.epoch)) h.push([f.epoch, f.train_loss, f.test_loss]);
   if (h.length > 2000) h.splice(0, h.length - 2000);
   drawChart($("chart"), [
     { values: h.map((r) => [r[0], r[1]]), colour: "#555" },
@@ -136,86 +170,44 @@ function drawFrame(f) {
   ], { yMin: 0 });
 }
 
-// ---------------------------------------------------------------- the network view
-
-let nodeCanvases = [];
-let links = [];
-
-function buildNetwork() {
-  const box = $("network");
-  const svg = $("links");
-  box.querySelectorAll(".node, .layer-ctl").forEach((el) => el.remove());
-  svg.innerHTML = "";
-  nodeCanvases = [];
-  links = [];
-  const s = state.setup;
-  const columns = [s.features.length, ...s.layers, 1];
-  const W = box.clientWidth || 460, H = 330, size = 30, top = 34;
-  const centers = columns.map((count, c) => {
-    const x = 20 + size / 2 + c * ((W - 40 - size) / Math.max(columns.length - 1, 1));
-    const gap = Math.min(size + 8, (H - top - size) / Math.max(count, 1));
-    return Array.from({ length: count }, (_, r) => [x, top + size / 2 + r * gap]);
-  });
-  svg.setAttribute("width", W); svg.setAttribute("height", H);
-  box.style.height = H + "px";
-  for (let l = 0; l + 1 < columns.length; l++) {
-    for (let j = 0; j < columns[l + 1]; j++) {
-      for (let i = 0; i < columns[l]; i++) {
-        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-        const [x1, y1] = centers[l][i], [x2, y2] = centers[l + 1][j];
-        line.setAttribute("x1", x1); line.setAttribute("y1", y1);
-        line.setAttribute("x2", x2); line.setAttribute("y2", y2);
-        const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
-        line.appendChild(title);
-        line.classList.add("link");
-        svg.appendChild(line);
-        links.push({ line, title, l, i, j });
-      }
-    }
-  }
-  centers.forEach((col, c) => col.forEach(([x, y], r) => {
-    const canvas = document.createElement("canvas");
-    canvas.width = canvas.height = 32;
-    canvas.className = "node";
-    canvas.style.left = x - size / 2 + "px"; canvas.style.top = y - size / 2 + "px";
-    canvas.style.width = canvas.style.height = size + "px";
-    if (c === 0) {
-      canvas.title = FEATURES[s.features[r]];
-      drawMap(canvas, bytesOf(s.inputs[r]), Math.round(Math.sqrt(bytesOf(s.inputs[r]).length)));
+// The colour bar's range and name, the heatmap's ticks and the classes' names.
+function showLegend() {
+  const s = state.setup, lang = state.lang;
+  if (!s) return;
+  const k = s.classes ? s.classes.length : 2;
+  drawColorbar(document.querySelector("#colorbar canvas"), s.task === "multiclass" ? k : 2);
+  const names = s.classes || [];
+  const named = (i) => s.config.dataset === "csv" ? names[i] :
+    tf(lang, s.task === "multiclass" ? "class_n" : "label_n", { name: names[i] });
+  let lo = "0", mid = "0.5", hi = "1", name = tf(lang, "colorbar_binary", { name: named(1) });
+  if (s.task === "regression") { lo = "-1"; mid = "0"; hi = "+1"; name = t(lang, "colorbar_regression"); }
+  if (s.task === "multiclass") { lo = (1 / k).toFixed(2); mid = ((1 + 1 / k) / 2).toFixed(2); name = t(lang, "colorbar_multiclass"); }
+  $("cb-lo").textContent = lo; $("cb-mid").textContent = mid; $("cb-hi").textContent = hi;
+  $("cb-name").textContent = name;
+  const legend = $("class-legend");
+  legend.innerHTML = "";
+  if (s.task !== "regression") {
+    names.forEach((_, i) => {
+      const sw = document.createElement("span");
+      sw.className = "swatch"; sw.style.background = rgb(CLASS_COLOURS[i % CLASS_COLOURS.length]);
       const label = document.createElement("span");
-      label.className = "node feature-label"; label.textContent = FEATURES[s.features[r]];
-      label.style.left = x - size / 2 - 4 + "px"; label.style.top = y + size / 2 - 2 + "px";
-      box.appendChild(label);
-    } else if (c === columns.length - 1) {
-      canvas.classList.add("output");
-    } else {
-      nodeCanvases.push(canvas);
-    }
-    box.appendChild(canvas);
-  }));
-  s.layers.forEach((count, l) => {
-    const x = centers[l + 1][0][0];
-    const ctl = document.createElement("div");
-    ctl.className = "layer-ctl";
-    ctl.style.left = x - 24 + "px";
-    ctl.innerHTML = `<button data-layer="${l}" data-delta="1" class="neuron-add">+</button>` +
-      `<button data-layer="${l}" data-delta="-1" class="neuron-remove">&minus;</button>` +
-      `<small>${count}</small>`;
-    box.appendChild(ctl);
-  });
-  $("layer-count").textContent = s.layers.length;
-}
-
-function updateLinks(weights) {
-  let peak = 1e-9;
-  for (const m of weights) for (const row of m) for (const w of row) peak = Math.max(peak, Math.abs(w));
-  const word = t(state.lang, "weight");
-  for (const k of links) {
-    const w = weights[k.l][k.j][k.i];
-    k.line.setAttribute("stroke-width", (0.4 + 6 * Math.abs(w) / peak).toFixed(2));
-    k.line.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-    k.title.textContent = `${word} ${w.toFixed(4)}`;
+      label.className = "class-name"; label.textContent = named(i);
+      legend.append(sw, " ", label, " ");
+    });
   }
+  const place = (id, horizontal) => {
+    const box = $(id);
+    box.innerHTML = "";
+    for (const v of ticks(-s.domain, s.domain, 5)) {
+      const el = document.createElement("span");
+      el.textContent = String(v);
+      const f = (v + s.domain) / (2 * s.domain) * 100;
+      if (horizontal) el.style.left = f + "%"; else el.style.top = 100 - f + "%";
+      box.appendChild(el);
+    }
+  };
+  place("heat-xticks", true);
+  place("heat-yticks", false);
 }
 
 // ---------------------------------------------------------------- controls
@@ -236,6 +228,7 @@ function showControls() {
   $("speed").value = String(c.speed);
   fillSelect($("lr"), LRS, c.lr);
   fillSelect($("rate"), RATES, c.rate);
+  $("layer-count").textContent = tf(state.lang, "hidden_layers_n", { n: c.layers.length });
   $("features").innerHTML = Object.entries(FEATURES).map(([k, label]) =>
     `<label class="check"><input type="checkbox" id="feat-${k}" value="${k}"` +
     `${c.features.includes(k) ? " checked" : ""}> ${label}</label>`).join("");
@@ -248,8 +241,12 @@ function showControls() {
   }
 }
 
-function change(patch) {
+function change(patch, preset = "") {
   Object.assign(state.config, patch);
+  state.preset = preset;
+  $("preset").value = preset;
+  $("preset-note").hidden = !preset;
+  if (preset) $("preset-note").textContent = t(state.lang, "note_" + preset);
   showControls();
   sendConfig();
 }
@@ -267,8 +264,9 @@ function wire() {
   $("csv-file").addEventListener("change", async () => {
     const file = $("csv-file").files[0];
     if (!file) return;
-    if (file.size > MAX_CSV) return showError(`${file.name}: ${file.size} bytes > ${MAX_CSV}`);
+    if (file.size > MAX_CSV) return refused({ code: "file_size", values: { name: file.name, size: file.size, most: MAX_CSV } });
     state.csv = { name: file.name, data: base64Of(await file.arrayBuffer()) };
+    $("csv-name").textContent = file.name;
     change({ dataset: "csv" });
   });
   $("add-layer").addEventListener("click", () => {
@@ -283,6 +281,13 @@ function wire() {
     layers[l] = Math.min(MAX_NEURONS, Math.max(1, layers[l] + Number(b.dataset.delta)));
     change({ layers });
   });
+  $("preset").addEventListener("change", () => {
+    const name = $("preset").value;
+    if (name) change({ ...structuredClone(DEFAULTS), speed: state.config.speed, ...PRESETS[name] }, name);
+  });
+  for (const id of ["show-test", "discretize"]) {
+    $(id).addEventListener("change", () => { if (state.frame) drawFrame(state.frame); });
+  }
   $("play").addEventListener("click", () => send({ type: state.running ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
   $("reset").addEventListener("click", () => send({ type: "reset" }));
@@ -296,8 +301,9 @@ function wire() {
     $("copy").textContent = t(state.lang, "copied");
     setTimeout(() => { $("copy").textContent = t(state.lang, "copy"); }, 1200);
   });
-  $("lang").addEventListener("click", () => {
+  $("lang").addEventListener("click", async () => {
     state.lang = state.lang === "ko" ? "en" : "ko";
+    await loadMessages(state.lang); // the server's messages in the new language
     relabel();
     writeURL();
   });
@@ -309,8 +315,12 @@ function wire() {
 function relabel() {
   applyLang(state.lang);
   $("play").textContent = t(state.lang, state.running ? "pause" : "play");
+  $("layer-count").textContent = tf(state.lang, "hidden_layers_n", { n: state.config.layers.length });
+  if (state.preset) $("preset-note").textContent = t(state.lang, "note_" + state.preset);
+  if (state.lastError && !$("error").hidden) $("error").textContent = say(state.lang, state.lastError);
   race.relabel(state.lang);
-  if (state.frame) updateLinks(state.frame.weights);
+  showLegend();
+  net.relabel();
 }
 
 function showTab() {
@@ -320,10 +330,12 @@ function showTab() {
 }
 
 const race = new Race({ $, send: (m) => send(m), params, lang: () => state.lang,
-  showError, writeURL: () => writeURL() });
+  showError: (msg) => refused(typeof msg === "string" ? { message: msg } : msg), writeURL: () => writeURL() });
+const net = new NetworkView({ box: $("network"), svg: $("links"), zoom: $("neuron-zoom"), lang: () => state.lang });
 showControls();
 wire();
 relabel();
 showTab();
+window.playground = { state, send, race };
+await loadMessages(state.lang); // before the socket, so that its first message is worded
 connect();
-window.playground = { state, send };

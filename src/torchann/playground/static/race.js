@@ -69,7 +69,7 @@ export class Race {
     $("race-file").addEventListener("change", async () => {
       const file = $("race-file").files[0];
       if (!file) return;
-      if (file.size > 4_000_000) return this.showError(`${file.name}: ${file.size} bytes > 4000000`);
+      if (file.size > 4_000_000) return this.showError({ code: "file_size", values: { name: file.name, size: file.size, most: 4000000 } });
       this.upload = { name: file.name, data: base64Of(await file.arrayBuffer()) };
       this.sendConfig();
     });
@@ -89,6 +89,7 @@ export class Race {
     if (msg.type === "race_setup") {
       this.setup = msg;
       this.history = [[], []];
+      this.frame = null; // the last run's frame must not come back into the new charts
       this.paint("race-broken", msg.broken);
       this.paint("race-ref", msg.reference);
       this.relabel(this.lang());
@@ -110,8 +111,20 @@ export class Race {
     ctx.putImageData(img, 0, 0);
   }
 
+  // The charts' legends: each lane's colour and method.
+  legend() {
+    for (const el of document.querySelectorAll(".race-legend")) {
+      el.replaceChildren(...["a", "b"].flatMap((lane, k) => {
+        const line = document.createElement("span");
+        line.className = "line"; line.style.background = COLOURS[k];
+        return [line, ` ${this.config[lane + "_method"]} `];
+      }));
+    }
+  }
+
   drawFrame(f) {
     const $ = this.$, lang = this.lang();
+    this.legend();
     this.frame = f;
     this.running = f.running;
     $("race-play").textContent = t(lang, f.running ? "pause" : "play");
