@@ -18,9 +18,10 @@ _FIGURE_SIDE = 1024  # figures show at most this many pixels on a side
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the deblurring options (colour, precision, solver, tiles)."""
-    parser.add_argument("--channels", choices=("joint", "separate"),
+    parser.add_argument("--channels", choices=("auto", "joint", "separate"),
                         help="a colour picture's channels: restored together with vectorial "
-                        "TV, which avoids colour fringes, or one by one (default: joint)")
+                        "TV, which avoids colour fringes, or one by one in a third of the "
+                        "memory; auto: joint up to 4 MP (default: auto)")
     parser.add_argument("--grey", action="store_true",
                         help="convert a colour picture to grey before deblurring (the summary "
                         "records it)")
@@ -80,13 +81,14 @@ def deblur(req, threads, device) -> Outcome:
     picture, name, reference, kernel, inputs = _checked_inputs(req)
     broken = picture.array
     options = dict(boundary=req.boundary, prior=req.prior, solver=req.solver or "auto",
-                   steps=req.steps, tile=req.tile, clip=req.clip)
+                   steps=req.steps, tile=req.tile, clip=req.clip,
+                   channels=req.channels or "auto")
     total = deblur.planned_steps(broken.shape, kernel, **options)
     log_every = req.log_every if req.log_every is not None else max(1, total // 20)
     with Progress(total=total, log_every=log_every, fmt="Loss at {step} = {loss}",
                   quiet=req.quiet, desc="deblur", delay=2.0) as progress:
         result = deblur.deblur_image(
-            broken, kernel, weight=req.weight, channels=req.channels or "joint",
+            broken, kernel, weight=req.weight,
             dtype=req.dtype or "float32", device=device, noise_level=_noise_level(req, broken),
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
     line, title = headline(result, req.prior)

@@ -168,7 +168,7 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
 
     ``weight="auto"`` estimates the noise standard deviation ``sigma`` with
     :func:`skimage.restoration.estimate_sigma` (or takes ``noise_level``) and sets
-    ``lambda = c sigma^2 / range`` (see :func:`auto_weight`), where ``range`` is the clip
+    ``lambda = c s^2 / range`` (see :func:`auto_weight`), where ``range`` is the clip
     range when given, else the range of ``y``.
 
     References
