@@ -1,0 +1,55 @@
+"""``torchann restore --lang ko``: the several-photos table, restore's lines and its errors in
+Korean, with the English text unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from PIL import Image
+
+from torchann.cli import main
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+ERROR = "torchann: 오류: "
+
+
+def _photo(path, seed):
+    rng = np.random.default_rng(seed)
+    Image.fromarray((rng.random((24, 24, 3)) * 255).astype(np.uint8)).save(path)
+
+
+def test_korean_several_photos_with_one_failing(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _photo(folder / "a.png", 0)
+    (folder / "broken.png").write_bytes(b"not a png at all")
+    status = main(["restore", str(folder), "--corruption", "blur:gaussian,sigma=1",
+                   "--steps", "5", "--out", str(tmp_path / "out"), "--quiet",
+                   "--lang", "ko"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    table = out.splitlines()
+    assert table[0].split()[:3] == ["사진", "상태", "초"]
+    assert any(line.startswith("a.png") and "완료" in line for line in table)
+    assert any(line.startswith("broken.png") and "실패" in line for line in table)
+    assert "failed" not in out and "photos restored" not in out
+    assert "사진 2장 중 1장을 복원해" in out and "1장은 실패했습니다" in out
+    failure = [line for line in err.splitlines() if "broken.png" in line]
+    assert len(failure) == 1 and failure[0].startswith(ERROR + str(folder / "broken.png"))
+    assert "Traceback" not in err
+
+
+def test_english_several_photos_table_is_unchanged():
+    from torchann.commands._restore_many import _width, format_table
+
+    rows = [{"photo": "x/a.png", "status": "ok", "seconds": 1.234, "weight": 0.01},
+            {"photo": "x/b.png", "status": "failed", "error": "bad"}]
+    assert format_table(rows).splitlines() == [
+        "photo  status  seconds  weight  noise  PSNR  input  warning",
+        "a.png  ok      1.23     0.01    -      -     -",
+        "b.png  failed  -        -       -      -     -      bad"]
+    korean = format_table(rows, "ko").splitlines()
+    # a Hangul letter takes two cells: the columns line up on a terminal
+    head, row = korean[0], korean[1]
+    assert _width(head[:head.index("상태")]) == _width(row[:row.index("완료")]) == 7
