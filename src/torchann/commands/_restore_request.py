@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from torchann.errors import TorchannError
+from torchann.i18n import language
 
 _DEBLUR_OPTIONS = ("channels", "dtype", "solver", "tile")
 
@@ -51,6 +52,7 @@ class Request:
     tile: int | None
     regularized: bool  # a prior or a clip: the regularized solvers
     blur: bool  # blur:... or --psf
+    lang: str = "en"  # the language of the printed lines (--lang, or the locale)
 
     @property
     def corruption_label(self) -> str:
@@ -92,7 +94,7 @@ def parse_request(args) -> Request:
         init_file=init_file, steps=args.steps, lr=args.lr, seed=args.seed, tol=args.tol,
         log_every=args.log_every, quiet=args.quiet, out=out, channels=args.channels,
         grey=args.grey, dtype=args.dtype, solver=args.solver, tile=args.tile,
-        regularized=regularized, blur=blur)
+        regularized=regularized, blur=blur, lang=language(getattr(args, "lang", None)))
 
 
 def resolve_prior(requested, blur, method=None, init=None) -> str:

@@ -7,6 +7,7 @@ with a solver built for large images (ADMM, :mod:`~torchann.deblur.admm`; see it
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ from torchann.deblur.noise import check_weight, choose_weight, load_estimator
 from torchann.deblur.pdhg import PRIORS
 from torchann.deblur.transforms import has_exact_solve, make_blur_model
 from torchann.errors import TorchannError
+from torchann.i18n import message
 from torchann.restore import RestoreResult
 
 SOLVERS = ("auto", "admm", "pdhg")
@@ -361,5 +363,10 @@ def join_channels(results, cube):
         stopped=worst.stopped, stop_reason=worst.stop_reason,
         converged=all(r.converged for r in results),
         condition_estimate=max(conditions) if conditions else None,
-        warning="; and ".join(warnings) or None,
+        warning=functools.reduce(_and, warnings) if warnings else None,
         extra={**results[0].extra, "channels": "separate"})
+
+
+def _and(first, second):
+    """Two warnings as one: ``"<first>; and <second>"`` (a catalogue message)."""
+    return message("restore.warning.and", first=first, second=second)
