@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from torchann.cli import main
@@ -53,3 +54,17 @@ def test_english_several_photos_table_is_unchanged():
     # a Hangul letter takes two cells: the columns line up on a terminal
     head, row = korean[0], korean[1]
     assert _width(head[:head.index("상태")]) == _width(row[:row.index("완료")]) == 7
+
+
+@pytest.mark.parametrize("argv", [
+    ["--corruption", "blur:gaussian,sigma=-1"],
+    ["--corruption", "blur:wobble,size=3"],
+    ["--corruption", "blur:box,size=4"],
+    ["--corruption", "blur:gaussian,sigma=2", "--weight", "lots"],
+])
+def test_korean_restore_error_is_one_line_and_status_2(argv, tmp_path, capsys):
+    status = main(["restore", *argv, "--out", str(tmp_path / "out"), "--lang", "ko"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith(ERROR)
+    assert HANGUL.search(err[len(ERROR):]), err

@@ -59,9 +59,8 @@ def _inputs(req):
         ref = io.load_picture(req.reference, grey=req.grey or not picture.is_colour)
         if ref.array.shape != picture.array.shape:
             if ref.array.size != picture.array.size:
-                raise TorchannError(f"--reference {req.reference} has shape "
-                                    f"{ref.array.shape} but the image has "
-                                    f"{picture.array.shape}; give the matching original")
+                raise TorchannError(key="restore.reference_shape", reference=req.reference,
+                                    got=str(ref.array.shape), want=str(picture.array.shape))
             ref.array = ref.array.reshape(picture.array.shape)
         reference = np.asarray(ref.array)
     return picture, req.image, reference, kernel, [req.image, req.reference]
