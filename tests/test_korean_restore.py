@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from torchann.cli import main
+from torchann.errors import TorchannError
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ERROR = "torchann: 오류: "
@@ -68,3 +69,40 @@ def test_korean_restore_error_is_one_line_and_status_2(argv, tmp_path, capsys):
     assert status == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith(ERROR)
     assert HANGUL.search(err[len(ERROR):]), err
+
+
+def test_korean_report_table_says_the_warning_and_the_words_in_korean():
+    from torchann.commands._restore_output import shown_numbers
+
+    summary = {"method": "cg", "condition_from": "random start", "warning": "the result ...",
+               "alpha": "carried through unchanged", "steps": 3}
+    shown = dict(shown_numbers(summary, "ko", "결과가 ..."))
+    assert shown == {"method": "cg", "condition_from": "무작위 시작점", "warning": "결과가 ...",
+                     "alpha": "바꾸지 않고 그대로 옮김", "steps": 3}
+    assert dict(shown_numbers(summary, "en", "the result ...")) == summary
+
+
+def test_korean_colour_line_and_joined_warning(tmp_path, capsys):
+    _photo(tmp_path / "p.png", 1)
+    status = main(["restore", str(tmp_path / "p.png"), "--corruption", "blur:gaussian,sigma=1",
+                   "--prior", "none", "--steps", "2", "--out", str(tmp_path / "out"),
+                   "--quiet", "--lang", "ko"])
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "채널 3개 따로 복원" in out and "channels" not in out
+    assert err.startswith("torchann: 경고: ") and "does not fit" not in err
+    assert ". 또한 " in err  # the three channels' warnings joined in Korean
+
+
+def test_english_library_errors_are_unchanged():
+    from torchann import deblur
+
+    with pytest.raises(TorchannError) as caught:
+        deblur.parse_blur_spec("blur:box,size")
+    assert str(caught.value) == ("'size' in 'blur:box,size' is not name=value; use e.g. "
+                                 "blur:gaussian,sigma=2 or blur:box,size=5 or "
+                                 "blur:motion,length=9,angle=30")
+    assert caught.value.localized("ko").startswith("'blur:box,size'의 'size'이(가)")
+    with pytest.raises(TorchannError) as caught:
+        deblur.deblur_image(np.ones((9, 9)), np.ones((3, 3)), dtype="float16")
+    assert str(caught.value) == "unknown dtype 'float16'; use one of float32, float64"
