@@ -59,9 +59,8 @@ def _inputs(req):
         ref = io.load_picture(req.reference, grey=req.grey or not picture.is_colour)
         if ref.array.shape != picture.array.shape:
             if ref.array.size != picture.array.size:
-                raise TorchannError(f"--reference {req.reference} has shape "
-                                    f"{ref.array.shape} but the image has "
-                                    f"{picture.array.shape}; give the matching original")
+                raise TorchannError(key="restore.reference_shape", reference=req.reference,
+                                    got=str(ref.array.shape), want=str(picture.array.shape))
             ref.array = ref.array.reshape(picture.array.shape)
         reference = np.asarray(ref.array)
     return picture, req.image, reference, kernel, [req.image, req.reference]
@@ -93,11 +92,19 @@ def deblur(req, threads, device) -> Outcome:
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
     line, title = headline(result, req.prior)
     if picture.is_colour:
-        line += [f", {broken.shape[2]} channels {result.extra['channels']}"]
+        line.append(_channels(broken.shape[2], result.extra["channels"]))
     outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
     if _is_jpeg(req) and "noise_sigma" in result.extra and req.noise_level is None:
         outcome.summary["noise_estimate"] = "2 x 2 block means (JPEG)"
     return outcome
+
+
+def _channels(count, mode):
+    """The line's part on a colour picture: ``", 3 channels joint"`` (a catalogue message)."""
+    from torchann.i18n import message
+
+    return message("restore.channels", count=count,
+                   mode=message(f"restore.channels.{mode}"))
 
 
 def _is_jpeg(req) -> bool:
@@ -139,7 +146,7 @@ def plain(req, threads, device, solve) -> Outcome:
     result = deblur.join_channels(results, cube)
     line, title = headline(result, None)
     if picture.is_colour:
-        line += [f", {cube.shape[2]} channels separate"]
+        line.append(_channels(cube.shape[2], "separate"))
     outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
     if req.method is None:
         outcome.summary["requested_method"] = "auto"
@@ -157,8 +164,10 @@ def _checked_inputs(req):
     picture, name, reference, kernel, inputs = _inputs(req)
     inputs = [f for f in inputs + [req.psf, req.init_file] if f]
     io.check_not_input([req.out / f for f in OUTPUTS], inputs)
+    from torchann.i18n import localize, tr
+
     for note in picture.notes:
-        print(f"torchann: note: {note}", file=sys.stderr)
+        print(tr("cli.note", req.lang, message=localize(note, req.lang)), file=sys.stderr)
     return picture, name, reference, kernel, inputs
 
 

@@ -33,7 +33,8 @@ def photo_paths(images) -> list[Path]:
             found = sorted(p for p in path.iterdir()
                            if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
             if not found:
-                raise TorchannError(f"{path}/ holds no photo ({', '.join(PHOTO_SUFFIXES)})")
+                raise TorchannError(key="restore.many.no_photo", folder=path,
+                                    suffixes=", ".join(PHOTO_SUFFIXES))
             paths += found
         else:
             paths.append(path)
@@ -57,10 +58,9 @@ def out_names(paths) -> list[str]:
 
 def _check(args, paths) -> None:
     if args.reference:
-        raise TorchannError("--reference names one original; with several photos, restore "
-                            "them one at a time to compare each with its own")
+        raise TorchannError(key="restore.many.reference")
     if args.shape and any(p.suffix.lower() in PHOTO_SUFFIXES for p in paths):
-        raise TorchannError("--shape applies to a flat array (.npy or pickle), not a photo")
+        raise TorchannError(key="restore.many.shape")
 
 
 def restore_one(options, path, out, threads) -> dict:
@@ -68,7 +68,9 @@ def restore_one(options, path, out, threads) -> dict:
 
     Returns the photo's row: ``status`` ``ok`` with figures from its ``summary.json``, or
     ``failed`` with the one-line ``error`` (a user's mistake in the library's words, as
-    flags; any other exception by its type and message).
+    flags; any other exception by its type and message). A failed row also carries
+    ``_said``, the error in the run's language, which the table prints and ``photos.json``
+    leaves out.
     """
     import contextlib
     import io
@@ -84,7 +86,8 @@ def restore_one(options, path, out, threads) -> dict:
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             restore.run(args)
     except TorchannError as err:
-        return row | {"status": "failed", "error": as_flags(" ".join(str(err).split()))}
+        return row | {"status": "failed", "error": as_flags(" ".join(str(err).split())),
+                      "_said": as_flags(" ".join(err.localized(options.get("lang")).split()))}
     except Exception as err:  # noqa: BLE001  (one bad photo must not stop the others)
         return row | {"status": "failed", "error": f"{type(err).__name__}: {err}"}
     summary = json.loads((Path(out) / "summary.json").read_text())
@@ -101,12 +104,14 @@ def run_many(args, images) -> int:
     from tqdm import tqdm
 
     from torchann import io
+    from torchann.i18n import language, tr
 
+    lang = language(getattr(args, "lang", None))
     paths = photo_paths(images)
     _check(args, paths)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise TorchannError(f"--out {out} is a file, not a folder; choose a folder name")
+        raise TorchannError(key="file.out_is_file", out=out)
     options = {k: v for k, v in vars(args).items() if not k.startswith("_")}
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     jobs = max(1, min(len(paths), cpus or 1))
@@ -114,7 +119,8 @@ def run_many(args, images) -> int:
     rows = [None] * len(paths)
     context = multiprocessing.get_context("spawn")  # no torch state shared with a fork
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool, tqdm(
-            total=len(paths), desc="photos", unit="photo", file=sys.stderr,
+            total=len(paths), desc=tr("restore.many.bar", lang),
+            unit=tr("restore.many.unit", lang), file=sys.stderr,
             disable=args.quiet or None) as bar:
         futures = {pool.submit(restore_one, options, path, out / name, threads): i
                    for i, (path, name) in enumerate(zip(paths, out_names(paths)))}
@@ -126,30 +132,51 @@ def run_many(args, images) -> int:
                 rows[i] = {"photo": str(paths[i]), "status": "failed",
                            "error": f"{type(err).__name__}: {err}"}
             bar.update(1)
+    kept = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     io.save_json(out / "photos.json", {"jobs": jobs, "threads_per_job": threads,
-                                       "photos": rows})
-    print(format_table(rows))
+                                       "photos": kept})
+    print(format_table(rows, lang))
     failed = [r for r in rows if r["status"] != "ok"]
     for r in failed:
-        print(f"torchann: error: {r['photo']}: {r['error']}", file=sys.stderr)
-    print(f"{len(rows) - len(failed)} of {len(rows)} photos restored into {out}/"
-          + (f"; {len(failed)} failed" if failed else ""))
+        said = f"{r['photo']}: {r.get('_said', r['error'])}"
+        print(tr("cli.error", lang, message=said), file=sys.stderr)
+    ok = len(rows) - len(failed)
+    if failed:
+        print(tr("restore.many.done_failed", lang, ok=ok, total=len(rows), out=out,
+                 failed=len(failed)))
+    else:
+        print(tr("restore.many.done", lang, ok=ok, total=len(rows), out=out))
     return FAILED_STATUS if failed else 0
 
 
-def format_table(rows) -> str:
-    """The summary table: one line per photo."""
+def format_table(rows, lang="en") -> str:
+    """The summary table: one line per photo, its words in ``lang``.
+
+    Columns are aligned by their width on a terminal, where a Hangul letter takes two cells.
+    """
+    from torchann.i18n import tr
+
     def cell(row, key, fmt):
         value = row.get(key)
         return "-" if value is None else format(value, fmt)
 
-    header = ("photo", "status", "seconds", "weight", "noise", "PSNR", "input", "warning")
+    header = tuple(tr(f"restore.many.{column}", lang) for column in (
+        "photo", "status", "seconds", "weight", "noise", "psnr", "input", "warning"))
     lines = [header]
     for r in rows:
-        warning = r.get("error") or ("yes" if r.get("warning") else "")
-        lines.append((Path(r["photo"]).name, r["status"], cell(r, "seconds", ".2f"),
+        error = r.get("_said", r.get("error"))
+        warning = error or (tr("restore.many.yes", lang) if r.get("warning") else "")
+        status = tr(f"restore.many.{r['status']}", lang)
+        lines.append((Path(r["photo"]).name, status, cell(r, "seconds", ".2f"),
                       cell(r, "weight", ".3g"), cell(r, "noise_sigma", ".3g"),
                       cell(r, "psnr", ".2f"), cell(r, "psnr_input", ".2f"), warning))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    return "\n".join(("  ".join(v.ljust(w) for v, w in zip(line[:-1], widths)) + "  "
-                      + line[-1]).rstrip() for line in lines)
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(("  ".join(v + " " * (w - _width(v)) for v, w in zip(line[:-1], widths))
+                      + "  " + line[-1]).rstrip() for line in lines)
+
+
+def _width(text) -> int:
+    """How many terminal cells ``text`` takes (wide East Asian letters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

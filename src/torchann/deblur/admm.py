@@ -108,7 +108,7 @@ def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
         if k % 10 == 0 or last:
             distance = model.data_residual(x, data)
             if not math.isfinite(distance):
-                raise TorchannError(f"the solver diverged at step {k}; try `solver=pdhg`")
+                raise TorchannError(key="blur.admm_diverged", step=k)
         history.append((k, distance))
         if callback is not None:
             callback(offset + k, distance)
@@ -178,7 +178,7 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
         if k % 10 == 0 or last:
             distance = model.residual(kx, y)
             if not math.isfinite(distance):
-                raise TorchannError(f"the solver diverged at step {k}; try `solver=pdhg`")
+                raise TorchannError(key="blur.admm_diverged", step=k)
         # v-step: in the window v = (y + mu (K x + d)) / (1 + mu), d <- K x + d - v =
         # (K x + d - y) / (1 + mu), and v - d = K x + d - 2 d; beyond it v = K x, d = 0
         inside = model.window(kx).add_(d)

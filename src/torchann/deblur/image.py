@@ -7,6 +7,7 @@ with a solver built for large images (ADMM, :mod:`~torchann.deblur.admm`; see it
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ from torchann.deblur.noise import check_weight, choose_weight, load_estimator
 from torchann.deblur.pdhg import PRIORS
 from torchann.deblur.transforms import has_exact_solve, make_blur_model
 from torchann.errors import TorchannError
+from torchann.i18n import message
 from torchann.restore import RestoreResult
 
 SOLVERS = ("auto", "admm", "pdhg")
@@ -59,8 +61,8 @@ def tile_plan(shape, tile, radius):
     h, w = shape
     overlap = max(3 * radius, 8)
     if tile < 2 * overlap + 8:
-        raise TorchannError(f"`tile={tile}`: a tile must be at least {2 * overlap + 8} pixels "
-                            f"for this blur (the tiles overlap by {overlap}, 3x the PSF radius)")
+        raise TorchannError(key="blur.tile_small", tile=tile, least=2 * overlap + 8,
+                            overlap=overlap)
     rows, cols = _tiles(h, tile, overlap), _tiles(w, tile, overlap)
     return [(r, c, min(tile, h), min(tile, w)) for r in rows for c in cols], overlap
 
@@ -69,8 +71,7 @@ def _pick_solver(solver, prior, clip):
     if solver == "auto":
         return "pdhg" if clip is not None or prior == "none" else "admm"
     if solver == "admm" and (clip is not None or prior == "none"):
-        raise TorchannError("`solver=admm` needs `prior=tv` or tikhonov and no `clip`; "
-                            "use `solver=pdhg`")
+        raise TorchannError(key="blur.admm_needs")
     return solver
 
 
@@ -187,24 +188,25 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
     working dtype.
     """
     if dtype not in DTYPES:
-        raise TorchannError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+        raise TorchannError(key="blur.unknown_option", name="dtype", value=dtype,
+                            allowed=list(DTYPES))
     y = np.asarray(image, dtype=np.float32 if dtype == "float32" else np.float64)
     if y.ndim not in (2, 3):
-        raise TorchannError(f"the image has shape {y.shape}; expected (H, W) or (H, W, C)")
+        raise TorchannError(key="blur.image_shape", shape=str(y.shape))
     for name, value, allowed in (("prior", prior, PRIORS), ("solver", solver, SOLVERS),
                                  ("channels", channels, CHANNEL_MODES), ("dtype", dtype, DTYPES)):
         if value not in allowed:
-            raise TorchannError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
+            raise TorchannError(key="blur.unknown_option", name=name, value=value,
+                                allowed=list(allowed))
     check_weight(weight, noise_level)
     if clip is not None and not clip[0] < clip[1]:
-        raise TorchannError(f"`clip={clip[0]:g},{clip[1]:g}`: give LO,HI with LO < HI")
+        raise TorchannError(key="blur.clip", lo=clip[0], hi=clip[1])
     kernel = check_psf(psf).numpy()
     solver = _pick_solver(solver, prior, clip)
     if tile is not None and solver == "pdhg":
-        raise TorchannError("`tile` works with the ADMM solver; drop `clip`, `prior=none` or "
-                            "`solver=pdhg`, or drop `tile`")
+        raise TorchannError(key="blur.tile_admm")
     if tile is not None and not int(tile) >= 1:
-        raise TorchannError(f"`tile={tile}`: give a tile size in pixels, e.g. `tile=1024`")
+        raise TorchannError(key="blur.tile_size", tile=tile)
     steps = steps or default_steps(kernel, y.shape[:2], boundary, solver, tile)
     load_estimator(prior, weight, noise_level)
     start = time.perf_counter()
@@ -361,5 +363,10 @@ def join_channels(results, cube):
         stopped=worst.stopped, stop_reason=worst.stop_reason,
         converged=all(r.converged for r in results),
         condition_estimate=max(conditions) if conditions else None,
-        warning="; and ".join(warnings) or None,
+        warning=functools.reduce(_and, warnings) if warnings else None,
         extra={**results[0].extra, "channels": "separate"})
+
+
+def _and(first, second):
+    """Two warnings as one: ``"<first>; and <second>"`` (a catalogue message)."""
+    return message("restore.warning.and", first=first, second=second)

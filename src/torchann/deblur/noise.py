@@ -72,11 +72,11 @@ def check_weight(weight, noise_level=None) -> None:
         Naming the value refused.
     """
     if isinstance(weight, str) and weight != "auto":
-        raise TorchannError(f"`weight={weight!r}`: give a number >= 0 or 'auto'")
+        raise TorchannError(key="blur.weight_value", weight=weight)
     if not isinstance(weight, str) and not (float(weight) >= 0 and math.isfinite(float(weight))):
-        raise TorchannError(f"`weight={weight}`: the weight must be a number >= 0")
+        raise TorchannError(key="blur.weight_negative", weight=weight)
     if noise_level is not None and not noise_level > 0:
-        raise TorchannError(f"`noise_level={noise_level}`: the noise level must be positive")
+        raise TorchannError(key="blur.noise_level", noise_level=noise_level)
 
 
 def noise_sigma(image, crop=None, scale=1) -> float:
@@ -164,7 +164,7 @@ def choose_weight(prior, weight, image, value_range, noise_level=None, clip=None
         return float(weight), {}
     sigma = noise_level or noise_sigma(image, crop)
     if not sigma > 0:
-        raise TorchannError("the estimated noise level is 0; give `noise_level` or `weight`")
+        raise TorchannError(key="blur.noise_zero")
     pixel_range = clip[1] - clip[0] if clip is not None else value_range
     weight = auto_weight(prior, sigma, pixel_range or 1.0)
     return weight, {"noise_sigma": sigma, "weight_rule": "auto"}

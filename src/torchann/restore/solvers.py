@@ -266,14 +266,12 @@ def start_point(init, y, seed=0):
             return y.clone()
         if init == "mid":
             return torch.full_like(y, 0.5)
-        raise TorchannError(f"`init={init}`: use one of {', '.join(INITS)} or an array of "
-                            "the image's size")
+        raise TorchannError(key="restore.init_value", init=init, inits=INITS)
     start = torch.as_tensor(init).detach().reshape(-1).to(dtype=y.dtype, device=y.device)
     if start.numel() != y.numel():
-        raise TorchannError(f"`init`: the start has {start.numel()} values but the image has "
-                            f"{y.numel()}; give one value per pixel")
+        raise TorchannError(key="restore.init_size", got=start.numel(), want=y.numel())
     if not torch.isfinite(start).all():
-        raise TorchannError("`init`: the start has NaN or infinite values")
+        raise TorchannError(key="restore.init_finite")
     return start.clone()
 
 
@@ -334,8 +332,7 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
         becomes NaN/inf or grows past :data:`DIVERGENCE_FACTOR` times its start).
     """
     if method not in _SOLVERS and method != "auto":
-        raise TorchannError(f"unknown method {method!r}; use one of "
-                            f"{', '.join(_SOLVERS)} or auto")
+        raise TorchannError(key="restore.unknown_method", method=method, methods=list(_SOLVERS))
     dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
     y = torch.as_tensor(broken).detach().reshape(-1).to(dtype=torch.float32, device=dev)
     requested, f0 = method, None
@@ -348,9 +345,9 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     if steps < 1:
         raise TorchannError(key="value.at_least_one", name="steps", value=steps)
     if lr is not None and not lr > 0:
-        raise TorchannError(f"`lr={lr:g}`: must be positive")
+        raise TorchannError(key="restore.lr", lr=lr)
     if tol is not None and not tol >= 0:
-        raise TorchannError(f"`tol={tol:g}`: must be 0 or more")
+        raise TorchannError(key="restore.tol", tol=tol)
     init = DEFAULT_INIT[method] if init is None else init
     x0 = start_point(init, y, seed)
     check_forward(forward, x0)
