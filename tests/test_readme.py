@@ -27,15 +27,20 @@ def test_two_commands_and_ci_runs_the_test_command():
     assert test_command in ci.splitlines()
 
 
-@pytest.mark.parametrize("name", sorted(_subparsers()))
-def test_every_option_is_documented(name):
-    parts = README.split(f"\n## `torchann {name}`", 1)
-    assert len(parts) == 2, f"no README section for torchann {name}"
+def _check_options_documented(text, readme, name):
+    """Every option of ``torchann name`` is named in its section of ``readme``."""
+    parts = text.split(f"\n## `torchann {name}`", 1)
+    assert len(parts) == 2, f"no {readme} section for torchann {name}"
     section = parts[1].split("\n## ", 1)[0]
     for action in _subparsers()[name]._actions:
         for option in action.option_strings:
             if option not in ("-h", "--help"):
                 assert f"`{option}" in section, f"torchann {name} {option} is not in its section"
+
+
+@pytest.mark.parametrize("name", sorted(_subparsers()))
+def test_every_option_is_documented(name):
+    _check_options_documented(README, "README", name)
 
 
 KOREAN = (ROOT / "README.ko.md").read_text(encoding="utf-8")
@@ -71,13 +76,7 @@ def test_korean_readme_has_the_same_commands_tables_and_figures():
 
 @pytest.mark.parametrize("name", sorted(_subparsers()))
 def test_every_option_is_documented_in_korean(name):
-    parts = KOREAN.split(f"\n## `torchann {name}`", 1)
-    assert len(parts) == 2, f"no README.ko.md section for torchann {name}"
-    section = parts[1].split("\n## ", 1)[0]
-    for action in _subparsers()[name]._actions:
-        for option in action.option_strings:
-            if option not in ("-h", "--help"):
-                assert f"`{option}" in section, f"torchann {name} {option} is not in its section"
+    _check_options_documented(KOREAN, "README.ko.md", name)
 
 
 @pytest.mark.parametrize("text", [README, KOREAN], ids=["README.md", "README.ko.md"])

@@ -8,7 +8,12 @@ import torch
 
 from torchann import restore as lib
 from torchann.errors import TorchannError
-from torchann.restore.convergence import CONDITION_WARN, RESIDUAL_WARN, estimate_condition
+from torchann.restore.convergence import (
+    CONDITION_WARN,
+    RESIDUAL_WARN,
+    estimate_condition,
+    lanczos_condition,
+)
 from torchann.restore.least_squares import Linearization, cgls
 
 SIZE = 16
@@ -110,7 +115,7 @@ def test_gd_from_random_noise_stalls_and_says_so(photo):
 
 def test_a_rank_deficient_linear_corruption_is_not_reported_as_restored():
     _, y = small_problem(pair_sum)
-    result = lib.restore(y, forward=pair_sum, method="cg")
+    result = lib.restore(y, forward=pair_sum, method="gn")  # the random-start estimate
     assert result.relative_residual < 1e-5  # the data are fitted ...
     assert result.condition_estimate > CONDITION_WARN  # ... but do not determine x
     assert result.converged is False
@@ -147,6 +152,69 @@ def test_condition_estimate_is_a_lower_bound():
     d = torch.logspace(0, 3, 400, dtype=torch.float64)
     estimate = estimate_condition(lambda v: d * v, lambda u: d * u, d, steps=10)
     assert 1.0 < estimate <= 1000.0 * (1 + 1e-9)
+
+
+def dense_operator(singular_values, rows=60, seed=0):
+    """A dense ``rows x n`` matrix with the given singular values, and a random data vector."""
+    gen = torch.Generator().manual_seed(seed)
+    n = singular_values.numel()
+    u = torch.linalg.qr(torch.randn(rows, rows, generator=gen, dtype=torch.float64))[0]
+    v = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))[0]
+    a = u[:, :n] @ torch.diag(singular_values) @ v.T
+    return a, torch.randn(rows, generator=gen, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("top", [10.0, 100.0, 1000.0])
+def test_the_cgls_condition_estimate_matches_a_dense_svd(top):
+    a, b = dense_operator(torch.logspace(0, np.log10(top), 40, dtype=torch.float64))
+    exact = np.linalg.cond(a.numpy())
+    solve = cgls(lambda p: a @ p, lambda r: a.T @ r, b, 200)
+    assert lanczos_condition(*solve.lanczos) == pytest.approx(exact, rel=1e-4)
+
+
+def test_the_cgls_condition_estimate_is_a_lower_bound_that_grows_with_the_steps():
+    a, b = dense_operator(torch.logspace(0, 3, 40, dtype=torch.float64))
+    exact = np.linalg.cond(a.numpy())
+    estimates = [lanczos_condition(*cgls(lambda p: a @ p, lambda r: a.T @ r, b, k).lanczos)
+                 for k in (5, 10, 20, 40)]
+    assert all(e <= exact * (1 + 1e-9) for e in estimates)
+    assert estimates == sorted(estimates) and estimates[0] < 0.1 * exact
+
+
+def test_the_cgls_condition_estimate_takes_the_damping_off():
+    a, b = dense_operator(torch.linspace(1.0, 50.0, 30, dtype=torch.float64))
+    solve = cgls(lambda p: a @ p, lambda r: a.T @ r, b, 200, damping=3.0)
+    assert lanczos_condition(*solve.lanczos, damping=3.0) == pytest.approx(50.0, rel=1e-4)
+
+
+def test_the_cgls_condition_estimate_sees_only_the_krylov_space_of_the_data():
+    # CGLS from zero explores K(A^T A, A^T b): a singular direction that b does not touch
+    # (here the smallest), like a null space, is never met; the estimate is a lower bound
+    a, b = dense_operator(torch.logspace(0, 2, 20, dtype=torch.float64), rows=20)
+    u = torch.linalg.svd(a)[0]
+    b = b - u[:, -1] * (u[:, -1] @ b)
+    solve = cgls(lambda p: a @ p, lambda r: a.T @ r, b, 200)
+    seen = float(torch.linalg.svdvals(a)[0] / torch.linalg.svdvals(a)[-2])
+    assert lanczos_condition(*solve.lanczos) == pytest.approx(seen, rel=1e-3)
+
+
+def test_cg_reads_its_condition_estimate_off_its_own_run():
+    _, y = small_problem(n=400)
+    calls = [0]
+
+    def forward(x):
+        calls[0] += 1
+        return lib.weird_function(x)
+
+    result = lib.restore(y, forward=forward, method="cg")
+    taken = result.steps
+    assert result.extra["condition_from"] == "cgls"
+    matrix = torch.func.jacrev(lib.weird_function)(torch.zeros(400, dtype=torch.float64))
+    exact = np.linalg.cond(matrix.numpy())
+    assert 0.5 * exact < result.condition_estimate <= exact * 1.01
+    # the forward calls: the checks, one per CGLS product, the graph for A^T, the final
+    # distance, and nothing for the estimate
+    assert calls[0] <= taken + 12
 
 
 def test_auto_picks_cg_for_an_affine_corruption_and_gn_otherwise(photo):

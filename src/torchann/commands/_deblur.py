@@ -18,9 +18,10 @@ _FIGURE_SIDE = 1024  # figures show at most this many pixels on a side
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the deblurring options (colour, precision, solver, tiles)."""
-    parser.add_argument("--channels", choices=("joint", "separate"),
+    parser.add_argument("--channels", choices=("auto", "joint", "separate"),
                         help="a colour picture's channels: restored together with vectorial "
-                        "TV, which avoids colour fringes, or one by one (default: joint)")
+                        "TV, which avoids colour fringes, or one by one in a third of the "
+                        "memory; auto: joint up to 4 MP (default: auto)")
     parser.add_argument("--grey", action="store_true",
                         help="convert a colour picture to grey before deblurring (the summary "
                         "records it)")
@@ -58,9 +59,8 @@ def _inputs(req):
         ref = io.load_picture(req.reference, grey=req.grey or not picture.is_colour)
         if ref.array.shape != picture.array.shape:
             if ref.array.size != picture.array.size:
-                raise TorchannError(f"--reference {req.reference} has shape "
-                                    f"{ref.array.shape} but the image has "
-                                    f"{picture.array.shape}; give the matching original")
+                raise TorchannError(key="restore.reference_shape", reference=req.reference,
+                                    got=str(ref.array.shape), want=str(picture.array.shape))
             ref.array = ref.array.reshape(picture.array.shape)
         reference = np.asarray(ref.array)
     return picture, req.image, reference, kernel, [req.image, req.reference]
@@ -80,22 +80,31 @@ def deblur(req, threads, device) -> Outcome:
     picture, name, reference, kernel, inputs = _checked_inputs(req)
     broken = picture.array
     options = dict(boundary=req.boundary, prior=req.prior, solver=req.solver or "auto",
-                   steps=req.steps, tile=req.tile, clip=req.clip)
+                   steps=req.steps, tile=req.tile, clip=req.clip,
+                   channels=req.channels or "auto")
     total = deblur.planned_steps(broken.shape, kernel, **options)
     log_every = req.log_every if req.log_every is not None else max(1, total // 20)
     with Progress(total=total, log_every=log_every, fmt="Loss at {step} = {loss}",
                   quiet=req.quiet, desc="deblur", delay=2.0) as progress:
         result = deblur.deblur_image(
-            broken, kernel, weight=req.weight, channels=req.channels or "joint",
+            broken, kernel, weight=req.weight,
             dtype=req.dtype or "float32", device=device, noise_level=_noise_level(req, broken),
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
     line, title = headline(result, req.prior)
     if picture.is_colour:
-        line += [f", {broken.shape[2]} channels {result.extra['channels']}"]
+        line.append(_channels(broken.shape[2], result.extra["channels"]))
     outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
     if _is_jpeg(req) and "noise_sigma" in result.extra and req.noise_level is None:
         outcome.summary["noise_estimate"] = "2 x 2 block means (JPEG)"
     return outcome
+
+
+def _channels(count, mode):
+    """The line's part on a colour picture: ``", 3 channels joint"`` (a catalogue message)."""
+    from torchann.i18n import message
+
+    return message("restore.channels", count=count,
+                   mode=message(f"restore.channels.{mode}"))
 
 
 def _is_jpeg(req) -> bool:
@@ -137,7 +146,7 @@ def plain(req, threads, device, solve) -> Outcome:
     result = deblur.join_channels(results, cube)
     line, title = headline(result, None)
     if picture.is_colour:
-        line += [f", {cube.shape[2]} channels separate"]
+        line.append(_channels(cube.shape[2], "separate"))
     outcome = _outcome(req, threads, picture, name, reference, inputs, result, (line, title))
     if req.method is None:
         outcome.summary["requested_method"] = "auto"
@@ -155,8 +164,10 @@ def _checked_inputs(req):
     picture, name, reference, kernel, inputs = _inputs(req)
     inputs = [f for f in inputs + [req.psf, req.init_file] if f]
     io.check_not_input([req.out / f for f in OUTPUTS], inputs)
+    from torchann.i18n import localize, tr
+
     for note in picture.notes:
-        print(f"torchann: note: {note}", file=sys.stderr)
+        print(tr("cli.note", req.lang, message=localize(note, req.lang)), file=sys.stderr)
     return picture, name, reference, kernel, inputs
 
 

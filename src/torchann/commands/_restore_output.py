@@ -64,6 +64,18 @@ def base_summary(request, name, shape, result, threads) -> dict:
     return summary
 
 
+def shown_numbers(summary, lang, warning) -> list:
+    """The report's table of ``summary``: the warning as said in ``lang``, and each value that
+    is the English of a ``restore.value.*`` message (``"random start"``) said in ``lang``;
+    ``summary.json`` keeps the English."""
+    from torchann.i18n import keys, template, tr
+
+    said = {template(key, "en"): tr(key, lang) for key in keys("restore.value.")}
+    return [(name, warning if name == "warning" and value else
+             said.get(value, value) if isinstance(value, str) else value)
+            for name, value in summary.items()]
+
+
 @dataclass
 class Outcome:
     """What a run hands to :func:`write_outcome`.
@@ -115,7 +127,7 @@ def write_outcome(request, outcome, lang="en") -> int:
     }
     warning = as_flags(localize(o.result.warning or "", lang))
     files["report.html"] = render_report("torchann restore", [Section(
-        o.name, numbers=list(summary.items()), warning=warning,
+        o.name, numbers=shown_numbers(summary, lang, warning), warning=warning,
         images=[Image(localize(title, lang), files["comparison.png"]),
                 Image(tr("figures.loss_per_step", lang), files["loss.png"])],
     )], subtitle=localize(line, lang), lang=lang,

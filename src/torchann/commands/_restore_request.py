@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from torchann.errors import TorchannError
+from torchann.i18n import language
 
 _DEBLUR_OPTIONS = ("channels", "dtype", "solver", "tile")
 
@@ -51,6 +52,7 @@ class Request:
     tile: int | None
     regularized: bool  # a prior or a clip: the regularized solvers
     blur: bool  # blur:... or --psf
+    lang: str = "en"  # the language of the printed lines (--lang, or the locale)
 
     @property
     def corruption_label(self) -> str:
@@ -80,9 +82,7 @@ def parse_request(args) -> Request:
         given = [f"--{name}" for name in _DEBLUR_OPTIONS if getattr(args, name) is not None]
         given += ["--grey"] if args.grey and not blur else []
         if given:
-            raise TorchannError(f"{', '.join(given)} apply to deblurring with a prior; add "
-                                "--corruption blur:... (or --psf FILE) and --prior tv "
-                                "--weight auto")
+            raise TorchannError(key="restore.deblur_only", given=given)
     return Request(
         image=args.image, shape=args.shape, reference=args.reference, corruption=corruption,
         corruption_given=args.corruption is not None or bool(args.psf), psf=args.psf,
@@ -92,7 +92,7 @@ def parse_request(args) -> Request:
         init_file=init_file, steps=args.steps, lr=args.lr, seed=args.seed, tol=args.tol,
         log_every=args.log_every, quiet=args.quiet, out=out, channels=args.channels,
         grey=args.grey, dtype=args.dtype, solver=args.solver, tile=args.tile,
-        regularized=regularized, blur=blur)
+        regularized=regularized, blur=blur, lang=language(getattr(args, "lang", None)))
 
 
 def resolve_prior(requested, blur, method=None, init=None) -> str:
@@ -111,18 +111,16 @@ def _check_demo_options(args, blur) -> None:
     """--reference and --shape go with an IMAGE; --noise (0 or more) with the built-in demo."""
     if args.image is None and (args.reference or args.shape):
         side = 256 if blur else 100
-        raise TorchannError(f"--reference and --shape need an IMAGE; the demo has its own "
-                            f"{side}x{side} original")
+        raise TorchannError(key="restore.demo_original", side=side)
     if args.noise is not None and args.image is not None:
-        raise TorchannError("--noise adds noise to the built-in demo only; a photograph "
-                            "brings its own")
+        raise TorchannError(key="restore.noise_demo_only")
     if args.noise is not None and not args.noise >= 0:
-        raise TorchannError(f"--noise {args.noise}: the noise level must be 0 or more")
+        raise TorchannError(key="restore.noise_negative", noise=args.noise)
 
 
 def _is_blur(psf, corruption) -> bool:
     if psf and corruption.startswith("blur:"):
-        raise TorchannError("give either --corruption blur:... or --psf FILE, not both")
+        raise TorchannError(key="restore.blur_or_psf")
     return bool(psf) or corruption.startswith("blur:")
 
 
@@ -130,14 +128,13 @@ def _solver_options(args, prior):
     """Parse --weight and --clip; say whether the regularized solver runs."""
     regularized = prior != "none" or args.clip is not None
     if (args.weight is not None or args.noise_level is not None) and prior == "none":
-        raise TorchannError("--weight and --noise-level set the prior's weight; add --prior tv "
-                            "or --prior tikhonov")
+        raise TorchannError(key="restore.weight_needs_prior")
     weight = args.weight if args.weight is not None else "auto"
     if weight != "auto":
         try:
             weight = float(weight)
         except ValueError:
-            raise TorchannError(f"--weight {weight}: give a number >= 0 or 'auto'") from None
+            raise TorchannError(key="restore.weight_value", weight=weight) from None
     clip = None
     if args.clip is not None:
         try:
@@ -145,7 +142,7 @@ def _solver_options(args, prior):
         except ValueError:
             clip = ()
         if len(clip) != 2:
-            raise TorchannError(f"--clip {args.clip}: give two numbers LO,HI, e.g. --clip 0,1")
+            raise TorchannError(key="restore.clip_value", clip=args.clip)
     return regularized, weight, clip
 
 
@@ -154,14 +151,12 @@ def _init(value, regularized):
     if value is None:
         return None, None
     if regularized:
-        raise TorchannError("--init sets the start of gd, cg, lbfgs, adam and gn; the "
-                            "regularized solver starts from the data")
+        raise TorchannError(key="restore.init_regularized")
     from torchann import io
     from torchann.restore import INITS
 
     if value in INITS:
         return value, None
     if not value.lower().endswith(".npy"):
-        raise TorchannError(f"--init {value}: use one of {', '.join(INITS)} or a .npy "
-                            "file with one value per pixel")
+        raise TorchannError(key="restore.init_option", value=value, inits=INITS)
     return io.load_array(value), value

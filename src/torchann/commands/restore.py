@@ -31,6 +31,11 @@ plain fit. A colour picture stays in colour
 memory. With no IMAGE, the blur demo is the camera photograph at 256x256, blurred,
 with Gaussian noise of --noise (default 0.01).
 
+Several IMAGEs, or a folder: each photo is restored on its own into OUT/<name>/, in
+parallel worker processes (the CPUs split among them), with a progress bar over the photos
+and one table at the end (also OUT/photos.json); a photo that fails is reported and the
+others still finish, with exit status 1.
+
 Writes to --out: restored.npy, restored.png, comparison.png (broken | restored |
 reference), loss.png, summary.json and report.html (figures and numbers on one page);
 nothing is written when the run fails or is interrupted.
@@ -40,7 +45,7 @@ from __future__ import annotations
 
 import argparse
 
-from torchann.commands import _deblur, add_lang
+from torchann.commands import _deblur, _restore_many, add_lang
 from torchann.commands import _restore_output as output
 from torchann.commands import _restore_request as request
 from torchann.errors import TorchannError, as_flags
@@ -50,9 +55,11 @@ METHODS = ("auto", "gd", "cg", "lbfgs", "adam", "gn")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add this subcommand's options to parser."""
-    parser.add_argument("image", nargs="?", metavar="IMAGE",
+    parser.add_argument("image", nargs="*", metavar="IMAGE",
                         help="the corrupted image: a pickle of a numpy array (the chapter's "
-                        "broken_image_t.p), a .npy, or a PNG/JPEG (default: the built-in demo)")
+                        "broken_image_t.p), a .npy, or a PNG/JPEG (default: the built-in "
+                        "demo); several, or a folder of photos: each into OUT/<name>/, "
+                        "with one table")
     parser.add_argument("--shape", nargs=2, type=int, metavar=("H", "W"),
                         help="height and width of a flat IMAGE that is not square")
     parser.add_argument("--reference", metavar="FILE",
@@ -151,6 +158,12 @@ def run(args) -> int:
     from torchann import runtime
     from torchann.i18n import language
 
+    images = args.image or []
+    if isinstance(images, str):
+        images = [images]
+    if _restore_many.is_many(images):  # each photo on its own, in a pool of workers
+        return _restore_many.run_many(args, images)
+    args = argparse.Namespace(**{**vars(args), "image": images[0] if images else None})
     matplotlib.use("Agg")
     lang = language(args.lang)
     threads = runtime.set_threads(args.threads)

@@ -25,6 +25,7 @@ from torchann.deblur.image import (
     default_steps,
     join_channels,
     planned_steps,
+    resolve_channels,
 )
 from torchann.deblur.kernels import (
     BLUR_KINDS,
@@ -45,7 +46,8 @@ from torchann.deblur.pdhg import PRIORS, deconvolve
 
 __all__ = [
     "BLUR_KINDS", "BOUNDARIES", "CHANNEL_MODES", "SOLVERS", "deblur_image", "default_steps",
-    "join_channels", "planned_steps", "MAX_KERNEL_SIZE", "PRIORS", "BlurOperator", "auto_weight",
+    "join_channels", "planned_steps", "resolve_channels", "MAX_KERNEL_SIZE", "PRIORS",
+    "BlurOperator", "auto_weight",
     "blur_operator", "blurred_demo", "check_psf", "deconvolve", "estimate_noise",
     "make_kernel", "parse_blur_spec", "spec_operator",
 ]

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from torchann.errors import TorchannError
+from torchann.i18n import message
 
 BLUR_KINDS = ("gaussian", "box", "motion")
 
@@ -19,8 +20,6 @@ _BLUR_PARAMS = {
 }
 #: The widest built-in kernel (pixels); larger ones are refused before allocation.
 MAX_KERNEL_SIZE = 1001
-_SPEC_HELP = ("use e.g. blur:gaussian,sigma=2 or blur:box,size=5 or "
-              "blur:motion,length=9,angle=30")
 
 
 def parse_blur_spec(spec: str) -> tuple[str, dict]:
@@ -47,46 +46,46 @@ def parse_blur_spec(spec: str) -> tuple[str, dict]:
     """
     text = spec.strip()
     if not text.startswith("blur:"):
-        raise TorchannError(f"{spec!r} is not a blur spec; {_SPEC_HELP}")
+        raise TorchannError(key="blur.not_spec", spec=spec, help=message("blur.help"))
     kind, *items = [part.strip() for part in text[len("blur:"):].split(",")]
     if kind not in _BLUR_PARAMS:
-        raise TorchannError(f"unknown blur kind {kind!r} in {spec!r}; use one of "
-                            f"{', '.join(BLUR_KINDS)}")
+        raise TorchannError(key="blur.unknown_kind_in", kind=kind, spec=spec, kinds=BLUR_KINDS)
     allowed = _BLUR_PARAMS[kind]
     params = {}
     for item in items:
         name, sep, value = (s.strip() for s in item.partition("="))
         if not sep or not name:
-            raise TorchannError(f"{item!r} in {spec!r} is not name=value; {_SPEC_HELP}")
+            raise TorchannError(key="blur.not_name_value", item=item, spec=spec,
+                                help=message("blur.help"))
         if name not in allowed:
-            raise TorchannError(f"blur:{kind} has no parameter {name!r}; it takes "
-                                f"{', '.join(allowed)}")
+            raise TorchannError(key="blur.no_parameter", kind=kind, name=name,
+                                allowed=list(allowed))
         if name in params:
-            raise TorchannError(f"parameter {name!r} is given twice in {spec!r}")
+            raise TorchannError(key="blur.twice", name=name, spec=spec)
         cast = allowed[name][0]
         try:
             number = float(value)
         except ValueError:
-            raise TorchannError(f"{name}={value!r} in {spec!r} is not a number") from None
+            raise TorchannError(key="blur.not_number", name=name, value=value,
+                                spec=spec) from None
         if cast is int:
             if not number.is_integer():
-                raise TorchannError(f"{name}={value} in {spec!r} must be a whole number")
+                raise TorchannError(key="blur.not_whole", name=name, value=value, spec=spec)
             number = int(number)
         params[name] = number
     missing = [name for name, (_, required) in allowed.items() if required and name not in params]
     if missing:
-        raise TorchannError(f"blur:{kind} needs {', '.join(missing)}; {_SPEC_HELP}")
+        raise TorchannError(key="blur.missing", kind=kind, missing=missing,
+                            help=message("blur.help"))
     return kind, params
 
 
 def _odd_size(name: str, size: int) -> int:
     if size > MAX_KERNEL_SIZE:
-        raise TorchannError(f"{name}={size}: the kernel would be {size} pixels wide, more than "
-                            f"the {MAX_KERNEL_SIZE} allowed; use a smaller blur")
+        raise TorchannError(key="blur.too_wide", name=name, size=size, limit=MAX_KERNEL_SIZE)
     if size < 1 or size % 2 == 0:
-        raise TorchannError(f"{name}={size}: the kernel size must be a positive odd number "
-                            "so that the kernel has a center; use e.g. "
-                            f"{max(1, size + 1 if size > 0 else 1)}")
+        raise TorchannError(key="blur.odd_size", name=name, size=size,
+                            suggest=max(1, size + 1 if size > 0 else 1))
     return size
 
 
@@ -115,15 +114,15 @@ def make_kernel(kind: str, **params) -> torch.Tensor:
         Unknown kind, a non-positive sigma or length, or an even size.
     """
     if kind not in _BLUR_PARAMS:
-        raise TorchannError(f"unknown blur kind {kind!r}; use one of {', '.join(BLUR_KINDS)}")
+        raise TorchannError(key="blur.unknown_kind", kind=kind, kinds=BLUR_KINDS)
     unknown = set(params) - set(_BLUR_PARAMS[kind])
     if unknown:
-        raise TorchannError(f"blur:{kind} has no parameter {sorted(unknown)[0]!r}; it takes "
-                            f"{', '.join(_BLUR_PARAMS[kind])}")
+        raise TorchannError(key="blur.no_parameter", kind=kind, name=sorted(unknown)[0],
+                            allowed=list(_BLUR_PARAMS[kind]))
     if kind == "gaussian":
         sigma = float(params["sigma"])
         if not sigma > 0 or not math.isfinite(sigma):
-            raise TorchannError(f"sigma={sigma}: the Gaussian width must be a positive number")
+            raise TorchannError(key="blur.sigma", sigma=sigma)
         size = _odd_size("size", int(params.get("size", 2 * math.ceil(3.5 * sigma) + 1)))
         r = torch.arange(size, dtype=torch.float64) - size // 2
         g = torch.exp(-0.5 * (r / sigma) ** 2)
@@ -138,12 +137,11 @@ def make_kernel(kind: str, **params) -> torch.Tensor:
 
 def _motion_kernel(length: float, angle: float) -> torch.Tensor:
     if not length >= 1 or not math.isfinite(length):
-        raise TorchannError(f"length={length}: a motion blur is at least 1 pixel long")
+        raise TorchannError(key="blur.length_short", length=length)
     if not math.isfinite(angle):
-        raise TorchannError(f"angle={angle}: give the angle in degrees as a finite number")
+        raise TorchannError(key="blur.angle", angle=angle)
     if length > MAX_KERNEL_SIZE:
-        raise TorchannError(f"length={length:g}: a motion blur is at most {MAX_KERNEL_SIZE} "
-                            "pixels long")
+        raise TorchannError(key="blur.length_long", length=length, limit=MAX_KERNEL_SIZE)
     half = math.ceil((length - 1) / 2)
     size = 2 * half + 1
     theta = math.radians(angle)
@@ -188,14 +186,12 @@ def check_psf(psf) -> torch.Tensor:
     """
     kernel = torch.as_tensor(np.asarray(psf, dtype=np.float64))
     if kernel.ndim != 2:
-        raise TorchannError(f"the PSF has shape {tuple(kernel.shape)}; it must be a 2-D array")
+        raise TorchannError(key="blur.psf_rank", shape=str(tuple(kernel.shape)))
     if any(s % 2 == 0 for s in kernel.shape):
-        raise TorchannError(f"the PSF is {kernel.shape[0]}x{kernel.shape[1]}; both sizes must be "
-                            "odd so that it has a center; pad it with a row or column of zeros")
+        raise TorchannError(key="blur.psf_even", rows=kernel.shape[0], cols=kernel.shape[1])
     if not torch.isfinite(kernel).all():
-        raise TorchannError("the PSF contains NaN or infinite values")
+        raise TorchannError(key="blur.psf_finite")
     total = float(kernel.sum())
     if not total > 0:
-        raise TorchannError(f"the PSF sums to {total:g}; a blur kernel must sum to a positive "
-                            "number (it is normalized to sum 1)")
+        raise TorchannError(key="blur.psf_sum", total=total)
     return kernel / total

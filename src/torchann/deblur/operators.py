@@ -35,8 +35,8 @@ class BlurOperator:
 
     def __init__(self, kernel: torch.Tensor, shape, boundary: str = "zero"):
         if boundary not in BOUNDARIES:
-            raise TorchannError(f"unknown boundary {boundary!r}; use one of "
-                                f"{', '.join(BOUNDARIES)}")
+            raise TorchannError(key="blur.unknown_option", name="boundary", value=boundary,
+                                allowed=BOUNDARIES)
         self.kernel = check_psf(kernel)
         self.shape = tuple(int(s) for s in shape)
         self.boundary = boundary
@@ -151,7 +151,7 @@ def blurred_demo(size: int = 256, spec: str = "blur:gaussian,sigma=2", boundary:
     if size < 8:
         raise TorchannError(f"size={size}: the demo image needs at least 8x8 pixels")
     if not noise >= 0:
-        raise TorchannError(f"`noise={noise}`: the noise level must be 0 or more")
+        raise TorchannError(key="blur.demo_noise", noise=noise)
     original = util.img_as_float64(data.camera())
     original = transform.resize(original, (size, size), anti_aliasing=True)
     forward = spec_operator(spec, original.shape, boundary, psf=psf)

@@ -105,8 +105,7 @@ def _pdhg(x, y, forward, adjoint, shape, prior, weight, clip, steps, tol, norm_a
         if callback is not None:
             callback(k, distance)
         if not math.isfinite(distance):
-            raise TorchannError(f"the solver diverged at step {k}; a regularized solve "
-                                "needs a linear forward model (use `prior=none` otherwise)")
+            raise TorchannError(key="blur.pdhg_diverged", step=k)
         if tol and change < tol:
             stopped = "tol"
             break
@@ -168,7 +167,7 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
 
     ``weight="auto"`` estimates the noise standard deviation ``sigma`` with
     :func:`skimage.restoration.estimate_sigma` (or takes ``noise_level``) and sets
-    ``lambda = c sigma^2 / range`` (see :func:`auto_weight`), where ``range`` is the clip
+    ``lambda = c s^2 / range`` (see :func:`auto_weight`), where ``range`` is the clip
     range when given, else the range of ``y``.
 
     References
@@ -177,16 +176,17 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     applications to imaging", J. Math. Imaging Vis. 40 (2011).
     """
     if prior not in PRIORS:
-        raise TorchannError(f"unknown prior {prior!r}; use one of {', '.join(PRIORS)}")
+        raise TorchannError(key="blur.unknown_option", name="prior", value=prior,
+                            allowed=PRIORS)
     check_weight(weight)
     if clip is not None:
         clip = (float(clip[0]), float(clip[1]))
         if not clip[0] < clip[1]:
-            raise TorchannError(f"`clip={clip[0]:g},{clip[1]:g}`: give LO,HI with LO < HI")
+            raise TorchannError(key="blur.clip", lo=clip[0], hi=clip[1])
     if noise_level is not None and not noise_level > 0:
-        raise TorchannError(f"`noise_level={noise_level}`: the noise level must be positive")
+        raise TorchannError(key="blur.noise_level", noise_level=noise_level)
     if steps < 1:
-        raise TorchannError(f"`steps={steps}`: give at least 1 step")
+        raise TorchannError(key="blur.steps", steps=steps)
     dev = torch.device(device)
     h, w = (int(s) for s in shape)
     y = torch.as_tensor(np.asarray(broken) if not torch.is_tensor(broken) else broken)
@@ -197,7 +197,7 @@ def deconvolve(broken, forward, shape, prior: str = "tv", weight="auto", clip=No
     adjoint = getattr(forward, "adjoint", None) or _vjp_adjoint(forward, n, y)
     norm_a = _opnorm(forward, adjoint, n, y)
     if norm_a == 0:
-        raise TorchannError("the forward model maps everything to zero; nothing can be restored")
+        raise TorchannError(key="blur.zero_model")
     x = _start(y, adjoint, n)
     if clip is not None:
         x = x.clamp(*clip)

@@ -9,7 +9,8 @@ be wrong. :func:`assess` applies one rule to every method:
   (2 %); noise-free data allow a residual near 0, and 2 % is far above what the solvers
   reach when they converge (``cg`` and ``gn`` stop at 1e-6 and 1e-5), yet below what a
   stalled first-order method typically ends with (0.1 and more);
-- the condition estimate of the Jacobian at the result must be at most
+- the condition estimate of the Jacobian at the result (for ``cg`` read off the CGLS run
+  itself, :func:`lanczos_condition`; otherwise :func:`estimate_condition`) must be at most
   :data:`CONDITION_WARN` (1e5): above that, the float32 data determine the image only up to
   errors that can reach the whole picture (relative error about condition x 1e-7 x noise).
 
@@ -113,6 +114,65 @@ def estimate_condition(j, jt, like, steps=CONDITION_STEPS, seed=0) -> float:
         vs = torch.cat((vs, v[None]))
         p = apply(j, v) - beta * u
     return _bidiagonal_condition(alphas, betas)
+
+
+def lanczos_condition(alphas, betas, damping=0.0) -> float:
+    """The condition estimate that a CGLS run already holds, with no further products.
+
+    Conjugate gradients on the normal equations ``(A^T A + damping I) x = A^T b`` is the
+    Lanczos process in disguise: its step sizes ``alpha_j`` and ratios ``beta_j`` (as
+    :func:`~torchann.restore.least_squares.cgls_steps` records them) define the symmetric
+    tridiagonal matrix ``T_k`` with diagonal ``1/alpha_0``,
+    ``1/alpha_j + beta_{j-1}/alpha_{j-1}`` and off-diagonal ``sqrt(beta_j)/alpha_j``
+    (Saad, *Iterative Methods for Sparse Linear Systems*, 2nd ed., section 6.7.3). Its
+    eigenvalues are the Ritz values of ``A^T A + damping I`` on the Krylov space
+    ``K_k(A^T A, A^T b)`` the iterates explore; less ``damping``, their square roots are
+    Ritz estimates of ``A``'s singular values, and their ratio is returned.
+
+    **What it sees.** By interlacing the Ritz values lie between ``A``'s extreme squared
+    singular values, so this is a **lower bound** on ``cond(A)``, and it is the condition of
+    the problem CGLS solved: ``x`` lies in that Krylov space, so data errors are amplified
+    by at most this ratio in it. A started from zero only explores ``A^T b``'s Krylov space,
+    which lies in ``A``'s row space: a null space (``pair_sum``-like corruptions) is never
+    met, nor are singular directions that the data do not excite (noise-free data of a
+    smooth image barely touch a blur's smallest singular values). Noisy data excite every
+    direction of the row space, so there the smallest Ritz values appear as CGLS runs on.
+    :func:`estimate_condition` (a random start, extra products) sees null spaces; the
+    restorers use it for the methods that have no CGLS to read from.
+
+    Parameters
+    ----------
+    alphas, betas : sequence of float
+        ``alpha_0 .. alpha_{k-1}`` and at least ``beta_0 .. beta_{k-2}`` (a last ``beta``
+        beyond that is ignored).
+    damping : float
+        The Tikhonov (Levenberg-Marquardt) term of the solve, taken off the Ritz values.
+
+    Returns
+    -------
+    float
+        ``sqrt(theta_max / theta_min)``, at most :data:`CONDITION_CAP`; ``nan`` with no
+        iteration (or a zero operator).
+    """
+    import numpy as np
+
+    a = np.asarray(alphas, dtype=np.float64)
+    k = a.size
+    if k == 0 or not np.isfinite(a).all() or not (a > 0).all():
+        return float("nan")
+    b = np.asarray(betas, dtype=np.float64)[: k - 1]
+    diag = 1.0 / a
+    diag[1:] += b / a[:-1]
+    off = np.sqrt(b) / a[:-1]
+    t = np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
+    theta = np.linalg.eigvalsh(t) - damping
+    top = float(theta.max())
+    if not top > 0:
+        return float("nan")
+    low = float(theta.min())
+    if low <= top / CONDITION_CAP**2:
+        return CONDITION_CAP
+    return math.sqrt(top / low)
 
 
 def _bidiagonal_condition(alphas, betas):

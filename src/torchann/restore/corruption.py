@@ -46,24 +46,24 @@ def load_corruption(spec: str):
                             "this version; use 'weird' or module:function")
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name.isidentifier():
-        raise TorchannError(f"`corruption={spec!r}`: expected 'weird', 'module:function' or "
-                            "'path/to/file.py:function'")
+        raise TorchannError(key="corruption.spec", spec=spec)
     if target.endswith(".py") or "/" in target or "\\" in target:
         module = _load_file(Path(target), spec)
     else:
         try:
             module = importlib.import_module(target)
         except ModuleNotFoundError as err:
-            raise TorchannError(f"`corruption={spec}`: no module named {err.name!r}; check the "
-                                "name, or give a file as path/to/file.py:function") from None
+            raise TorchannError(key="corruption.no_module", spec=spec,
+                                name=err.name) from None
         except Exception as err:
-            raise TorchannError(f"`corruption={spec}`: importing {target} failed with "
-                                f"{type(err).__name__}: {err}") from None
+            raise TorchannError(key="corruption.import_failed", spec=spec, target=target,
+                                error=f"{type(err).__name__}: {err}") from None
     func = getattr(module, name, None)
     if func is None:
-        raise TorchannError(f"`corruption={spec}`: {target} has no function {name!r}")
+        raise TorchannError(key="corruption.no_function", spec=spec, target=target, name=name)
     if not callable(func):
-        raise TorchannError(f"`corruption={spec}`: {target}.{name} is not callable")
+        raise TorchannError(key="corruption.not_callable", spec=spec, target=target,
+                            name=name)
     return func
 
 
@@ -78,8 +78,8 @@ def _load_file(path: Path, spec: str):
         module_spec.loader.exec_module(module)
     except Exception as err:
         sys.modules.pop(mod_name, None)
-        raise TorchannError(f"`corruption={spec}`: running {path} failed with "
-                            f"{type(err).__name__}: {err}") from None
+        raise TorchannError(key="corruption.run_failed", spec=spec, path=path,
+                            error=f"{type(err).__name__}: {err}") from None
     return module
 
 
@@ -109,23 +109,19 @@ def check_forward(forward, x):
     try:
         out = forward(sample)
     except Exception as err:
-        raise TorchannError(f"the corruption {name} failed on a flat tensor of "
-                            f"{x.numel()} values: {type(err).__name__}: {err}") from None
+        raise TorchannError(key="corruption.failed", name=name, count=x.numel(),
+                            error=f"{type(err).__name__}: {err}") from None
     if not isinstance(out, torch.Tensor):
-        raise TorchannError(f"the corruption {name} returned a {type(out).__name__}; "
-                            "it must return a torch tensor")
+        raise TorchannError(key="corruption.not_tensor", name=name, type=type(out).__name__)
     if not out.is_floating_point():
-        raise TorchannError(f"the corruption {name} returned a {out.dtype} tensor; "
-                            "it must return floats")
+        raise TorchannError(key="corruption.not_float", name=name, dtype=str(out.dtype))
     if out.shape != x.shape:
-        raise TorchannError(f"the corruption {name} turned shape {tuple(x.shape)} into "
-                            f"{tuple(out.shape)}; it must keep the shape")
+        raise TorchannError(key="corruption.shape", name=name, before=str(tuple(x.shape)),
+                            after=str(tuple(out.shape)))
     if not out.requires_grad:
-        raise TorchannError(f"the corruption {name} is not differentiable (its output has no "
-                            "gradient); write it with torch operations, without .detach(), "
-                            "numpy or torch.no_grad()")
+        raise TorchannError(key="corruption.no_grad", name=name)
     if not torch.isfinite(out).all():
-        raise TorchannError(f"the corruption {name} returned NaN or infinite values")
+        raise TorchannError(key="corruption.not_finite", name=name)
     return out.detach()
 
 
@@ -168,7 +164,7 @@ def exact_solution(broken, forward=weird_function, chunk=50):
     matrix = sp.vstack(rows).T.tocsc()  # row j of the stack is column j of A
     x = spl.spsolve(matrix, (y - offset).numpy())
     if not np.isfinite(x).all():
-        raise TorchannError("the corruption's matrix is singular; it has no exact inverse")
+        raise TorchannError(key="corruption.singular")
     return torch.from_numpy(np.asarray(x, dtype=np.float64))
 
 
@@ -196,7 +192,5 @@ def check_affine(forward, n, like):
     """
     f0 = affine_offset(forward, n, like)
     if f0 is None:
-        raise TorchannError("`method=cg` needs a linear (or affine) corruption, and this one "
-                            "is not: f(2u - v) differs from 2 f(u) - f(v); use `method=gn` "
-                            "(or lbfgs)")
+        raise TorchannError(key="corruption.not_linear")
     return f0

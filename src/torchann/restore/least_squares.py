@@ -40,6 +40,8 @@ class CglsResult:
         is exactly zero) or ``max_steps``.
     rayleigh : float
         The largest ``||A p||^2 / ||p||^2`` seen, a lower bound on ``||A||^2``.
+    lanczos : tuple of (list, list)
+        CG's ``alpha_j`` and ``beta_j`` (see :class:`CglsIterate`).
     """
 
     x: torch.Tensor
@@ -47,6 +49,7 @@ class CglsResult:
     iterations: int
     reason: str
     rayleigh: float = 0.0
+    lanczos: tuple = ((), ())
 
 
 @dataclass
@@ -67,6 +70,11 @@ class CglsIterate:
         The largest ``||A p||^2 / ||p||^2`` seen, a lower bound on ``||A||^2``.
     exact : bool
         True on the last iterate, when the normal-equation residual is exactly zero.
+    lanczos : tuple of (list, list)
+        CG's step sizes ``alpha_j`` and ratios ``beta_j = gamma_{j+1} / gamma_j`` so far
+        (the same lists, grown by each iteration): they define the Lanczos tridiagonal
+        matrix of ``A^T A + damping I`` on the Krylov space the iterates explore
+        (:func:`torchann.restore.convergence.lanczos_condition`).
     """
 
     step: int
@@ -75,6 +83,7 @@ class CglsIterate:
     normal_residual: torch.Tensor
     rayleigh: float = 0.0
     exact: bool = False
+    lanczos: tuple = ((), ())
 
 
 @torch.no_grad()
@@ -110,25 +119,33 @@ def cgls_steps(a_times, a_t, b, x0=None, damping=0.0):
     p = s.clone()
     gamma = s.dot(s)
     rayleigh = 0.0
+    lanczos = ([], [])  # CG's alpha_j and beta_j: free material for a condition estimate
+    # once the normal residual is at rounding level the coefficients are rounding noise
+    floor = float(gamma) * (100 * torch.finfo(s.dtype).eps) ** 2
     for i in itertools.count():
-        yield CglsIterate(i, x, r, s, rayleigh)
+        yield CglsIterate(i, x, r, s, rayleigh, lanczos=lanczos)
         if gamma == 0:
-            yield CglsIterate(i, x, r, s, rayleigh, exact=True)
+            yield CglsIterate(i, x, r, s, rayleigh, exact=True, lanczos=lanczos)
             return
         q = a_times(p)
         qq, pp = q.dot(q), p.dot(p)
         rayleigh = max(rayleigh, float(qq / pp))
         delta = qq + damping * pp
         if not delta > 0:
-            yield CglsIterate(i, x, r, s, rayleigh, exact=True)
+            yield CglsIterate(i, x, r, s, rayleigh, exact=True, lanczos=lanczos)
             return
         alpha = gamma / delta
+        if float(gamma) > floor and len(lanczos[0]) == i:
+            lanczos[0].append(float(alpha))
         x += alpha * p
         r -= alpha * q
         s = a_t(r) - damping * x
         gamma_new = s.dot(s)
-        p = s + (gamma_new / gamma) * p
+        beta = gamma_new / gamma
+        p = s + beta * p
         gamma = gamma_new
+        if len(lanczos[0]) == i + 1:
+            lanczos[1].append(float(beta))  # used only with the next alpha
 
 
 def cgls(a_times, a_t, b, steps, x0=None, damping=0.0, stop=None) -> CglsResult:
@@ -166,7 +183,7 @@ def cgls(a_times, a_t, b, steps, x0=None, damping=0.0, stop=None) -> CglsResult:
             reason = "max_steps"
         else:
             continue
-        return CglsResult(it.x, it.residual, it.step, reason, it.rayleigh)
+        return CglsResult(it.x, it.residual, it.step, reason, it.rayleigh, it.lanczos)
 
 
 def affine_operators(forward, f0, like):

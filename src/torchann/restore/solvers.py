@@ -12,7 +12,7 @@ import torch
 from torchann.errors import TorchannError
 from torchann.i18n import message
 from torchann.restore.chapter import distance_loss, weird_function
-from torchann.restore.convergence import assess, estimate_condition
+from torchann.restore.convergence import assess, estimate_condition, lanczos_condition
 from torchann.restore.corruption import affine_offset, check_affine, check_forward
 from torchann.restore.least_squares import Linearization, affine_operators
 from torchann.restore.steps import adam_steps, cg_steps, gd_steps, gn_steps
@@ -175,16 +175,23 @@ def _cg(forward, y, x, steps, lr, track, f0=None):
     ``A x`` is a call of ``f``; ``A^T r`` is a vector-Jacobian product through autograd.
     Starts from zero by default (the seed's random start does not help a Krylov method). A
     non-affine ``f`` is refused rather than solved: ``gn`` handles it.
+    The condition estimate comes with the result, read off CGLS's own coefficients
+    (:func:`~torchann.restore.convergence.lanczos_condition`): no product is spent on it.
     """
     if f0 is None:
         f0 = check_affine(forward, y.numel(), y)
     for it in cg_steps(forward, y, x0=x, f0=f0):
         if it.exact:
-            return it.x, it.step, "converged"
-        if track(it.step, float(it.residual.norm())):
-            return it.x, it.step, "tol"
-        if it.step == steps:
-            return it.x, steps, "steps"
+            stopped = "converged"
+        elif track(it.step, float(it.residual.norm())):
+            stopped = "tol"
+        elif it.step == steps:
+            stopped = "steps"
+        else:
+            continue
+        info = {"condition_estimate": lanczos_condition(*it.lanczos),
+                "condition_from": "cgls"}
+        return it.x, it.step, stopped, info
 
 
 def _gn(forward, y, x, steps, lr, track, tol=None, f0=None):
@@ -259,14 +266,12 @@ def start_point(init, y, seed=0):
             return y.clone()
         if init == "mid":
             return torch.full_like(y, 0.5)
-        raise TorchannError(f"`init={init}`: use one of {', '.join(INITS)} or an array of "
-                            "the image's size")
+        raise TorchannError(key="restore.init_value", init=init, inits=INITS)
     start = torch.as_tensor(init).detach().reshape(-1).to(dtype=y.dtype, device=y.device)
     if start.numel() != y.numel():
-        raise TorchannError(f"`init`: the start has {start.numel()} values but the image has "
-                            f"{y.numel()}; give one value per pixel")
+        raise TorchannError(key="restore.init_size", got=start.numel(), want=y.numel())
     if not torch.isfinite(start).all():
-        raise TorchannError("`init`: the start has NaN or infinite values")
+        raise TorchannError(key="restore.init_finite")
     return start.clone()
 
 
@@ -327,8 +332,7 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
         becomes NaN/inf or grows past :data:`DIVERGENCE_FACTOR` times its start).
     """
     if method not in _SOLVERS and method != "auto":
-        raise TorchannError(f"unknown method {method!r}; use one of "
-                            f"{', '.join(_SOLVERS)} or auto")
+        raise TorchannError(key="restore.unknown_method", method=method, methods=list(_SOLVERS))
     dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
     y = torch.as_tensor(broken).detach().reshape(-1).to(dtype=torch.float32, device=dev)
     requested, f0 = method, None
@@ -341,9 +345,9 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     if steps < 1:
         raise TorchannError(key="value.at_least_one", name="steps", value=steps)
     if lr is not None and not lr > 0:
-        raise TorchannError(f"`lr={lr:g}`: must be positive")
+        raise TorchannError(key="restore.lr", lr=lr)
     if tol is not None and not tol >= 0:
-        raise TorchannError(f"`tol={tol:g}`: must be 0 or more")
+        raise TorchannError(key="restore.tol", tol=tol)
     init = DEFAULT_INIT[method] if init is None else init
     x0 = start_point(init, y, seed)
     check_forward(forward, x0)
@@ -358,6 +362,8 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
 
     start = time.perf_counter()
     x, taken, stopped, *info = solver(forward, y, x0, steps, lr, track)
+    info = dict(info[0]) if info else {}
+    free = info.pop("condition_estimate", None)  # cg's: from its own coefficients
     with torch.no_grad():
         distance = float(distance_loss(forward(x), y))
     seconds = time.perf_counter() - start
@@ -371,7 +377,10 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     stop_reason = {"steps": "max_steps", "tol": "tol"}.get(stopped, stopped)
     if stopped == "converged":
         stop_reason = "exact" if method == "cg" else "stationary"
-    if condition is None:
+    if condition is None and free is not None:
+        condition = free
+    elif condition is None:
+        info["condition_from"] = "random start"
         condition = _condition(forward, x, y, f0 if method in ("cg", "gn") else None, method)
     relative = distance / track.norm_y
     converged, warning = assess(relative, condition, stop_reason, method, taken,
@@ -385,7 +394,7 @@ def restore(broken, forward=weird_function, method="gd", steps=None, lr=None, se
     return RestoreResult(
         x=x.cpu(), method=method, steps=taken, seconds=seconds, history=track.history,
         final_distance=distance, relative_residual=relative, stopped=stopped,
-        extra=extra | (info[0] if info else {}), stop_reason=stop_reason, converged=converged,
+        extra=extra | info, stop_reason=stop_reason, converged=converged,
         condition_estimate=condition, warning=warning,
     )
 
