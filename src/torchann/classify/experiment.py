@@ -279,7 +279,7 @@ class Experiment:
         if baseline is not None:
             lines.append(baselines.baseline_line(baseline, baselines.network_score(task, test)))
         else:
-            lines.append(f"Baselines: not fitted; {baselines.STREAMED['skipped']}")
+            lines.append(message("train.baselines_streamed"))
         finding = task.poor_result(test, data.y_test if data.streamed else data.y_train)
         warning = f"warning: {finding}; {POOR_ADVICE}" if finding else None
         figures, note = experiment_figures(model, history, data)

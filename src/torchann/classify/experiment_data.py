@@ -129,16 +129,16 @@ def sharded_data(path, label, group, features=None, test_size=0.2, seed=0, task=
     (:class:`~torchann.classify.sharded.ShardedTable`, its statistics merged over the ranks of
     ``group``, a :class:`~torchann.classify.distributed.Group`), saying how it was shared."""
     from torchann.classify.sharded import ShardedTable
+    from torchann.i18n import message
 
     if path is None:
         raise TorchannError(key="classify.experiment_data.training_several_processes")
     data = ShardedTable(path, label, feature_list(features), test_size, seed, rank=group.rank,
                         world_size=group.world_size, group=group, task=task).scan()
     left = data.n_train - data.rows_per_rank * group.world_size
-    say(f"Sharing {path} over {group.world_size} processes: {data.n_rows:,} rows, "
-        f"{data.n_train:,} for training and {data.n_test:,} for testing (row hash, seed "
-        f"{seed}); each process trains on {data.rows_per_rank:,} rows an epoch"
-        + (f" ({left:,} left out of each epoch to keep the processes in step)" if left else ""))
+    say(message("train.sharing", path=str(path), n=group.world_size, rows=data.n_rows,
+                train=data.n_train, test=data.n_test, seed=seed, per_rank=data.rows_per_rank,
+                left=message("train.sharing_left", left=left) if left else ""))
     info = _table_info(path, label, data)
     info["streamed"] = {"rows": data.n_rows, "train": data.n_train, "test": data.n_test,
                         "test_evaluated": data.n_test_kept, "window": data.window}
