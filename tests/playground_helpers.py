@@ -34,3 +34,15 @@ def until(ws, predicate, limit=2000):
 
 def send(ws, **msg):
     ws.send_text(json.dumps(msg))
+
+
+def wait_for(predicate, limit=20.0):
+    """Poll ``predicate`` until it is true (True) or ``limit`` seconds pass (False)."""
+    import time
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False

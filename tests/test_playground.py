@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 from playground_helpers import ORIGIN, FakeChannel, send, until
+from playground_helpers import wait_for as _wait
 from starlette.testclient import TestClient
 
 from torchann.classify.chapter import NeuralNet
@@ -364,17 +365,6 @@ def test_command_warns_when_it_listens_beyond_this_machine(monkeypatch, capsys):
     assert "warning: listening on 0.0.0.0" in err
     assert main(["playground", "--no-browser", "--port", "0"]) == 0
     assert "warning" not in capsys.readouterr().err
-
-
-def _wait(predicate, limit=10.0):
-    import time
-
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ import re
 import shutil
 import string
 import subprocess
-import time
 from importlib import resources
 
 import numpy as np
@@ -37,15 +36,6 @@ def client():
 
 def _error(ws):
     return until(ws, lambda m: m["type"] == "error")
-
-
-def _wait(predicate, limit=20.0):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _run_until_error(cfg, epochs=3000):

@@ -62,6 +62,11 @@ def _relative_change(new, old, rows=256):
     return math.sqrt(total) / max(float(torch.linalg.vector_norm(new)), 1e-30)
 
 
+def _measured_change(k, steps, new, old):
+    """:func:`_relative_change` every 5 steps and at the last (it costs a pass), else inf."""
+    return _relative_change(new, old) if k % 5 == 0 or k == steps else math.inf
+
+
 def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
     """Minimize ``1/2 ||A x - y||^2 + weight R(x)`` for ``y`` of shape (C, H, W).
 
@@ -92,10 +97,7 @@ def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
     for k in range(1, steps + 1):
         z.sub_(u)  # z - u; z itself is not needed again (see the over-relaxation below)
         x_new = model.solve(data, rho, z)
-        if k % 5 == 0 or k == steps:  # the change is measured every 5 steps: it costs a pass
-            change = _relative_change(x_new, x)
-        else:
-            change = math.inf
+        change = _measured_change(k, steps, x_new, x)
         x = x_new
         del x_new
         # over-relaxed: u += RELAX g + (1 - RELAX) z_old, then z = shrink(u), u -= z; with
@@ -168,10 +170,7 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
         x_new = irfft2(rhs.div_(den), s=model.ext)
         kx = irfft2(rhs.mul_(spectrum), s=model.ext)
         del rhs
-        if k % 5 == 0 or k == steps:  # the change is measured every 5 steps: it costs a pass
-            change = _relative_change(x_new, x)
-        else:
-            change = math.inf
+        change = _measured_change(k, steps, x_new, x)
         x = x_new
         del x_new
         last = k == steps or (tol and change < tol)
