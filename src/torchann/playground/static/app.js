@@ -303,9 +303,10 @@ function wire() {
   });
   $("lang").addEventListener("click", async () => {
     state.lang = state.lang === "ko" ? "en" : "ko";
-    await loadMessages(state.lang); // the server's messages in the new language
-    relabel();
+    relabel(); // the page's own labels at once
     writeURL();
+    await loadMessages(state.lang); // then the server's messages in the new language
+    relabel();
   });
   for (const b of document.querySelectorAll("button.tab")) {
     b.addEventListener("click", () => { state.tab = b.dataset.tab; showTab(); writeURL(); });
