@@ -46,3 +46,20 @@ def wait_for(predicate, limit=20.0):
             return True
         time.sleep(0.02)
     return False
+
+
+def export_files(page, folder):
+    """Press the page's export button and save the two files it downloads into ``folder``;
+    return ``{name: path}``."""
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.click("#export")
+    for _ in range(600):  # a busy machine may take a while
+        if len(downloads) == 2:
+            break
+        page.wait_for_timeout(100)
+    files = {}
+    for d in downloads:
+        files[d.suggested_filename] = folder / d.suggested_filename
+        d.save_as(files[d.suggested_filename])
+    return files

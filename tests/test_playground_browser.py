@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playground_helpers import export_files
 
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
@@ -115,14 +116,7 @@ def test_autoplay_trains_the_chapters_network_and_exports_it(page, server, tmp_p
 
     from torchann.classify.chapter import NeuralNet
 
-    downloads = []
-    page.on("download", lambda d: downloads.append(d))
-    page.click("#export")
-    for _ in range(600):  # a busy machine may take a while
-        if len(downloads) == 2:
-            break
-        page.wait_for_timeout(100)
-    files = {d.suggested_filename: Path(d.path()) for d in downloads}
+    files = export_files(page, tmp_path)
     assert set(files) == {"model.pt", "model.json"}
     model = NeuralNet(2, 5)
     model.load_state_dict(torch.load(io.BytesIO(files["model.pt"].read_bytes()),

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from playground_helpers import export_files
 from test_playground_browser import CHROMIUM, browser, page, server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser,
@@ -197,15 +198,7 @@ def test_a_csv_model_exported_from_the_page_predicts_as_it(page, server, tmp_pat
     page.wait_for_timeout(300)
     shown = page.evaluate("window.playground.state.frame")
     setup = page.evaluate("window.playground.state.setup")
-    downloads = []
-    page.on("download", lambda d: downloads.append(d))
-    page.click("#export")
-    for _ in range(600):  # a busy machine may take a while
-        if len(downloads) == 2:
-            break
-        page.wait_for_timeout(100)
-    for d in downloads:
-        d.save_as(tmp_path / d.suggested_filename)
+    export_files(page, tmp_path)
     (tmp_path / "mine.csv").write_text(text)
     assert main(["predict", "--model", str(tmp_path / "model.pt"), "--csv",
                  str(tmp_path / "mine.csv"), "--output", str(tmp_path / "out.csv")]) == 0
