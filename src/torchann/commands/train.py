@@ -2,8 +2,8 @@
 
 By default this is the chapter's run: 80 training and 20 test points from four Gaussian blobs
 in an XOR layout (std 0.3), NeuralNet(2, 5), BCELoss, SGD with lr 0.03, 2000 full-batch epochs,
-logging "Train loss at {epoch} is {loss}" every 100 epochs. It reports the test loss before
-and after training, and the test accuracy and confusion counts (a loss is not an error rate).
+logging "Train loss at {epoch} is {loss}" every 100 epochs; then the test loss, accuracy and
+confusion counts (a loss is not an error rate).
 
 --preset fast (hidden 32, Adam lr 0.1, 10 full-batch epochs) is for data like the chapter's,
 --preset large (hidden 64, Adam lr 0.02, batches of 2048, 8 epochs) for many rows.
@@ -207,7 +207,8 @@ def _train(args, group=None):
     main = group is None or group.main
 
     def say(line, file=sys.stdout):  # the chapter's log lines are plain text and stay as they are
-        print(localize(line, lang), file=file) if main else None
+        if main:
+            print(localize(line, lang), file=file)
 
     experiment = Experiment({k: getattr(args, k) for k in REQUEST}).distribute(group)
     inputs = [args.data] if args.data else []
