@@ -21,7 +21,8 @@ Models, each on the same 5 random 80/20 splits (stratified for classes), one thr
 - ``sklearn MLP``: ``MLPClassifier``/``MLPRegressor`` with scikit-learn's defaults in a
   pipeline (median imputer and scaler for numbers, one-hot for text);
 - ``RealMLP-TD``: pytabkit's ``RealMLP_TD_Classifier``/``Regressor`` with ``--realmlp`` (if
-  installed; slow).
+  installed; slow), text columns as categories, blank numbers imputed with the training
+  median (it refuses them).
 
 It prints, per table, each model's mean test accuracy or R² ± its standard deviation over the
 splits and the mean seconds per fit (fit and predict, after one untimed warm-up fit of every
@@ -176,9 +177,18 @@ def _objects(x):
 
 def realmlp(task, seed):
     from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
 
     cls = RealMLP_TD_Regressor if task == "regression" else RealMLP_TD_Classifier
-    return cls(random_state=seed, n_threads=1, device="cpu", verbosity=0), _as_categories
+    # RealMLP-TD refuses blank numbers: the median of the training rows, as a user would
+    numbers = make_column_selector(dtype_include="number")
+    impute = ColumnTransformer(
+        [("numbers", SimpleImputer(strategy="median"), numbers)],
+        remainder="passthrough", verbose_feature_names_out=False).set_output(transform="pandas")
+    model = cls(random_state=seed, n_threads=1, device="cpu", verbosity=0)
+    return make_pipeline(impute, model), _as_categories
 
 
 #: ``--ablation``: auto with one of its parts taken out.

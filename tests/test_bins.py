@@ -15,6 +15,8 @@ def test_auto_bins_mid_sized_tables_only():
     assert presets.auto_preset(5000, 8, "regression")["bins"] == presets.AUTO_BINS
     assert presets.auto_preset(500, 8, "regression")["bins"] == 0
     assert presets.auto_preset(2000, 64, "multiclass")["bins"] == 0
+    assert presets.auto_preset(20_000, 8, "binary")["bins"] == presets.AUTO_BINS
+    assert presets.auto_preset(20_000, 8, "multiclass")["bins"] == 0  # they overfit there
     assert presets.auto_preset(500_000, 8, "binary")["bins"] == 0
     assert presets.auto_preset(5000, 8, "binary", streamed=True)["bins"] == 0
     assert "48 quantile bins" in presets.describe_auto(presets.auto_preset(5000, 8))

@@ -45,10 +45,13 @@ AUTO_EPOCHS = (4, 100)
 #: network) and above which it is large (a narrower one, for speed).
 AUTO_SMALL, AUTO_LARGE = 1000, 100_000
 #: Quantile bins per input (:class:`~torchann.classify.mlp.MLP`'s ``bins``) that ``auto``
-#: gives tables from :data:`AUTO_BINS_ROWS` to :data:`AUTO_LARGE` rows. Measured with
-#: ``benchmarks/tabular_suite.py --ablation`` (3 splits): randhie's R² 0.075 -> 0.117 and
-#: diamonds' price 0.989 -> 0.991 with them, fair's accuracy 0.727 -> 0.724 (within its
-#: spread); on digits (1,797 rows) they cost 1.6 points, hence none below 5,000 rows.
+#: gives binary and regression tables from :data:`AUTO_BINS_ROWS` to :data:`AUTO_LARGE` rows.
+#: Measured with ``benchmarks/tabular_suite.py --ablation`` (3 splits): randhie's R² 0.075 ->
+#: 0.117 and diamonds' price 0.989 -> 0.991 with them, fair's accuracy 0.720 -> 0.725 (within
+#: its spread); on digits (1,797 rows) they cost 1.6 points, hence none below 5,000 rows. On
+#: multiclass tables they overfit: diamonds' cut (5 classes) fell from 0.792 to 0.759, its
+#: validation loss lowest at epoch 8 of 26 with them and at 25 without, hence none for more
+#: than two classes.
 AUTO_BINS, AUTO_BINS_ROWS = 48, 5000
 #: Below this many training rows ``auto`` leaves early stopping off: too few rows to hold out
 #: a validation split of every class.
@@ -102,7 +105,8 @@ def auto_preset(n_rows, n_features=None, task="binary", streamed=False):
                                else max(8, epochs // 3)),
             "lr_schedule": "warmup_cosine",
             "label_smoothing": 0.0 if task == "regression" else 0.1,
-            "bins": AUTO_BINS if AUTO_BINS_ROWS <= n < AUTO_LARGE and not streamed else 0}
+            "bins": (AUTO_BINS if AUTO_BINS_ROWS <= n < AUTO_LARGE and not streamed
+                     and task != "multiclass" else 0)}
 
 
 #: ``auto`` before the table is known: its choice for a mid-sized table.
