@@ -25,8 +25,9 @@ Parts:
   solve against the input (target +3 dB) and its time against one Wiener call per channel
   (target <= 10x), best of three each, interleaved, in one process.
 - ``memory``: 12.6 MP RGB (3072 x 4096, the mosaic tiled), Gaussian sigma 2, noise 0.01, in
-  float32: peak RSS of a child process that makes the input and runs ``deblur_image`` with
-  its defaults (``resource.getrusage``, interpreter and input included; target <= 1.2 GB),
+  float32, made here and saved as ``.npy``: peak RSS of a child process that loads it and runs
+  ``deblur_image`` with its defaults (``resource.getrusage``, interpreter and input included,
+  as in a user's process that loads a photo; target <= 1.2 GB),
   and its time against one Wiener call per channel in another child (target <= 10x).
 - ``chapter``: a fresh process times the first ``restore(broken, method="cg")`` on the
   chapter's image (condition estimate included) and then the seed's loop (``method="gd"``,
@@ -211,17 +212,10 @@ def part_motion2mp():
 _MEMORY_CHILD = """
 import resource, sys, time
 import numpy as np
-from scipy import ndimage
 sys.path.insert(0, {bench!r})
-from deblur_photos import kernel_of, mosaic
+from deblur_photos import kernel_of
 kernel = kernel_of("blur:gaussian,sigma=2")
-original = mosaic((3072, 4096)).astype(np.float32)
-y = np.empty_like(original)
-rng = np.random.default_rng(0)
-for c in range(3):
-    ndimage.convolve(original[..., c], kernel, output=y[..., c], mode="reflect")
-    y[..., c] += 0.01 * rng.standard_normal(y.shape[:2], dtype=np.float32)
-del original
+y = np.load(sys.argv[2])
 start = time.perf_counter()
 if sys.argv[1] == "wiener":
     from skimage.restoration import wiener
@@ -236,13 +230,27 @@ print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
 def part_memory():
+    from scipy import ndimage
+
     child = _MEMORY_CHILD.format(bench=str(Path(__file__).resolve().parent))
+    original = mosaic((3072, 4096))
+    y = np.empty_like(original)
+    rng = np.random.default_rng(0)
+    for c in range(3):
+        ndimage.convolve(original[..., c], kernel_of("blur:gaussian,sigma=2"), output=y[..., c],
+                         mode="reflect")
+        y[..., c] += 0.01 * rng.standard_normal(y.shape[:2], dtype=np.float32)
+    del original
     runs = {}
-    for who in ("torchann", "wiener"):
-        done = subprocess.run([sys.executable, "-c", child, who], capture_output=True,
-                              text=True, check=True)
-        seconds, peak = done.stdout.split()[-2:]
-        runs[who] = (float(seconds), int(peak))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "photo.npy"  # a user's process loads its photo: so does the child
+        np.save(path, y)
+        del y
+        for who in ("torchann", "wiener"):
+            done = subprocess.run([sys.executable, "-c", child, who, str(path)],
+                                  capture_output=True, text=True, check=True)
+            seconds, peak = done.stdout.split()[-2:]
+            runs[who] = (float(seconds), int(peak))
     (ts, tp), (ws, wp) = runs["torchann"], runs["wiener"]
     print(f"12.6 MP RGB, Gaussian sigma 2: torchann peak RSS {tp / 1e9:.2f} GB in {ts:.1f} s; "
           f"Wiener (three calls, float32 input) peak {wp / 1e9:.2f} GB in {ws:.1f} s; "

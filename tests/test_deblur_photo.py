@@ -291,3 +291,27 @@ def test_planned_steps_bound_the_callbacks(colour):
     deblur.deblur_image(broken, kernel, weight=5e-4, tile=48, tol=0,
                         callback=lambda step, distance: seen.append(step))
     assert seen and max(seen) == deblur.planned_steps(broken.shape, kernel, tile=48)
+
+
+@pytest.mark.parametrize("kernel", [
+    np.outer([1, 4, 6, 4, 1], [1, 2, 1]) / 64.0,  # separable: eigenvalues as a row and a column
+    np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]]) / 8.0,  # symmetric but not separable
+])
+def test_cosine_model_separable_path_matches_the_full_eigenvalues(monkeypatch, kernel):
+    monkeypatch.setattr(transforms, "BAND", 8)  # 23 rows: three bands, the last short
+    model = transforms.make_blur_model(kernel, (23, 31), "reflect", torch.float64)
+    assert (model.eig is None) == (np.linalg.matrix_rank(kernel) == 1)
+    full = transforms.make_blur_model(kernel, (23, 31), "reflect", torch.float64)
+    if full.eig is None:
+        full.eig = full.eig_rows * full.eig_cols
+    rng = np.random.default_rng(1)
+    y_hat = torch.from_numpy(rng.random((2, 23, 31)))
+    v = torch.from_numpy(rng.random((2, 2, 23, 31)))
+    for given in (None, v):
+        assert torch.allclose(model.solve(y_hat, 0.3, given), full.solve(y_hat, 0.3, given),
+                              atol=1e-12)
+    x = torch.from_numpy(rng.random((2, 23, 31)))
+    assert abs(model.data_residual(x, y_hat) - full.data_residual(x, y_hat)) < 1e-10
+    op = deblur.BlurOperator(torch.from_numpy(kernel), (23, 31), "reflect")
+    want = np.stack([op(c.reshape(-1)).reshape(23, 31).numpy() for c in x])
+    assert np.allclose(model.forward(x).numpy(), want, atol=1e-12)

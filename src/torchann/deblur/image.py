@@ -271,8 +271,9 @@ def _admm_image(y, kernel, boundary, prior, weight, joint, steps, tol, dtype, de
     ``finals`` the residual norm of each channel group (None with tiles)."""
     h, w = y.shape[:2]
     cube = np.moveaxis(np.atleast_3d(y), -1, 0)  # (C, H, W) view
-    out = np.empty(np.atleast_3d(y).shape, dtype=y.dtype)
-    out_chw = np.moveaxis(out, -1, 0)  # a view: writing it fills out
+    # one plane per channel: a channel written touches only its own pages, so that while
+    # channel c is solved only the c planes before it take memory (interleaved at the end)
+    out_chw = np.empty(cube.shape, dtype=y.dtype)
     groups = [slice(None)] if joint else [slice(c, c + 1) for c in range(cube.shape[0])]
     if not tile or (tile >= h and tile >= w):
         plan, overlap = [(0, 0, h, w)], 0
@@ -315,7 +316,9 @@ def _admm_image(y, kernel, boundary, prior, weight, joint, steps, tol, dtype, de
             stopped = "steps" if why == "steps" else stopped
         out_chw[group] = total / weights
         finals = None
-    return out.reshape(y.shape), history, taken, stopped, len(plan), finals
+    out = np.ascontiguousarray(np.moveaxis(out_chw, 0, -1)) if y.ndim == 3 else out_chw[0]
+    del out_chw
+    return out, history, taken, stopped, len(plan), finals
 
 
 def join_channels(results, cube):
