@@ -23,11 +23,12 @@ Parts:
   input, median >= +1 dB).
 - ``motion2mp``: a 2 MP colour mosaic, motion blur 17 at 30 degrees, noise 0.01: the default
   solve against the input (target +3 dB) and its time against one Wiener call per channel
-  (target <= 10x), best of three each, interleaved, in one process.
+  (target <= 10x), best of three each, interleaved, in one process, on one thread (the
+  default of ``torchann restore``, ``--threads 1``; Wiener's FFTs use one too).
 - ``memory``: 12.6 MP RGB (3072 x 4096, the mosaic tiled), Gaussian sigma 2, noise 0.01, in
   float32, made here and saved as ``.npy``: peak RSS of a child process that loads it and runs
-  ``deblur_image`` with its defaults (``resource.getrusage``, interpreter and input included,
-  as in a user's process that loads a photo; target <= 1.2 GB),
+  ``deblur_image`` with its defaults (its ``VmHWM``, interpreter and input included,
+  as in a user's process that loads a photo; one thread, the CLI's default; target <= 1.2 GB),
   and its time against one Wiener call per channel in another child (target <= 10x).
 - ``chapter``: a fresh process times the first ``restore(broken, method="cg")`` on the
   chapter's image (condition estimate included) and then the seed's loop (``method="gd"``,
@@ -184,8 +185,11 @@ def part_motion2mp():
     from scipy import ndimage
     from skimage.restoration import wiener
 
+    import torch
+
     from torchann import deblur
 
+    torch.set_num_threads(1)  # the default of torchann restore (--threads 1); Wiener has one
     spec = "blur:motion,length=17,angle=30"
     kernel = kernel_of(spec)
     original = mosaic((1200, 1600))
@@ -210,7 +214,7 @@ def part_motion2mp():
 
 
 _MEMORY_CHILD = """
-import resource, sys, time
+import sys, time
 import numpy as np
 sys.path.insert(0, {bench!r})
 from deblur_photos import kernel_of
@@ -222,10 +226,14 @@ if sys.argv[1] == "wiener":
     for c in range(3):
         wiener(y[..., c], kernel, 0.01)
 else:
+    import torch
     from torchann import deblur
+    torch.set_num_threads(1)  # the default of torchann restore (--threads 1)
     deblur.deblur_image(y, kernel)
 seconds = time.perf_counter() - start
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM: this process's own peak (getrusage's maxrss keeps the parent's from before exec)
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(seconds, int(peak.split()[1]) * 1024)
 """
 
 
