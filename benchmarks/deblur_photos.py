@@ -182,10 +182,9 @@ def mosaic(shape):
 
 
 def part_motion2mp():
+    import torch
     from scipy import ndimage
     from skimage.restoration import wiener
-
-    import torch
 
     from torchann import deblur
 
