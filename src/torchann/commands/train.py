@@ -73,8 +73,8 @@ def add_arguments(parser):
                             "adamw (default: 0; auto: chosen)")
     group.add_argument("--bins", type=int,
                        help="also cut each input at N quantiles of the training rows, each bin "
-                            "a learned vector (0: none; default: 0; auto: 48 for tables of 5,000 "
-                            "to 100,000 rows)")
+                            "a learned vector (0: none; default: 0; auto: 48 on 5,000 to 100,000 "
+                            "rows, none for 3+ classes)")
     group.add_argument("--label-smoothing", type=float,
                        help="classification targets smoothed towards uniform by this much "
                             "while training, in [0, 1) (default: 0; auto: 0.1)")
