@@ -147,9 +147,11 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
     eta = ZERO_PENALTY * rho  # the penalty of w = x (zero boundary)
     if zero:
         den.add_(eta)
+    inv_den = den.reciprocal_()  # a complex spectrum times a real is ten times faster than over it
+    del den
     # start: the Tikhonov solution of the mirrored photo, with the prior's penalty
     rhs = rfft2(model.extend(y, "constant" if zero else "symmetric")).mul_(mu_conj)
-    x = irfft2(rhs.div_(den), s=model.ext)
+    x = irfft2(rhs.mul_(inv_den), s=model.ext)
     q = irfft2(rhs.mul_(spectrum), s=model.ext)  # v - d, with v = K x and d = 0 at first
     d = torch.zeros_like(y)  # the scaled dual of v, on the window (0 beyond it)
     z = model.grad(x)
@@ -167,7 +169,7 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
             prior_part.sub_(w, alpha=eta / rho).add_(e, alpha=eta / rho)
         rhs.add_(rfft2(prior_part), alpha=-rho)
         del prior_part
-        x_new = irfft2(rhs.div_(den), s=model.ext)
+        x_new = irfft2(rhs.mul_(inv_den), s=model.ext)
         kx = irfft2(rhs.mul_(spectrum), s=model.ext)
         del rhs
         change = _measured_change(k, steps, x_new, x)
