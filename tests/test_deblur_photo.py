@@ -315,3 +315,17 @@ def test_cosine_model_separable_path_matches_the_full_eigenvalues(monkeypatch, k
     op = deblur.BlurOperator(torch.from_numpy(kernel), (23, 31), "reflect")
     want = np.stack([op(c.reshape(-1)).reshape(23, 31).numpy() for c in x])
     assert np.allclose(model.forward(x).numpy(), want, atol=1e-12)
+
+
+@pytest.mark.parametrize("spec, steps", [(SPEC, 10), ("blur:motion,length=7,angle=30", 8)])
+def test_cli_logs_only_the_distances_it_measured(tmp_path, colour, capsys, spec, steps):
+    Image.fromarray(np.uint8(np.round(np.clip(blur(colour, spec), 0, 1) * 255))).save(
+        tmp_path / "p.png")
+    out = tmp_path / "out"
+    assert cli.main(["restore", str(tmp_path / "p.png"), "--corruption", spec, "--out",
+                     str(out)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Loss at")]
+    # ADMM measures ||A x - y|| every 10 steps and at the last: no line repeats a stale one
+    summary = json.loads((out / "summary.json").read_text())
+    assert [line.split(" = ")[0] for line in lines] == [f"Loss at {steps}"]
+    assert float(lines[0].split(" = ")[1]) == pytest.approx(summary["final_distance"], rel=1e-6)

@@ -1,7 +1,8 @@
 """Progress reporting for long loops: the seed's log lines, a tqdm bar, and the step reached.
 
 The library's loops take a ``callback(step, loss)``; the CLI passes a :class:`Progress`.
-It prints one line in the seed's format every ``log_every`` steps on stdout, draws a tqdm
+It prints one line in the seed's format every ``log_every`` steps on stdout (a step whose loss
+was not measured, ``None``, prints none), draws a tqdm
 bar on stderr when stderr is a terminal, and remembers the last step so that Ctrl-C can
 say where it stopped.
 """
@@ -65,7 +66,8 @@ class Progress:
 
     def __call__(self, step: int, loss: float) -> None:
         _last["step"] = step
-        if not self.quiet and self.log_every > 0 and step % self.log_every == 0:
+        if (not self.quiet and self.log_every > 0 and step % self.log_every == 0
+                and loss is not None):  # None: not measured at this step
             line = self.fmt.format(step=step, loss=loss)
             if self.bar is not None:
                 self.bar.write(line, file=sys.stdout)

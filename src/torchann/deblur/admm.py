@@ -107,13 +107,14 @@ def admm_solve(y, model, prior, weight, steps, tol, joint, callback, offset=0):
         _shrink(u, weight / rho, joint, z)
         u.sub_(z)
         last = k == steps or (tol and change < tol)
-        if k % 10 == 0 or last:
+        measured = k % 10 == 0 or last
+        if measured:
             distance = model.data_residual(x, data)
             if not math.isfinite(distance):
                 raise TorchannError(key="blur.admm_diverged", step=k)
         history.append((k, distance))
         if callback is not None:
-            callback(offset + k, distance)
+            callback(offset + k, distance if measured else None)
         if tol and change < tol:
             stopped = "tol"
             break
@@ -176,7 +177,8 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
         x = x_new
         del x_new
         last = k == steps or (tol and change < tol)
-        if k % 10 == 0 or last:
+        measured = k % 10 == 0 or last
+        if measured:
             distance = model.residual(kx, y)
             if not math.isfinite(distance):
                 raise TorchannError(key="blur.admm_diverged", step=k)
@@ -200,7 +202,7 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
         u.sub_(z)
         history.append((k, distance))
         if callback is not None:
-            callback(offset + k, distance)
+            callback(offset + k, distance if measured else None)
         if tol and change < tol:
             stopped = "tol"
             break

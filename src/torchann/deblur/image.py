@@ -156,7 +156,9 @@ def deblur_image(image, psf, boundary="reflect", prior="tv", weight="auto", chan
         least 8 pixels, blended with linear ramps), to bound memory on huge images; the weight
         is chosen once for the whole image.
     callback : callable, optional
-        ``callback(step, distance)``; with tiles the steps run on across tiles.
+        ``callback(step, distance)`` after every step; with tiles the steps run on across
+        tiles. ADMM measures ``distance = ||A x - y||`` every 10 steps and at the last (it
+        costs a transform), and passes ``None`` at the other steps.
 
     Returns
     -------
