@@ -329,3 +329,15 @@ def test_cli_logs_only_the_distances_it_measured(tmp_path, colour, capsys, spec,
     summary = json.loads((out / "summary.json").read_text())
     assert [line.split(" = ")[0] for line in lines] == [f"Loss at {steps}"]
     assert float(lines[0].split(" = ")[1]) == pytest.approx(summary["final_distance"], rel=1e-6)
+
+
+@pytest.mark.parametrize("shape, top, dtype", [((37, 5, 3), 255, np.uint8),
+                                               ((37, 5), 65535, np.uint16)])
+def test_pixels_scaled_a_band_at_a_time_match_the_whole_image(shape, top, dtype):
+    from torchann.io import pictures
+
+    values = np.random.default_rng(2).normal(0.5, 0.4, shape).astype(np.float32)  # some
+    whole = np.round(np.clip((values.astype(np.float64) - 0.1) / 0.8, 0, 1) * top)  # off [0, 1]
+    banded = pictures._scaled(values, 0.1, 0.9, top, dtype, rows=8)  # 37 rows: 5 bands
+    assert banded.dtype == dtype and banded.shape == shape
+    assert np.array_equal(banded, whole.astype(dtype))

@@ -74,10 +74,14 @@ def _thumb(image):
 
 def deblur(req, threads, device) -> Outcome:
     """Deblur the picture (or the demo): ``deblur_image()`` under a progress bar."""
+    import numpy as np
+
     from torchann import deblur
     from torchann.commands._progress import Progress
 
     picture, name, reference, kernel, inputs = _checked_inputs(req)
+    if (req.dtype or "float32") == "float32":  # the solve's precision: one copy, not two
+        picture.array = picture.array.astype(np.float32, copy=False)
     broken = picture.array
     options = dict(boundary=req.boundary, prior=req.prior, solver=req.solver or "auto",
                    steps=req.steps, tile=req.tile, clip=req.clip,
@@ -197,6 +201,6 @@ def _outcome(req, threads, picture, name, reference, inputs, result, line_title)
         shown = [None if a is None else np.clip((a - lo) / (hi - lo), 0, 1) for a in shown]
     dtype = np.float32 if result.extra.get("dtype") == "float32" else np.float64
     return Outcome(name, result, summary, *line_title, broken, restored, reference,
-                   shown=tuple(shown), array=restored.astype(dtype), inputs=inputs,
+                   shown=tuple(shown), array=restored.astype(dtype, copy=False), inputs=inputs,
                    restored_png=io.picture_png(restored, picture.alpha, picture.bit_depth or 8,
                                                lo, hi))
