@@ -135,6 +135,8 @@ def part_a(n_rows, n_other, threads, preset):
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for task, n, make in tables:
+            if n <= 0:  # --rows-other 0: the 1M row only
+                continue
             x, y = make(n)
             path = Path(tmp) / f"{task}.csv"
             write_csv(path, x, y)
