@@ -143,13 +143,9 @@ def admm_window(y, model, prior, weight, steps, tol, joint, callback, offset=0, 
     rho = RHO_FACTOR * max(weight, WINDOW_RHO_FLOOR)
     mu = min(MU_FACTOR * rho, MU_MAX)
     spectrum = model.spectrum
-    den = model.denominator(mu, rho)
     mu_conj = spectrum.conj().mul(mu)
     eta = ZERO_PENALTY * rho  # the penalty of w = x (zero boundary)
-    if zero:
-        den.add_(eta)
-    inv_den = den.reciprocal_()  # a complex spectrum times a real is ten times faster than over it
-    del den
+    inv_den = model.inverse_denominator(mu, rho, eta if zero else 0.0)
     # start: the Tikhonov solution of the mirrored photo, with the prior's penalty
     rhs = rfft2(model.extend(y, "constant" if zero else "symmetric")).mul_(mu_conj)
     x = irfft2(rhs.mul_(inv_den), s=model.ext)

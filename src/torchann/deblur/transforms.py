@@ -274,22 +274,28 @@ class CosineModel(FourierModel):
                 rhs.addcmul_(self.eig, y_hat)
         if self.eig is not None:
             rhs.mul_(self.inverse_denominator(rho))
-            return dct2(rhs, inverse=True, overwrite=True)
+        else:
+            self._banded_x_step(rhs, None if v is None else y_hat, rho)
+        return dct2(rhs, inverse=True, overwrite=True)
+
+    def _banded_x_step(self, rhs, y_hat, rho):
+        """With separable eigenvalues: ``rhs += eig y_hat`` (when ``y_hat`` is given), then
+        ``rhs /= eig^2 + rho L``, in place, :data:`BAND` rows at a time through two reused
+        band-sized buffers (none allocated per band)."""
         (fy, fx), rows2, cols2 = self._lap, self.eig_rows.square(), self.eig_cols.square()
-        # two band-sized scratch buffers, reused: no allocation per band
-        scratch = rhs.new_empty((*rhs.shape[:-2], min(BAND, self.shape[0]), self.shape[1]))
-        den = rhs.new_empty(scratch.shape[-2:])
+        band_rows = min(BAND, self.shape[0])
+        scratch = None if y_hat is None else rhs.new_empty((*rhs.shape[:-2], band_rows,
+                                                             self.shape[1]))
+        den = rhs.new_empty((band_rows, self.shape[1]))
         for r in range(0, self.shape[0], BAND):
             band = slice(r, r + BAND)
             part = rhs[..., band, :]
             rows = part.shape[-2]
-            if v is not None:  # + eig y_hat
-                buf = scratch[..., :rows, :]
-                part.add_(torch.mul(y_hat[..., band, :], self.eig_rows[band], out=buf)
-                          .mul_(self.eig_cols))
-            d = torch.mul(rows2[band], cols2, out=den[:rows])  # eig^2 + rho L
+            if scratch is not None:
+                part.add_(torch.mul(y_hat[..., band, :], self.eig_rows[band],
+                                    out=scratch[..., :rows, :]).mul_(self.eig_cols))
+            d = torch.mul(rows2[band], cols2, out=den[:rows])
             part.div_(d.add_(fy[band, None], alpha=rho).add_(fx, alpha=rho))
-        return dct2(rhs, inverse=True, overwrite=True)
 
     def data_residual(self, x, y_hat):
         """``||A x - y||``, in the DCT domain (orthonormal: no inverse transform)."""
