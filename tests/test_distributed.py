@@ -187,6 +187,48 @@ def test_the_command_refuses_before_starting_any_rank(tmp_path, capsys):
                    "choose another port, or leave it out to take a free one"]
 
 
+GROUP_LIFETIME = """
+import os, sys, torch
+from torchann.classify.distributed import Group
+
+os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1])
+group = Group().start()
+net = group.wrap(torch.nn.Linear(3, 2))
+torch.optim.AdamW(net.parameters()).zero_grad()
+net(torch.randn(4, 3)).sum().backward()
+group.gather({"rows": 4}), group.sum_loss(torch.tensor(1.0), 4), group.shared(net)(torch.ones(5, 3))
+del net
+group.close()
+print(sorted(open(f"/proc/self/task/{t}/comm").read().strip()
+             for t in os.listdir("/proc/self/task")))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_closing_the_group_ends_its_threads_before_the_interpreter_stops():
+    # a gloo thread still releasing a collective's tensors while the interpreter shuts down
+    # aborts the rank (SIGABRT), which fails a finished run
+    proc = subprocess.run([sys.executable, "-c", GROUP_LIFETIME, str(check_port(None))],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    threads = proc.stdout.strip().splitlines()[-1]
+    assert "python" in threads and "gloo" not in threads, threads
+
+
+def test_a_rank_that_aborts_is_named_with_its_last_words(tmp_path):
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+
+    from torchann.classify.distributed import _failure
+
+    (tmp_path / "attempt_0" / "1").mkdir(parents=True)
+    (tmp_path / "attempt_0" / "1" / "stderr.log").write_text(
+        "Test accuracy: 86.6%\nterminate called without an active exception\n")
+    failures = {0: ProcessFailure(0, 11, -15, ""), 1: ProcessFailure(1, 12, -6, "")}
+    err = _failure(ChildFailedError("torchann", failures), tmp_path)
+    assert str(err) == ("process 1 of the run was stopped by SIGABRT (terminate called without "
+                        "an active exception); every process was stopped and nothing was written")
+
+
 # --------------------------------------------------------------------------- real ranks
 
 

@@ -82,6 +82,8 @@ class Group:
         otherwise. Returns ``self``."""
         from datetime import timedelta
 
+        import torch._dynamo  # noqa: F401  (before the group: see close)
+
         if str(device).startswith("cuda"):
             torch.cuda.set_device(self.local_rank)
             self.backend = "nccl"
@@ -91,9 +93,21 @@ class Group:
         return self
 
     def close(self):
-        """Leave the process group."""
+        """Leave the process group, and wait until its threads have ended.
+
+        The group's worker threads end when its last reference goes, and a thread still
+        releasing a collective's tensors when the interpreter shuts down aborts the process
+        (SIGABRT, "terminate called without an active exception"). So every reference must
+        be gone here: the caller has dropped its wrapped models, the cycles among them are
+        collected below, and :meth:`start` imported ``torch._dynamo`` before the group was
+        made, since importing it later keeps references to the group that are never dropped
+        (DDP and every torch optimizer import it).
+        """
+        import gc
+
         if dist.is_initialized():
             dist.destroy_process_group()
+        gc.collect()
 
     def gather(self, obj) -> list:
         """``obj`` of every rank, in rank order (pickled; for statistics, not tensors)."""
@@ -220,12 +234,12 @@ def _failure(err, log_dir) -> TorchannError:
     killed = [(rank, f) for rank, f in failures if f.exitcode is not None and f.exitcode < 0]
     killed.sort(key=lambda item: item[1].signal_name() == "SIGTERM")  # the launcher's own
     rank, failure = killed[0] if killed else err.get_first_failure()
+    lines = [line.strip() for line in texts.get(rank, "").splitlines() if line.strip()]
+    last = f" ({lines[-1][:200]})" if lines else ""  # e.g. what the C++ runtime said on abort
     if failure.exitcode is not None and failure.exitcode < 0:
-        how = message("classify.distributed.stopped_by", signal=failure.signal_name())
+        how = message("classify.distributed.stopped_by", signal=failure.signal_name(), last=last)
     else:
-        lines = [line.strip() for line in texts.get(rank, "").splitlines() if line.strip()]
-        how = message("classify.distributed.exit_status", status=failure.exitcode,
-                      last=f" ({lines[-1]})" if lines else "")
+        how = message("classify.distributed.exit_status", status=failure.exitcode, last=last)
     return TorchannError(key="classify.distributed.process_run_every", rank=rank, how=how)
 
 
