@@ -145,6 +145,45 @@ def test_a_gap_only_at_prediction_is_imputed_without_indicator():
     assert encoder.transform(_table(x=[None]), standardize=False).tolist() == [[2.0]]
 
 
+def test_dates_and_times_from_a_csv_are_numbers_in_days_hours_and_seconds(tmp_path):
+    path = _write(tmp_path / "t.csv", "day,stamp,clock,x\n"
+                  "1970-01-11,1970-01-02 12:00:00,06:30:00,1\n"
+                  ",1970-01-01 00:00:00,18:00:00,2\n"
+                  "1970-01-02,1970-01-04 00:00:00,12:00:00,3\n")
+    table = read_table(path)
+    assert [str(t) for t in table.schema.types][:3] == ["date32[day]", "timestamp[s]", "time32[s]"]
+    encoder = FeatureEncoder().fit(table)
+    assert encoder.decisions[:2] == [
+        "day: dates, used as the number of days since 1970-01-01",
+        "day: 1 missing value filled with the median 5.5; indicator column day_missing added"]
+    assert "stamp: dates, used as the number of days since 1970-01-01" in encoder.decisions
+    assert "clock: times of day, used as the number of hours since midnight" in encoder.decisions
+    raw = encoder.transform(table, standardize=False)
+    names = encoder.output_names
+    assert names == ["day", "day_missing", "stamp", "clock", "x"]
+    assert raw[:, 0].tolist() == [10.0, 5.5, 1.0] and raw[:, 1].tolist() == [0, 1, 0]
+    assert raw[:, 2].tolist() == [1.5, 0.0, 3.0] and raw[:, 3].tolist() == [6.5, 18.0, 12.0]
+    again = FeatureEncoder.from_json(json.loads(json.dumps(encoder.to_json())))
+    assert np.array_equal(again.transform(table, standardize=False), raw)
+
+
+def test_timestamps_and_durations_of_any_unit_agree():
+    import datetime
+
+    day = datetime.datetime(1970, 1, 3, 6)
+    for unit in ("s", "ms", "us", "ns"):
+        out = FeatureEncoder().fit(_table(
+            when=pa.array([day, None], pa.timestamp(unit)),
+            took=pa.array([90, 30], pa.duration(unit)))).transform(
+            _table(when=pa.array([day], pa.timestamp(unit)),
+                   took=pa.array([90], pa.duration(unit))), standardize=False)
+        scale = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
+        assert out[0].tolist() == pytest.approx([2.25, 0.0, 90 / scale]), unit
+    dates = pa.array([datetime.date(1970, 1, 2), datetime.date(1970, 2, 1)], pa.date64())
+    assert FeatureEncoder().fit(_table(d=dates)).transform(
+        _table(d=dates), standardize=False)[:, 0].tolist() == [1.0, 31.0]
+
+
 def test_a_text_category_is_one_hot_and_unseen_is_other():
     encoder = FeatureEncoder().fit(_table(colour=["red", "blue", "red", None, "green"]))
     assert encoder.output_names == ["colour=blue", "colour=green", "colour=red"]

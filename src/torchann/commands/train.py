@@ -9,7 +9,7 @@ confusion counts (a loss is not an error rate).
 --preset large (hidden 64, Adam lr 0.02, batches of 2048, 8 epochs) for many rows.
 
 Your own data: --data FILE.csv --label COLUMN (features: every other column that is a number,
-or text with 2 to 20 distinct values, one-hot encoded; or --features a,b,c). With --data the
+a date or time, or text with 2 to 20 values, one-hot encoded; or --features a,b,c). With --data the
 default is --preset auto: the network, optimizer, schedule, epochs and batch size are chosen
 from the table's rows and task (AdamW with warm-up and cosine decay, dropout, weight decay,
 label smoothing for classes, minibatches, early stopping keeping the best epoch) and printed
@@ -120,7 +120,7 @@ def add_arguments(parser):
                           "decided (default: auto)")
     own.add_argument("--features", metavar="A,B,C",
                      help="feature columns (default: every other column that is a number, "
-                          "or text with 2 to 20 distinct values, one-hot encoded)")
+                          "a date or time, or text with 2 to 20 distinct values, one-hot encoded)")
     own.add_argument("--test-size", type=float, default=0.2,
                      help="fraction of --data rows held out, stratified for classes "
                           "(default: 0.2)")

@@ -66,19 +66,46 @@ def is_text_type(dtype) -> bool:
         pa.types.is_dictionary(dtype)
 
 
+#: How each kind of date or time column (:func:`temporal_kind`) becomes numbers: the seconds
+#: in its unit (days since 1970-01-01, hours since midnight, seconds).
+TEMPORAL_SECONDS = {"date": 86_400.0, "time": 3_600.0, "duration": 1.0}
+_UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def temporal_kind(dtype):
+    """``"date"`` for a pyarrow date or timestamp type, ``"time"`` for a time of day,
+    ``"duration"`` for a duration, ``None`` for any other type."""
+    import pyarrow as pa
+
+    if pa.types.is_date(dtype) or pa.types.is_timestamp(dtype):
+        return "date"
+    if pa.types.is_time(dtype):
+        return "time"
+    return "duration" if pa.types.is_duration(dtype) else None
+
+
 def as_float(column) -> np.ndarray:
-    """A numeric (or all-missing) pyarrow column as float64, missing values as NaN."""
+    """A numeric, date or time (or all-missing) pyarrow column as float64, missing values as
+    NaN. Dates and timestamps count days since 1970-01-01 (UTC), times of day hours since
+    midnight, durations seconds."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_null(column.type):
+    dtype, scale = column.type, 1.0
+    if pa.types.is_null(dtype):
         return np.full(len(column), np.nan)
-    if pa.types.is_boolean(column.type):
+    if pa.types.is_boolean(dtype):
         column = pc.cast(column, pa.int8())
+    elif kind := temporal_kind(dtype):  # pyarrow casts these to integers of their own width
+        column = pc.cast(column, pa.int32() if dtype.bit_width == 32 else pa.int64())
+        unit = (TEMPORAL_SECONDS["date"] if pa.types.is_date32(dtype) else
+                1e-3 if pa.types.is_date64(dtype) else _UNIT_SECONDS[dtype.unit])
+        scale = unit / TEMPORAL_SECONDS[kind]
     values = pc.cast(column, pa.float64())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return values.to_numpy(zero_copy_only=False)
+    values = values.to_numpy(zero_copy_only=False)
+    return values * scale if scale != 1.0 else values
 
 
 def check_finite(name, values, column=None) -> None:

@@ -5,6 +5,8 @@ batches one after another, so a file bigger than memory works) and decides, colu
 
 - a **numeric** column is standardized, ``(x - mean) / scale`` with the mean and the
   population standard deviation of its values (a constant column gets scale 1);
+- a **date**, timestamp, time of day or duration column is a numeric column of days since
+  1970-01-01, hours since midnight or seconds (:func:`~torchann.classify.tables.columns.as_float`);
 - a numeric column with **missing values** gets them replaced by the training median and
   gains an indicator column ``<name>_missing`` (1 where the value was missing); a value missing
   only at prediction time is imputed the same way, without an indicator;
@@ -35,6 +37,7 @@ from torchann.classify.tables.columns import (
     is_numeric_type,
     is_text_type,
     numbers_in_text,
+    temporal_kind,
 )
 from torchann.errors import TorchannError
 from torchann.i18n import message
@@ -51,6 +54,7 @@ class _Numbers:
     def __init__(self):
         self.n = self.missing = self.seen = 0
         self.mean = self.m2 = 0.0
+        self.kind = None  # "date", "time" or "duration" for such a column (temporal_kind)
         self.sample = np.empty(0)
         self.stride = 1
 
@@ -89,6 +93,7 @@ class _Numbers:
         self.n, self.stride = total, stride
         self.missing += other.missing
         self.seen += other.seen
+        self.kind = self.kind or other.kind
         self._thin()
         return self
 
@@ -201,12 +206,14 @@ class FeatureEncoder:
                             column.is_valid()))), str(column.drop_null()[0]),
                             message("classify.tables.columns.not_number"))
                     stats.update(column)
-                elif is_numeric_type(column.type) or str(column.type) == "null":
+                elif (is_numeric_type(column.type) or temporal_kind(column.type)
+                      or str(column.type) == "null"):
                     values = as_float(column)
                     check_finite(name, values)
                     if isinstance(stats, _Texts):
                         stats = self._stats[name] = _Numbers()  # text so far was missing
                     stats = self._stats.setdefault(name, _Numbers())
+                    stats.kind = stats.kind or temporal_kind(column.type)
                     stats.update(values)
                 else:
                     self._stats.setdefault(name, None)
@@ -270,6 +277,8 @@ class FeatureEncoder:
         spec = {"name": name, "kind": "number", "mean": s.mean, "scale": scale,
                 "median": median, "indicator": bool(s.missing)}
         self.columns.append(spec)
+        if s.kind:
+            self.decisions.append(message(f"data.temporal.{s.kind}", name=name))
         if s.missing:
             self.decisions.append(message("data.filled" if s.missing != 1 else "data.filled_one",
                                           name=name, missing=s.missing, median=median))
