@@ -79,6 +79,16 @@ def test_explicit_tasks_and_their_refusals():
         decide_task(["x", "x", "x"])
 
 
+def test_too_many_classes_points_to_regression_only_for_numbers():
+    with pytest.raises(TorchannError, match=r"1001 distinct values, more .*try `task` regression"):
+        decide_task([str(i) for i in range(1001)], "multiclass")
+    ids = [f"C{i:05d}" for i in range(1001)]
+    with pytest.raises(TorchannError) as err:
+        decide_task(ids, label="id")
+    assert "such as 'C00000'" in str(err.value) and "choose another `label`" in str(err.value)
+    assert "regression" not in str(err.value)
+
+
 # --------------------------------------------------------------------------- the network
 
 

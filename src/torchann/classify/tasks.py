@@ -333,6 +333,9 @@ def decide_task(y, task="auto", label="label"):
             text = next(v for v, x in zip(distinct, numbers) if x is None or not math.isfinite(x))
             raise TorchannError(key="classify.tasks.label_holds_number", label=label, text=text)
         return Task("regression", reason=reason)
+    if k > MAX_CLASSES and not numeric:  # text (an ID, a date) is no regression either
+        raise TorchannError(key="classify.tasks.label_distinct_text", label=label, k=k,
+                            max_classes=MAX_CLASSES, first=distinct[0])
     if k > MAX_CLASSES:
         raise TorchannError(key="classify.tasks.label_distinct_values", label=label, k=k,
                             max_classes=MAX_CLASSES)
