@@ -80,7 +80,8 @@ def deblur(req, threads, device) -> Outcome:
     from torchann.commands._progress import Progress
 
     picture, name, reference, kernel, inputs = _checked_inputs(req)
-    if (req.dtype or "float32") == "float32":  # the solve's precision: one copy, not two
+    dtype = req.dtype or "float32"
+    if dtype == "float32":  # the solve's precision: one copy, not two
         picture.array = picture.array.astype(np.float32, copy=False)
     broken = picture.array
     options = dict(boundary=req.boundary, prior=req.prior, solver=req.solver or "auto",
@@ -92,7 +93,7 @@ def deblur(req, threads, device) -> Outcome:
                   quiet=req.quiet, desc="deblur", delay=2.0) as progress:
         result = deblur.deblur_image(
             broken, kernel, weight=req.weight,
-            dtype=req.dtype or "float32", device=device, noise_level=_noise_level(req, broken),
+            dtype=dtype, device=device, noise_level=_noise_level(req, broken),
             callback=progress, **options, **({} if req.tol is None else {"tol": req.tol}))
     line, title = headline(result, req.prior)
     if picture.is_colour:

@@ -270,12 +270,12 @@ class CosineModel(FourierModel):
             rhs = self._times_eig(y_hat.clone())
         else:
             rhs = dct2(self.div(v), overwrite=True).mul_(-rho)
-            if self.eig is not None:
-                rhs.addcmul_(self.eig, y_hat)
-        if self.eig is not None:
-            rhs.mul_(self.inverse_denominator(rho))
-        else:
+        if self.eig is None:
             self._banded_x_step(rhs, None if v is None else y_hat, rho)
+        else:
+            if v is not None:
+                rhs.addcmul_(self.eig, y_hat)
+            rhs.mul_(self.inverse_denominator(rho))
         return dct2(rhs, inverse=True, overwrite=True)
 
     def _banded_x_step(self, rhs, y_hat, rho):
